@@ -1,0 +1,1 @@
+//! Checks of the Windows-only files (see tests/).

@@ -1,0 +1,452 @@
+//! The test bench: boot a kernel, load a driver (call its DriverEntry and deliver the
+//! root-enumerated device), open its device, send it IOCTLs, unload it and read the report.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+pub use crate::kernel::{CounterSnapshot, KernelConfig, Violation};
+use crate::kernel::{self, Kernel as Core, lock, rules};
+use crate::sddl::{self, Caller};
+use crate::types::*;
+use crate::wdf::ObjectKind;
+use crate::{irp, pool};
+
+/// A driver's entry point, as the driver exports it.
+pub type DriverEntry = unsafe extern "system" fn(PDRIVER_OBJECT, PCUNICODE_STRING) -> NTSTATUS;
+
+/// What a handle was opened for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// FILE_READ_DATA (GENERIC_READ).
+    pub read: bool,
+    /// FILE_WRITE_DATA (GENERIC_WRITE).
+    pub write: bool,
+}
+
+impl Access {
+    /// GENERIC_READ | GENERIC_WRITE.
+    pub const READ_WRITE: Access = Access { read: true, write: true };
+    /// GENERIC_READ.
+    pub const READ: Access = Access { read: true, write: false };
+}
+
+/// An open handle to the device.
+#[derive(Debug)]
+pub struct Handle {
+    access: Access,
+    device: usize,
+}
+
+/// What DeviceIoControl returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoResult {
+    /// The request's final status.
+    pub status: NTSTATUS,
+    /// Bytes the driver reported (Information).
+    pub information: u64,
+    /// The output bytes the I/O manager copies back: the first `information` bytes (for
+    /// success and warning statuses), none for errors.
+    pub output: Vec<u8>,
+}
+
+/// Why the harness could not do what was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HarnessError {
+    /// DriverEntry failed with this status.
+    DriverEntryFailed(NTSTATUS),
+    /// EvtDriverDeviceAdd failed with this status, or created no device.
+    DeviceAddFailed(NTSTATUS),
+    /// No device answers to that path.
+    NoSuchDevice(String),
+    /// The device's security descriptor denies the caller.
+    AccessDenied,
+    /// The driver did not complete the request in time (a user thread would hang).
+    RequestNotCompleted,
+    /// No driver is loaded.
+    NotLoaded,
+}
+
+impl fmt::Display for HarnessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HarnessError::DriverEntryFailed(s) => write!(f, "DriverEntry failed with {s:#010x}"),
+            HarnessError::DeviceAddFailed(s) => write!(f, "EvtDriverDeviceAdd failed with {s:#010x}"),
+            HarnessError::NoSuchDevice(p) => write!(f, "no device is named {p}"),
+            HarnessError::AccessDenied => write!(f, "the device's security descriptor denies access"),
+            HarnessError::RequestNotCompleted => write!(f, "the driver did not complete the request in time"),
+            HarnessError::NotLoaded => write!(f, "no driver is loaded"),
+        }
+    }
+}
+
+impl std::error::Error for HarnessError {}
+
+/// What unload found.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Every rule broken during the kernel's life, leaks included (rule LEAK).
+    pub violations: Vec<Violation>,
+    /// One line per kind of object with what was still outstanding (empty when clean).
+    pub leaks: Vec<String>,
+}
+
+impl Report {
+    /// No violation and no leak.
+    pub fn is_clean(&self) -> bool {
+        self.violations.is_empty() && self.leaks.is_empty()
+    }
+
+    /// Whether a violation of `rule` was recorded.
+    pub fn broke(&self, rule: crate::Rule) -> bool {
+        self.violations.iter().any(|v| v.rule == rule)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_clean() {
+            return write!(f, "clean: no rule broken; pool, IRPs, MDLs, sockets, registrations, captures and requests all returned");
+        }
+        for violation in &self.violations {
+            writeln!(f, "{violation}")?;
+        }
+        for leak in &self.leaks {
+            writeln!(f, "leak: {leak}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A booted kernel with (at most) one driver.
+pub struct Kernel {
+    core: Arc<Core>,
+    driver_object: Box<[u64; 42]>,
+    registry_path: Vec<u16>,
+    loaded: bool,
+    report: Option<Report>,
+}
+
+impl Kernel {
+    /// Boots a kernel with these knobs.
+    pub fn boot(config: KernelConfig) -> Kernel {
+        let registry_path = r"\Registry\Machine\System\CurrentControlSet\Services\WskSample".encode_utf16().collect();
+        Kernel { core: Core::new(config), driver_object: Box::new([0; 42]), registry_path, loaded: false, report: None }
+    }
+
+    fn enter(&self) -> kernel::EnterGuard {
+        let guard = kernel::enter(&self.core);
+        kernel::set_irql(kernel::PASSIVE);
+        guard
+    }
+
+    /// Streams trace lines as they happen (tracing must be on in the config).
+    pub fn on_trace(&self, sink: impl Fn(&str) + Send + 'static) {
+        self.core.set_trace_sink(Some(Box::new(sink)));
+    }
+
+    /// Takes the trace recorded so far.
+    pub fn take_trace(&self) -> Vec<String> {
+        self.core.take_trace()
+    }
+
+    /// Rules broken so far.
+    pub fn violations(&self) -> Vec<Violation> {
+        lock(&self.core.violations).clone()
+    }
+
+    /// Allocation and call counters.
+    pub fn counters(&self) -> CounterSnapshot {
+        self.core.counters()
+    }
+
+    /// Calls reached at a fault-injection site (counted when faults are configured).
+    pub fn site_calls(&self, site: crate::FaultSite) -> u64 {
+        self.core.site_calls(site)
+    }
+
+    /// Live pool allocations with `tag`: (count, bytes).
+    pub fn pool_in_use(&self, tag: ULONG) -> (usize, usize) {
+        lock(&self.core.pool).by_tag().get(&tag).copied().unwrap_or_default()
+    }
+
+    /// Calls the driver's DriverEntry at PASSIVE_LEVEL, then delivers the root-enumerated
+    /// device to its EvtDriverDeviceAdd.
+    pub fn load(&mut self, entry: DriverEntry) -> Result<(), HarnessError> {
+        let _entered = self.enter();
+        let path = UNICODE_STRING {
+            Length: (self.registry_path.len() * 2) as u16,
+            MaximumLength: (self.registry_path.len() * 2) as u16,
+            Buffer: self.registry_path.as_mut_ptr(),
+        };
+        self.core.note("kernel: calling DriverEntry");
+        self.core.in_driver_entry.store(true, Ordering::SeqCst);
+        // SAFETY: a DRIVER_OBJECT-sized buffer and a registry path that live as long as the kernel.
+        let status = unsafe { entry(self.driver_object.as_mut_ptr().cast(), &path) };
+        self.core.in_driver_entry.store(false, Ordering::SeqCst);
+        self.check_irql("DriverEntry");
+        if status < 0 {
+            return Err(HarnessError::DriverEntryFailed(status));
+        }
+        self.loaded = true;
+        let (driver, device_add) = {
+            let mut state = lock(&self.core.wdf);
+            let Some(driver) = state.driver else { return Err(HarnessError::DeviceAddFailed(crate::STATUS_UNSUCCESSFUL)) };
+            let init = state.new_object(ObjectKind::DeviceInit);
+            state.device_inits.insert(init, Default::default());
+            (driver, state.device_add.map(|f| (f, init)))
+        };
+        let Some((device_add, init)) = device_add else { return Err(HarnessError::DeviceAddFailed(crate::STATUS_UNSUCCESSFUL)) };
+        self.core.note("PnP: delivering Root\\WskSample to EvtDriverDeviceAdd");
+        // SAFETY: the driver's callback with a live driver handle and a fresh device init.
+        let status = unsafe { device_add(driver as WDFDRIVER, init as PWDFDEVICE_INIT) };
+        self.check_irql("EvtDriverDeviceAdd");
+        let mut state = lock(&self.core.wdf);
+        if state.device_inits.remove(&init).is_some() {
+            state.delete_object(init);
+        }
+        if status < 0 || state.devices.is_empty() {
+            return Err(HarnessError::DeviceAddFailed(status));
+        }
+        Ok(())
+    }
+
+    fn check_irql(&self, callback: &str) {
+        if kernel::irql() != kernel::PASSIVE {
+            self.core.violate(rules::IRQL_NOT_RESTORED, format!("{callback} returned at IRQL {}", kernel::irql()));
+            kernel::set_irql(kernel::PASSIVE);
+        }
+    }
+
+    /// Opens a device by its user-mode path (`\\.\Name`), enforcing its SDDL.
+    pub fn open(&self, path: &str, access: Access, caller: Caller) -> Result<Handle, HarnessError> {
+        let link = path.strip_prefix(r"\\.\").map(|name| format!(r"\DosDevices\{name}"));
+        let state = lock(&self.core.wdf);
+        let device = state.devices.iter().find(|d| {
+            link.as_ref().is_some_and(|l| d.symbolic_links.iter().any(|s| s.eq_ignore_ascii_case(l) || s.eq_ignore_ascii_case(&l.replace(r"\DosDevices\", r"\??\"))))
+        });
+        let Some(device) = device else { return Err(HarnessError::NoSuchDevice(path.to_string())) };
+        // Without an SDDL the framework applies SDDL_DEVOBJ_SYS_ALL_ADM_ALL.
+        let dacl = device.settings.sddl.as_deref().and_then(sddl::parse).unwrap_or_else(|| sddl::parse("D:P(A;;GA;;;SY)(A;;GA;;;BA)").unwrap_or_default());
+        if !sddl::grants(&dacl, caller, access.read, access.write) {
+            return Err(HarnessError::AccessDenied);
+        }
+        Ok(Handle { access, device: device.handle })
+    }
+
+    /// DeviceIoControl with METHOD_BUFFERED semantics: checks the handle's access against the
+    /// code's access bits, builds the shared system buffer, presents the request to the
+    /// default queue's EvtIoDeviceControl and waits for the driver to complete it.
+    pub fn device_io_control(&self, handle: &Handle, code: u32, input: &[u8], output_len: usize) -> Result<IoResult, HarnessError> {
+        let _entered = self.enter();
+        if !self.loaded {
+            return Err(HarnessError::NotLoaded);
+        }
+        let required = (code >> 14) & 3;
+        if (required & 1 != 0 && !handle.access.read) || (required & 2 != 0 && !handle.access.write) {
+            return Ok(IoResult { status: crate::STATUS_ACCESS_DENIED, information: 0, output: Vec::new() });
+        }
+        let (request, queue, callback, passive) = {
+            let mut state = lock(&self.core.wdf);
+            let Some(device) = state.devices.iter().find(|d| d.handle == handle.device) else {
+                return Ok(IoResult { status: crate::STATUS_DELETE_PENDING, information: 0, output: Vec::new() });
+            };
+            let passive = device.passive;
+            let Some(queue) = device.default_queue else {
+                return Ok(IoResult { status: crate::STATUS_INVALID_DEVICE_REQUEST, information: 0, output: Vec::new() });
+            };
+            let Some(callback) = state.queues.get(&queue).and_then(|q| q.device_control) else {
+                return Ok(IoResult { status: crate::STATUS_INVALID_DEVICE_REQUEST, information: 0, output: Vec::new() });
+            };
+            // Poison the part of the system buffer past the input so an output field the
+            // driver forgot to write shows up as 0xC5 bytes.
+            let mut buffer = vec![pool::UNINITIALIZED_FILL; input.len().max(output_len)];
+            buffer[..input.len()].copy_from_slice(input);
+            let request = state.new_object(ObjectKind::Request);
+            state.requests.insert(request, crate::wdf::RequestRecord { buffer, input_len: input.len(), output_len, completion: None });
+            (request, queue, callback, passive)
+        };
+        // KMDF presents requests at PASSIVE_LEVEL only when the driver asked for it.
+        let level = if passive { kernel::PASSIVE } else { kernel::DISPATCH };
+        kernel::set_irql(level);
+        // SAFETY: the driver's callback with live queue and request handles.
+        unsafe { callback(queue as WDFQUEUE, request as WDFREQUEST, output_len, input.len(), code) };
+        if kernel::irql() != level {
+            self.core.violate(rules::IRQL_NOT_RESTORED, format!("EvtIoDeviceControl returned at IRQL {}", kernel::irql()));
+        }
+        kernel::set_irql(kernel::PASSIVE);
+        self.wait_for(request)
+    }
+
+    fn wait_for(&self, request: usize) -> Result<IoResult, HarnessError> {
+        let deadline = Instant::now() + self.core.config.request_timeout;
+        let mut state = lock(&self.core.wdf);
+        loop {
+            let completion = state.requests.get(&request).and_then(|r| r.completion);
+            if let Some((status, information)) = completion {
+                let record = state.requests.remove(&request);
+                state.delete_object(request);
+                let mut output = Vec::new();
+                if status >= 0
+                    && let Some(record) = record
+                {
+                    let copied = (information as usize).min(record.output_len);
+                    output = record.buffer[..copied].to_vec();
+                }
+                return Ok(IoResult { status, information, output });
+            }
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return Err(HarnessError::RequestNotCompleted);
+            };
+            state = self.core.wdf_changed.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    /// Unloads the driver: removes the device (waiting, bounded, for its requests), runs the
+    /// cleanup callbacks and EvtDriverUnload at PASSIVE_LEVEL, then checks for leaks.
+    pub fn unload(&mut self) -> Report {
+        if let Some(report) = &self.report {
+            return report.clone();
+        }
+        let _entered = self.enter();
+        if self.loaded {
+            self.remove_devices();
+            self.unload_driver();
+        }
+        let report = self.build_report();
+        self.report = Some(report.clone());
+        report
+    }
+
+    fn remove_devices(&self) {
+        let core = &self.core;
+        core.note("PnP: removing the device");
+        let deadline = Instant::now() + core.config.request_timeout;
+        let mut state = lock(&core.wdf);
+        loop {
+            let outstanding = state.requests.values().filter(|r| r.completion.is_none()).count();
+            if outstanding == 0 {
+                break;
+            }
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                drop(state);
+                core.violate(rules::WDF_REQUEST_NOT_COMPLETED, format!("{outstanding} request(s) still outstanding at device removal: KMDF would wait forever"));
+                state = lock(&core.wdf);
+                break;
+            };
+            state = core.wdf_changed.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        let devices = std::mem::take(&mut state.devices);
+        drop(state);
+        for device in devices {
+            let cleanups = {
+                let mut state = lock(&core.wdf);
+                let queue_cleanup = device.default_queue.and_then(|q| {
+                    state.queues.remove(&q);
+                    state.objects.get(&q).and_then(|o| o.cleanup).map(|f| (f, q))
+                });
+                let device_cleanup = state.objects.get(&device.handle).and_then(|o| o.cleanup).map(|f| (f, device.handle));
+                [queue_cleanup, device_cleanup]
+            };
+            for (cleanup, object) in cleanups.into_iter().flatten() {
+                // SAFETY: the driver's cleanup callback for an object that is still live.
+                unsafe { cleanup(object as WDFOBJECT) };
+                self.check_irql("EvtCleanupCallback");
+            }
+            let mut state = lock(&core.wdf);
+            if let Some(queue) = device.default_queue {
+                state.delete_object(queue);
+            }
+            state.delete_object(device.handle);
+        }
+    }
+
+    fn unload_driver(&self) {
+        let core = &self.core;
+        let (driver, unload) = {
+            let state = lock(&core.wdf);
+            (state.driver, state.unload)
+        };
+        let Some(driver) = driver else { return };
+        if let Some(unload) = unload {
+            core.note("kernel: calling EvtDriverUnload");
+            // SAFETY: the driver's unload callback with its live driver handle.
+            unsafe { unload(driver as WDFDRIVER) };
+            self.check_irql("EvtDriverUnload");
+        }
+        let cleanup = lock(&core.wdf).objects.get(&driver).and_then(|o| o.cleanup);
+        if let Some(cleanup) = cleanup {
+            // SAFETY: as above.
+            unsafe { cleanup(driver as WDFOBJECT) };
+        }
+        let running = core.completion_routines_running.load(Ordering::SeqCst);
+        if running > 0 {
+            core.violate(rules::UNLOAD_WITH_COMPLETION_RUNNING, format!("{running} completion routine(s) still running when the driver unloaded"));
+        }
+        let mut state = lock(&core.wdf);
+        state.delete_object(driver);
+        state.driver = None;
+    }
+
+    fn build_report(&self) -> Report {
+        let core = &self.core;
+        let mut leaks = Vec::new();
+        let pool_tags = lock(&core.pool).by_tag();
+        let mut tags: Vec<_> = pool_tags.into_iter().collect();
+        tags.sort();
+        for (tag, (count, bytes)) in tags {
+            leaks.push(format!("pool tag '{}': {count} allocation(s), {bytes} bytes", pool::tag_name(tag)));
+        }
+        let irps = irp::live_irps(core);
+        if !irps.is_empty() {
+            leaks.push(format!("{} IRP(s) never freed: {irps:x?}", irps.len()));
+        }
+        let mdls = lock(&core.mdls).live.len();
+        if mdls > 0 {
+            leaks.push(format!("{mdls} MDL(s) never freed"));
+        }
+        {
+            let wsk = core.wsk.lock();
+            if !wsk.sockets.is_empty() {
+                leaks.push(format!("{} socket(s) never closed", wsk.sockets.len()));
+            }
+            let registrations = wsk.registrations.len();
+            if registrations > 0 {
+                leaks.push(format!("{registrations} WSK registration(s) never deregistered"));
+            }
+            let captures: u32 = wsk.registrations.values().map(|r| r.captures).sum();
+            if captures > 0 {
+                leaks.push(format!("{captures} provider NPI capture(s) never released"));
+            }
+        }
+        let state = lock(&core.wdf);
+        let requests = state.requests.values().filter(|r| r.completion.is_none()).count();
+        if requests > 0 {
+            leaks.push(format!("{requests} request(s) never completed"));
+        }
+        let objects: HashMap<String, usize> = state.objects.values().fold(HashMap::new(), |mut m, o| {
+            *m.entry(format!("{:?}", o.kind)).or_default() += 1;
+            m
+        });
+        drop(state);
+        for (kind, count) in objects {
+            leaks.push(format!("{count} WDF {kind} object(s) never deleted"));
+        }
+        for leak in &leaks {
+            core.violate(rules::LEAK, leak.clone());
+        }
+        Report { violations: lock(&core.violations).clone(), leaks }
+    }
+}
+
+impl Drop for Kernel {
+    fn drop(&mut self) {
+        if self.loaded && self.report.is_none() {
+            let _ = self.unload();
+        }
+        self.core.set_trace_sink(None);
+        self.core.workers.shutdown();
+    }
+}

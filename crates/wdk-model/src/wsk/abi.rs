@@ -1,0 +1,218 @@
+//! The WSK ABI as the provider sees it (Windows x64), transcribed independently of the
+//! driver's own bindings in `src/wsk/` so that a layout slip on one side fails a test instead
+//! of being shared silently. Checked against shared/reference/wsk-abi.md below.
+#![allow(non_camel_case_types, non_snake_case, missing_docs, clippy::upper_case_acronyms)]
+
+use crate::types::*;
+
+pub type WSK_CLIENT_EVENT = Option<
+    unsafe extern "system" fn(ClientContext: PVOID, EventType: ULONG, Information: PVOID, InformationLength: SIZE_T) -> NTSTATUS,
+>;
+
+#[repr(C)]
+pub struct WSK_CLIENT_DISPATCH {
+    pub Version: USHORT,
+    pub Reserved: USHORT,
+    pub WskClientEvent: WSK_CLIENT_EVENT,
+}
+
+#[repr(C)]
+pub struct WSK_CLIENT_NPI {
+    pub ClientContext: PVOID,
+    pub Dispatch: *const WSK_CLIENT_DISPATCH,
+}
+
+#[repr(C)]
+pub struct WSK_REGISTRATION {
+    pub ReservedRegistrationState: ULONG64,
+    pub ReservedRegistrationContext: PVOID,
+    pub ReservedRegistrationLock: KSPIN_LOCK,
+}
+
+#[repr(C)]
+pub struct WSK_SOCKET {
+    pub Dispatch: *const core::ffi::c_void,
+}
+
+#[repr(C)]
+pub struct WSK_CLIENT {
+    _opaque: [u8; 0],
+}
+
+#[repr(C)]
+pub struct WSK_BUF {
+    pub Mdl: PMDL,
+    pub Offset: ULONG,
+    pub Length: SIZE_T,
+}
+
+#[repr(C)]
+pub struct WSK_BUF_LIST {
+    pub Next: *mut WSK_BUF_LIST,
+    pub Buffer: WSK_BUF,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct SOCKADDR {
+    pub sa_family: USHORT,
+    pub sa_data: [u8; 14],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct SOCKADDR_IN {
+    pub sin_family: USHORT,
+    /// Network byte order.
+    pub sin_port: USHORT,
+    pub sin_addr: [u8; 4],
+    pub sin_zero: [u8; 8],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct SOCKADDR_IN6 {
+    pub sin6_family: USHORT,
+    /// Network byte order.
+    pub sin6_port: USHORT,
+    pub sin6_flowinfo: ULONG,
+    pub sin6_addr: [u8; 16],
+    pub sin6_scope_id: ULONG,
+}
+
+pub type PFN_WSK_SOCKET = Option<
+    unsafe extern "system" fn(
+        Client: *mut WSK_CLIENT,
+        AddressFamily: USHORT,
+        SocketType: USHORT,
+        Protocol: ULONG,
+        Flags: ULONG,
+        SocketContext: PVOID,
+        Dispatch: *const core::ffi::c_void,
+        OwningProcess: PEPROCESS,
+        OwningThread: PETHREAD,
+        SecurityDescriptor: PVOID,
+        Irp: PIRP,
+    ) -> NTSTATUS,
+>;
+pub type PFN_WSK_UNSUPPORTED = Option<unsafe extern "system" fn() -> NTSTATUS>;
+
+#[repr(C)]
+pub struct WSK_PROVIDER_DISPATCH {
+    pub Version: USHORT,
+    pub Reserved: USHORT,
+    pub WskSocket: PFN_WSK_SOCKET,
+    pub WskSocketConnect: PFN_WSK_UNSUPPORTED,
+    pub WskControlClient: PFN_WSK_UNSUPPORTED,
+    pub WskGetAddressInfo: PFN_WSK_UNSUPPORTED,
+    pub WskFreeAddressInfo: PFN_WSK_UNSUPPORTED,
+    pub WskGetNameInfo: PFN_WSK_UNSUPPORTED,
+}
+
+#[repr(C)]
+pub struct WSK_PROVIDER_NPI {
+    pub Client: *mut WSK_CLIENT,
+    pub Dispatch: *const WSK_PROVIDER_DISPATCH,
+}
+
+pub type PFN_WSK_CONTROL_SOCKET = Option<
+    unsafe extern "system" fn(
+        Socket: *mut WSK_SOCKET,
+        RequestType: ULONG,
+        ControlCode: ULONG,
+        Level: ULONG,
+        InputSize: SIZE_T,
+        InputBuffer: PVOID,
+        OutputSize: SIZE_T,
+        OutputBuffer: PVOID,
+        OutputSizeReturned: *mut SIZE_T,
+        Irp: PIRP,
+    ) -> NTSTATUS,
+>;
+pub type PFN_WSK_CLOSE_SOCKET = Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, Irp: PIRP) -> NTSTATUS>;
+pub type PFN_WSK_BIND =
+    Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, LocalAddress: *mut SOCKADDR, Flags: ULONG, Irp: PIRP) -> NTSTATUS>;
+pub type PFN_WSK_SEND_TO = Option<
+    unsafe extern "system" fn(
+        Socket: *mut WSK_SOCKET,
+        Buffer: *mut WSK_BUF,
+        Flags: ULONG,
+        RemoteAddress: *mut SOCKADDR,
+        ControlInfoLength: ULONG,
+        ControlInfo: PVOID,
+        Irp: PIRP,
+    ) -> NTSTATUS,
+>;
+pub type PFN_WSK_RECEIVE_FROM = Option<
+    unsafe extern "system" fn(
+        Socket: *mut WSK_SOCKET,
+        Buffer: *mut WSK_BUF,
+        Flags: ULONG,
+        RemoteAddress: *mut SOCKADDR,
+        ControlLength: *mut ULONG,
+        ControlInfo: PVOID,
+        ControlFlags: *mut ULONG,
+        Irp: PIRP,
+    ) -> NTSTATUS,
+>;
+pub type PFN_WSK_RELEASE_DATAGRAM_INDICATION_LIST =
+    Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, DatagramIndication: PVOID) -> NTSTATUS>;
+pub type PFN_WSK_GET_LOCAL_ADDRESS =
+    Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, LocalAddress: *mut SOCKADDR, Irp: PIRP) -> NTSTATUS>;
+pub type PFN_WSK_SEND_MESSAGES = Option<
+    unsafe extern "system" fn(
+        Socket: *mut WSK_SOCKET,
+        BufferList: *mut WSK_BUF_LIST,
+        Flags: ULONG,
+        RemoteAddress: *mut SOCKADDR,
+        ControlInfoLength: ULONG,
+        ControlInfo: PVOID,
+        Irp: PIRP,
+    ) -> NTSTATUS,
+>;
+
+#[repr(C)]
+pub struct WSK_PROVIDER_DATAGRAM_DISPATCH {
+    pub WskControlSocket: PFN_WSK_CONTROL_SOCKET,
+    pub WskCloseSocket: PFN_WSK_CLOSE_SOCKET,
+    pub WskBind: PFN_WSK_BIND,
+    pub WskSendTo: PFN_WSK_SEND_TO,
+    pub WskReceiveFrom: PFN_WSK_RECEIVE_FROM,
+    pub WskRelease: PFN_WSK_RELEASE_DATAGRAM_INDICATION_LIST,
+    pub WskGetLocalAddress: PFN_WSK_GET_LOCAL_ADDRESS,
+    pub WskSendMessages: PFN_WSK_SEND_MESSAGES,
+}
+
+pub const MAKE_WSK_VERSION_1_0: USHORT = 0x0100;
+pub const WSK_NO_WAIT: ULONG = 0;
+pub const WSK_INFINITE_WAIT: ULONG = 0xFFFF_FFFF;
+pub const WSK_FLAG_DATAGRAM_SOCKET: ULONG = 4;
+pub const SIO_WSK_SET_REMOTE_ADDRESS: ULONG = 0x8F00_0001;
+pub const SIO_WSK_SET_SENDTO_ADDRESS: ULONG = 0x8F00_0006;
+pub const WSK_IOCTL: ULONG = 2;
+pub const AF_INET: USHORT = 2;
+pub const AF_INET6: USHORT = 23;
+pub const SOCK_DGRAM: USHORT = 2;
+pub const IPPROTO_UDP: ULONG = 17;
+
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(size_of::<WSK_SOCKET>() == 8);
+    assert!(size_of::<WSK_CLIENT_DISPATCH>() == 16 && offset_of!(WSK_CLIENT_DISPATCH, WskClientEvent) == 8);
+    assert!(size_of::<WSK_CLIENT_NPI>() == 16 && offset_of!(WSK_CLIENT_NPI, Dispatch) == 8);
+    assert!(size_of::<WSK_REGISTRATION>() == 24);
+    assert!(size_of::<WSK_PROVIDER_NPI>() == 16 && offset_of!(WSK_PROVIDER_NPI, Dispatch) == 8);
+    assert!(size_of::<WSK_PROVIDER_DISPATCH>() == 56);
+    assert!(offset_of!(WSK_PROVIDER_DISPATCH, WskSocket) == 8);
+    assert!(offset_of!(WSK_PROVIDER_DISPATCH, WskGetNameInfo) == 48);
+    assert!(size_of::<WSK_PROVIDER_DATAGRAM_DISPATCH>() == 64);
+    assert!(offset_of!(WSK_PROVIDER_DATAGRAM_DISPATCH, WskBind) == 16);
+    assert!(offset_of!(WSK_PROVIDER_DATAGRAM_DISPATCH, WskSendTo) == 24);
+    assert!(offset_of!(WSK_PROVIDER_DATAGRAM_DISPATCH, WskGetLocalAddress) == 48);
+    assert!(offset_of!(WSK_PROVIDER_DATAGRAM_DISPATCH, WskSendMessages) == 56);
+    assert!(size_of::<WSK_BUF>() == 24 && offset_of!(WSK_BUF, Offset) == 8 && offset_of!(WSK_BUF, Length) == 16);
+    assert!(size_of::<WSK_BUF_LIST>() == 32 && offset_of!(WSK_BUF_LIST, Buffer) == 8);
+    assert!(size_of::<SOCKADDR_IN>() == 16 && offset_of!(SOCKADDR_IN, sin_addr) == 4);
+    assert!(size_of::<SOCKADDR_IN6>() == 28 && offset_of!(SOCKADDR_IN6, sin6_addr) == 8);
+    assert!(offset_of!(SOCKADDR_IN6, sin6_scope_id) == 24);
+};

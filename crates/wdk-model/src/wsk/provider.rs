@@ -1,0 +1,206 @@
+//! Registration and the provider NPI (the NETIO exports), and the provider's shared state.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::abi::*;
+use super::socket::SocketRecord;
+use crate::constants::*;
+use crate::kernel::{self, FaultSite, Kernel, lock, rules};
+use crate::types::*;
+
+#[derive(Debug)]
+pub(crate) struct Registration {
+    pub captures: u32,
+}
+
+#[derive(Default)]
+pub(crate) struct WskState {
+    pub registrations: HashMap<usize, Registration>,
+    /// Live sockets by the address of their WSK_SOCKET.
+    pub sockets: HashMap<usize, SocketRecord>,
+    /// Closed sockets: their memory is kept (with a dispatch table that reports any use) so a
+    /// stale pointer is caught instead of corrupting memory.
+    pub closed: Vec<usize>,
+    pub sockets_created: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Provider {
+    pub state: Mutex<WskState>,
+}
+
+impl Provider {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, WskState> {
+        lock(&self.state)
+    }
+}
+
+impl Drop for WskState {
+    fn drop(&mut self) {
+        for address in self.closed.drain(..).chain(self.sockets.drain().map(|(a, _)| a)) {
+            // SAFETY: every socket address came from Box::into_raw in WskSocket and is freed
+            // only here, once, when the kernel goes away.
+            drop(unsafe { Box::from_raw(address as *mut super::socket::ModelSocket) });
+        }
+    }
+}
+
+/// Registers a WSK client.
+///
+/// # Safety
+/// Same contract as the real routine.
+#[unsafe(no_mangle)]
+#[allow(non_snake_case)]
+pub unsafe extern "system" fn WskRegister(WskClientNpi: *mut WSK_CLIENT_NPI, WskRegistration: *mut WSK_REGISTRATION) -> NTSTATUS {
+    let kernel = kernel::current();
+    if !kernel::require_irql(&kernel, "WskRegister", kernel::PASSIVE) {
+        return STATUS_INVALID_DEVICE_STATE;
+    }
+    if WskClientNpi.is_null() || WskRegistration.is_null() {
+        kernel.violate(rules::WSK_BAD_ARGUMENT, "WskRegister with a NULL client NPI or registration");
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: the caller passes a valid client NPI whose Dispatch stays resident.
+    let version = unsafe { (*WskClientNpi).Dispatch.as_ref().map(|d| d.Version) };
+    if version != Some(MAKE_WSK_VERSION_1_0) {
+        kernel.violate(rules::WSK_BAD_ARGUMENT, format!("WskRegister with client dispatch version {version:?}; expected MAKE_WSK_VERSION(1,0)"));
+        return STATUS_NOINTERFACE;
+    }
+    if let Some(status) = kernel.injected_fault(FaultSite::WskRegister) {
+        return status;
+    }
+    let mut wsk = kernel.wsk.lock();
+    if wsk.registrations.contains_key(&(WskRegistration as usize)) {
+        drop(wsk);
+        kernel.violate(rules::WSK_UNBALANCED, "WskRegister twice with the same WSK_REGISTRATION");
+        return STATUS_INVALID_PARAMETER;
+    }
+    wsk.registrations.insert(WskRegistration as usize, Registration { captures: 0 });
+    drop(wsk);
+    kernel.note("WSK: WskRegister: client registered (WSK 1.0)");
+    STATUS_SUCCESS
+}
+
+/// Deregisters a WSK client. On Windows this blocks until every capture is released and every
+/// socket closed; the model reports that hang instead of hanging.
+///
+/// # Safety
+/// Same contract as the real routine.
+#[unsafe(no_mangle)]
+#[allow(non_snake_case)]
+pub unsafe extern "system" fn WskDeregister(WskRegistration: *mut WSK_REGISTRATION) {
+    let kernel = kernel::current();
+    if !kernel::require_irql(&kernel, "WskDeregister", kernel::PASSIVE) {
+        return;
+    }
+    let mut wsk = kernel.wsk.lock();
+    let Some(registration) = wsk.registrations.get(&(WskRegistration as usize)) else {
+        drop(wsk);
+        kernel.violate(rules::WSK_UNBALANCED, "WskDeregister of a registration that is not registered");
+        return;
+    };
+    let captures = registration.captures;
+    let sockets = wsk.sockets.len();
+    if captures > 0 || sockets > 0 {
+        drop(wsk);
+        kernel.violate(
+            rules::WSK_DEREGISTER_HANG,
+            format!("WskDeregister with {sockets} socket(s) open and {captures} capture(s) not released: Windows would wait forever"),
+        );
+        return;
+    }
+    wsk.registrations.remove(&(WskRegistration as usize));
+    drop(wsk);
+    kernel.note("WSK: WskDeregister: client deregistered");
+}
+
+/// Captures the provider NPI, waiting at most `WaitTimeout` milliseconds for the provider.
+///
+/// # Safety
+/// Same contract as the real routine.
+#[unsafe(no_mangle)]
+#[allow(non_snake_case)]
+pub unsafe extern "system" fn WskCaptureProviderNPI(
+    WskRegistration: *mut WSK_REGISTRATION,
+    WaitTimeout: ULONG,
+    WskProviderNpi: *mut WSK_PROVIDER_NPI,
+) -> NTSTATUS {
+    let kernel = kernel::current();
+    let max = if WaitTimeout == WSK_NO_WAIT { kernel::DISPATCH } else { kernel::PASSIVE };
+    if !kernel::require_irql(&kernel, "WskCaptureProviderNPI (with a wait)", max) {
+        return STATUS_DEVICE_NOT_READY;
+    }
+    if WaitTimeout == WSK_INFINITE_WAIT && kernel.in_driver_entry.load(std::sync::atomic::Ordering::SeqCst) {
+        kernel.violate(rules::UNBOUNDED_WAIT_IN_DRIVER_ENTRY, "WskCaptureProviderNPI(WSK_INFINITE_WAIT) in DriverEntry");
+    }
+    if WskProviderNpi.is_null() || !kernel.wsk.lock().registrations.contains_key(&(WskRegistration as usize)) {
+        kernel.violate(rules::WSK_UNBALANCED, "WskCaptureProviderNPI on a registration that is not registered");
+        return STATUS_DEVICE_NOT_READY;
+    }
+    if !wait_until_ready(&kernel, WaitTimeout) {
+        kernel.note("WSK: WskCaptureProviderNPI: provider not ready");
+        return STATUS_DEVICE_NOT_READY;
+    }
+    if let Some(status) = kernel.injected_fault(FaultSite::WskCapture) {
+        return status;
+    }
+    let mut wsk = kernel.wsk.lock();
+    let Some(registration) = wsk.registrations.get_mut(&(WskRegistration as usize)) else {
+        return STATUS_DEVICE_NOT_READY;
+    };
+    registration.captures += 1;
+    drop(wsk);
+    // SAFETY: checked non-null; the caller provides the NPI to fill.
+    unsafe {
+        (*WskProviderNpi).Client = WskRegistration.cast();
+        (*WskProviderNpi).Dispatch = &super::socket::PROVIDER_DISPATCH;
+    }
+    kernel.note("WSK: WskCaptureProviderNPI: provider NPI captured");
+    STATUS_SUCCESS
+}
+
+fn wait_until_ready(kernel: &Arc<Kernel>, wait_ms: ULONG) -> bool {
+    let ready_at = kernel.booted_at + kernel.config.provider_ready_after;
+    let now = Instant::now();
+    if now >= ready_at {
+        return true;
+    }
+    if wait_ms == WSK_NO_WAIT {
+        return false;
+    }
+    let budget = if wait_ms == WSK_INFINITE_WAIT { ready_at - now } else { Duration::from_millis(wait_ms.into()) };
+    std::thread::sleep(budget.min(ready_at - now));
+    Instant::now() >= ready_at
+}
+
+/// Releases a capture of the provider NPI.
+///
+/// # Safety
+/// Same contract as the real routine.
+#[unsafe(no_mangle)]
+#[allow(non_snake_case)]
+pub unsafe extern "system" fn WskReleaseProviderNPI(WskRegistration: *mut WSK_REGISTRATION) {
+    let kernel = kernel::current();
+    if !kernel::require_irql(&kernel, "WskReleaseProviderNPI", kernel::DISPATCH) {
+        return;
+    }
+    let mut wsk = kernel.wsk.lock();
+    match wsk.registrations.get_mut(&(WskRegistration as usize)) {
+        Some(registration) if registration.captures > 0 => {
+            registration.captures -= 1;
+            drop(wsk);
+            kernel.note("WSK: WskReleaseProviderNPI: provider NPI released");
+        }
+        _ => {
+            drop(wsk);
+            kernel.violate(rules::WSK_UNBALANCED, "WskReleaseProviderNPI without a matching capture");
+        }
+    }
+}
+
+/// Whether `client` (a provider NPI's Client) is captured now.
+pub(crate) fn client_captured(kernel: &Kernel, client: *mut WSK_CLIENT) -> bool {
+    kernel.wsk.lock().registrations.get(&(client as usize)).is_some_and(|r| r.captures > 0)
+}

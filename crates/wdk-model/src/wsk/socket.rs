@@ -1,0 +1,812 @@
+//! Datagram sockets: the provider dispatch tables and how each call is checked, carried out
+//! over a host UDP socket, and completed.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use super::abi::*;
+use super::address;
+use super::provider::client_captured;
+use crate::constants::*;
+use crate::irp;
+use crate::kernel::{self, CompletionMode, DestinationPolicy, FaultSite, Kernel, rules};
+use crate::mdl::{self, Segment};
+use crate::types::*;
+
+/// The provider's socket object; the WSK_SOCKET the client sees is its first field.
+#[repr(C)]
+pub(crate) struct ModelSocket {
+    header: WSK_SOCKET,
+    id: u64,
+}
+
+/// A fixed destination set with SIO_WSK_SET_REMOTE_ADDRESS or SIO_WSK_SET_SENDTO_ADDRESS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FixedDestination {
+    Remote(SocketAddr),
+    SendTo(SocketAddr),
+}
+
+impl FixedDestination {
+    fn address(self) -> SocketAddr {
+        match self {
+            FixedDestination::Remote(a) | FixedDestination::SendTo(a) => a,
+        }
+    }
+}
+
+pub(crate) struct SocketRecord {
+    pub id: u64,
+    pub family: u16,
+    pub host: Arc<Socket>,
+    pub bound: Option<SocketAddr>,
+    pub fixed: Option<FixedDestination>,
+    /// Dispatch calls currently executing (not IRPs pending).
+    pub executing: u32,
+    /// IRPs accepted and not yet completed.
+    pub pending: u32,
+    pub closing: bool,
+    pub close_irp: Option<usize>,
+    /// Sends parked by [`CompletionMode::NeverForSends`] until close cancels them.
+    pub stuck: Vec<(usize, Vec<Segment>)>,
+}
+
+pub(crate) static PROVIDER_DISPATCH: WSK_PROVIDER_DISPATCH = WSK_PROVIDER_DISPATCH {
+    Version: MAKE_WSK_VERSION_1_0,
+    Reserved: 0,
+    WskSocket: Some(wsk_socket),
+    WskSocketConnect: Some(unsupported),
+    WskControlClient: Some(unsupported),
+    WskGetAddressInfo: Some(unsupported),
+    WskFreeAddressInfo: Some(unsupported),
+    WskGetNameInfo: Some(unsupported),
+};
+
+static DATAGRAM_DISPATCH: WSK_PROVIDER_DATAGRAM_DISPATCH = WSK_PROVIDER_DATAGRAM_DISPATCH {
+    WskControlSocket: Some(wsk_control_socket),
+    WskCloseSocket: Some(wsk_close_socket),
+    WskBind: Some(wsk_bind),
+    WskSendTo: Some(wsk_send_to),
+    WskReceiveFrom: None,
+    WskRelease: None,
+    WskGetLocalAddress: Some(wsk_get_local_address),
+    WskSendMessages: Some(wsk_send_messages),
+};
+
+/// A provider that predates Windows 8 has no WskSendMessages.
+static DATAGRAM_DISPATCH_NO_SEND_MESSAGES: WSK_PROVIDER_DATAGRAM_DISPATCH = WSK_PROVIDER_DATAGRAM_DISPATCH {
+    WskSendMessages: None,
+    ..DATAGRAM_DISPATCH
+};
+
+/// What a closed socket's WSK_SOCKET points at: every entry reports the stale use.
+static CLOSED_DISPATCH: WSK_PROVIDER_DATAGRAM_DISPATCH = WSK_PROVIDER_DATAGRAM_DISPATCH {
+    WskControlSocket: Some(closed_control),
+    WskCloseSocket: Some(closed_close),
+    WskBind: Some(closed_bind),
+    WskSendTo: Some(closed_send_to),
+    WskReceiveFrom: None,
+    WskRelease: None,
+    WskGetLocalAddress: Some(closed_get_local_address),
+    WskSendMessages: Some(closed_send_messages),
+};
+
+unsafe extern "system" fn unsupported() -> NTSTATUS {
+    STATUS_NOT_SUPPORTED
+}
+
+fn stale_use(call: &str, socket: *mut WSK_SOCKET) -> NTSTATUS {
+    kernel::current().violate(rules::WSK_SOCKET_INVALID, format!("{call} on socket {:#x} after WskCloseSocket", socket as usize));
+    STATUS_INVALID_HANDLE
+}
+unsafe extern "system" fn closed_control(s: *mut WSK_SOCKET, _: ULONG, _: ULONG, _: ULONG, _: SIZE_T, _: PVOID, _: SIZE_T, _: PVOID, _: *mut SIZE_T, _: PIRP) -> NTSTATUS {
+    stale_use("WskControlSocket", s)
+}
+unsafe extern "system" fn closed_close(s: *mut WSK_SOCKET, _: PIRP) -> NTSTATUS {
+    stale_use("WskCloseSocket", s)
+}
+unsafe extern "system" fn closed_bind(s: *mut WSK_SOCKET, _: *mut SOCKADDR, _: ULONG, _: PIRP) -> NTSTATUS {
+    stale_use("WskBind", s)
+}
+unsafe extern "system" fn closed_send_to(s: *mut WSK_SOCKET, _: *mut WSK_BUF, _: ULONG, _: *mut SOCKADDR, _: ULONG, _: PVOID, _: PIRP) -> NTSTATUS {
+    stale_use("WskSendTo", s)
+}
+unsafe extern "system" fn closed_get_local_address(s: *mut WSK_SOCKET, _: *mut SOCKADDR, _: PIRP) -> NTSTATUS {
+    stale_use("WskGetLocalAddress", s)
+}
+unsafe extern "system" fn closed_send_messages(s: *mut WSK_SOCKET, _: *mut WSK_BUF_LIST, _: ULONG, _: *mut SOCKADDR, _: ULONG, _: PVOID, _: PIRP) -> NTSTATUS {
+    stale_use("WskSendMessages", s)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Completion plumbing
+// ---------------------------------------------------------------------------------------------
+
+type Work = Box<dyn FnOnce(&Arc<Kernel>) -> (NTSTATUS, u64) + Send>;
+
+/// Carries out `work` and completes `irp` with its result, inline or from a provider thread as
+/// the kernel's completion mode says. Returns what the WSK call returns.
+fn complete_with(kernel: &Arc<Kernel>, irp: PIRP, socket: Option<usize>, work: Work) -> NTSTATUS {
+    let irp = irp as usize;
+    let finish = move |kernel: &Arc<Kernel>| {
+        let (status, information) = work(kernel);
+        irp::complete(kernel, irp as PIRP, status, information);
+        if let Some(socket) = socket {
+            finish_pending(kernel, socket);
+        }
+        status
+    };
+    match kernel.config.completion {
+        CompletionMode::Inline => finish(kernel),
+        CompletionMode::Async | CompletionMode::NeverForSends => submit(kernel, Box::new(move |k| { let _ = finish(k); })),
+        CompletionMode::Delayed(delay) => submit(
+            kernel,
+            Box::new(move |k| {
+                std::thread::sleep(delay);
+                let _ = finish(k);
+            }),
+        ),
+    }
+}
+
+fn submit(kernel: &Arc<Kernel>, job: super::workers::Job) -> NTSTATUS {
+    if !kernel.workers.submit(job) {
+        panic!("kernel model: the provider was shut down while the driver still issued calls");
+    }
+    STATUS_PENDING
+}
+
+/// Completes an IRP straight away with a status (the call's arguments were refused).
+fn fail(kernel: &Arc<Kernel>, irp: PIRP, socket: Option<usize>, status: NTSTATUS) -> NTSTATUS {
+    complete_with(kernel, irp, socket, Box::new(move |_| (status, 0)))
+}
+
+/// One IRP of `socket` finished; the last one lets a pending close complete.
+fn finish_pending(kernel: &Arc<Kernel>, socket: usize) {
+    let mut wsk = kernel.wsk.lock();
+    let Some(record) = wsk.sockets.get_mut(&socket) else { return };
+    record.pending -= 1;
+    if !(record.closing && record.pending == 0) {
+        return;
+    }
+    let close_irp = record.close_irp.take();
+    wsk.sockets.remove(&socket);
+    wsk.closed.push(socket);
+    drop(wsk);
+    // SAFETY: the socket memory stays allocated (in `closed`) until the kernel goes away.
+    unsafe { (*(socket as *mut ModelSocket)).header.Dispatch = (&raw const CLOSED_DISPATCH).cast() };
+    kernel.note("WSK: WskCloseSocket: socket closed");
+    if let Some(irp) = close_irp {
+        irp::complete(kernel, irp as PIRP, STATUS_SUCCESS, 0);
+    }
+}
+
+/// Accounts one dispatch call on a socket: checks the caller and the socket, and counts the
+/// call as executing until the guard drops.
+struct CallGuard {
+    kernel: Arc<Kernel>,
+    socket: usize,
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        if let Some(record) = self.kernel.wsk.lock().sockets.get_mut(&self.socket) {
+            record.executing -= 1;
+        }
+    }
+}
+
+fn enter_call(call: &'static str, socket: *mut WSK_SOCKET, irp: PIRP, max_irql: KIRQL) -> Option<CallGuard> {
+    let kernel = kernel::current();
+    if kernel::in_completion_routine() {
+        kernel.violate(rules::WSK_CALL_IN_COMPLETION, format!("{call} called from a completion routine"));
+    }
+    if !kernel::require_irql(&kernel, call, max_irql) {
+        return None;
+    }
+    if irp.is_null() {
+        kernel.violate(rules::WSK_BAD_ARGUMENT, format!("{call} with a NULL IRP"));
+        return None;
+    }
+    let key = socket as usize;
+    let mut wsk = kernel.wsk.lock();
+    let Some(record) = wsk.sockets.get_mut(&key).filter(|r| !r.closing) else {
+        drop(wsk);
+        kernel.violate(rules::WSK_SOCKET_INVALID, format!("{call} on {key:#x}, which is not a live socket"));
+        return None;
+    };
+    record.executing += 1;
+    drop(wsk);
+    if !irp::take_for_provider(&kernel, irp, call) {
+        if let Some(record) = kernel.wsk.lock().sockets.get_mut(&key) {
+            record.executing -= 1;
+        }
+        return None;
+    }
+    Some(CallGuard { kernel, socket: key })
+}
+
+/// Marks one more IRP pending on the socket (completion will call [`finish_pending`]).
+fn add_pending(kernel: &Kernel, socket: usize) {
+    if let Some(record) = kernel.wsk.lock().sockets.get_mut(&socket) {
+        record.pending += 1;
+    }
+}
+
+fn map_io_error(error: &std::io::Error) -> NTSTATUS {
+    use std::io::ErrorKind::*;
+    match error.kind() {
+        AddrInUse => STATUS_ADDRESS_ALREADY_EXISTS,
+        AddrNotAvailable => STATUS_INVALID_ADDRESS,
+        ConnectionRefused => STATUS_PORT_UNREACHABLE,
+        HostUnreachable => STATUS_HOST_UNREACHABLE,
+        NetworkUnreachable => STATUS_NETWORK_UNREACHABLE,
+        PermissionDenied => STATUS_ACCESS_DENIED,
+        InvalidInput => STATUS_INVALID_PARAMETER,
+        OutOfMemory => STATUS_INSUFFICIENT_RESOURCES,
+        _ => STATUS_UNSUCCESSFUL,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provider dispatch: WskSocket
+// ---------------------------------------------------------------------------------------------
+
+#[allow(non_snake_case, clippy::too_many_arguments)]
+unsafe extern "system" fn wsk_socket(
+    Client: *mut WSK_CLIENT,
+    AddressFamily: USHORT,
+    SocketType: USHORT,
+    Protocol: ULONG,
+    Flags: ULONG,
+    SocketContext: PVOID,
+    Dispatch: *const core::ffi::c_void,
+    OwningProcess: PEPROCESS,
+    OwningThread: PETHREAD,
+    SecurityDescriptor: PVOID,
+    Irp: PIRP,
+) -> NTSTATUS {
+    let kernel = kernel::current();
+    let _ = (SocketContext, Dispatch);
+    if kernel::in_completion_routine() {
+        kernel.violate(rules::WSK_CALL_IN_COMPLETION, "WskSocket called from a completion routine");
+    }
+    if !kernel::require_irql(&kernel, "WskSocket", kernel::DISPATCH) {
+        return STATUS_INVALID_DEVICE_STATE;
+    }
+    if !client_captured(&kernel, Client) {
+        kernel.violate(rules::WSK_NPI_NOT_CAPTURED, "WskSocket through a provider NPI that is not captured (released?)");
+        return STATUS_INVALID_PARAMETER;
+    }
+    if Irp.is_null() {
+        kernel.violate(rules::WSK_BAD_ARGUMENT, "WskSocket with a NULL IRP");
+        return STATUS_INVALID_PARAMETER;
+    }
+    if !irp::take_for_provider(&kernel, Irp, "WskSocket") {
+        return STATUS_INVALID_PARAMETER;
+    }
+    if !OwningProcess.is_null() || !OwningThread.is_null() || !SecurityDescriptor.is_null() {
+        kernel.violate(rules::WSK_BAD_ARGUMENT, "the model supports WskSocket with NULL owning process, thread and security descriptor");
+        return fail(&kernel, Irp, None, STATUS_NOT_SUPPORTED);
+    }
+    let domain = match AddressFamily {
+        AF_INET => Domain::IPV4,
+        AF_INET6 => Domain::IPV6,
+        other => {
+            kernel.violate(rules::WSK_BAD_ARGUMENT, format!("WskSocket with address family {other} (AF_INET is 2, AF_INET6 is 23 on Windows)"));
+            return fail(&kernel, Irp, None, STATUS_INVALID_PARAMETER);
+        }
+    };
+    if SocketType != SOCK_DGRAM || Protocol != IPPROTO_UDP || Flags != WSK_FLAG_DATAGRAM_SOCKET {
+        kernel.note(format!("WSK: WskSocket(type {SocketType}, protocol {Protocol}, flags {Flags}) not supported by the model"));
+        return fail(&kernel, Irp, None, STATUS_NOT_SUPPORTED);
+    }
+    if let Some(status) = kernel.injected_fault(FaultSite::WskSocket) {
+        return fail(&kernel, Irp, None, status);
+    }
+    let host = match Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)) {
+        Ok(socket) => socket,
+        Err(error) => return fail(&kernel, Irp, None, map_io_error(&error)),
+    };
+    // Winsock's default: an AF_INET6 socket is IPv6-only.
+    if AddressFamily == AF_INET6 && host.set_only_v6(true).is_err() {
+        return fail(&kernel, Irp, None, STATUS_UNSUCCESSFUL);
+    }
+    let _ = host.set_send_buffer_size(4 << 20);
+    let dispatch = if kernel.config.send_messages_supported { &DATAGRAM_DISPATCH } else { &DATAGRAM_DISPATCH_NO_SEND_MESSAGES };
+    let mut wsk = kernel.wsk.lock();
+    wsk.sockets_created += 1;
+    let id = wsk.sockets_created;
+    let socket = Box::into_raw(Box::new(ModelSocket { header: WSK_SOCKET { Dispatch: (dispatch as *const WSK_PROVIDER_DATAGRAM_DISPATCH).cast() }, id }));
+    wsk.sockets.insert(
+        socket as usize,
+        SocketRecord {
+            id,
+            family: AddressFamily,
+            host: Arc::new(host),
+            bound: None,
+            fixed: None,
+            executing: 0,
+            pending: 0,
+            closing: false,
+            close_irp: None,
+            stuck: Vec::new(),
+        },
+    );
+    drop(wsk);
+    kernel.note(format!("WSK: WskSocket: datagram socket #{id} ({})", address::family_name(AddressFamily)));
+    let information = socket as u64;
+    complete_with(&kernel, Irp, None, Box::new(move |_| (STATUS_SUCCESS, information)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// WskBind, WskGetLocalAddress, WskControlSocket
+// ---------------------------------------------------------------------------------------------
+
+/// Reads an address argument and checks its family against the socket's.
+///
+/// # Safety
+/// `address` must be NULL or point to a SOCKADDR of the size its family implies.
+unsafe fn read_address(kernel: &Kernel, call: &str, family: u16, address: *const SOCKADDR) -> Result<SocketAddr, NTSTATUS> {
+    if address.is_null() {
+        kernel.violate(rules::WSK_BAD_ARGUMENT, format!("{call} with a NULL address"));
+        return Err(STATUS_INVALID_PARAMETER);
+    }
+    // SAFETY: the caller guarantees the memory.
+    match unsafe { address::read(address) } {
+        Some(parsed) if address::family_of(&parsed) == family => Ok(parsed),
+        parsed => {
+            // SAFETY: the family field is readable (caller's guarantee).
+            let given = unsafe { (*address).sa_family };
+            kernel.violate(
+                rules::WSK_FAMILY_MISMATCH,
+                format!("{call}: address family {given} ({parsed:?}) on an {} socket", address::family_name(family)),
+            );
+            Err(STATUS_INVALID_ADDRESS)
+        }
+    }
+}
+
+/// What a call needs to know about its socket, read once under the provider lock.
+struct SocketView {
+    family: u16,
+    host: Arc<Socket>,
+    bound: Option<SocketAddr>,
+    fixed: Option<FixedDestination>,
+    id: u64,
+}
+
+fn socket_snapshot(kernel: &Kernel, socket: usize) -> Option<SocketView> {
+    kernel.wsk.lock().sockets.get(&socket).map(|r| SocketView { family: r.family, host: r.host.clone(), bound: r.bound, fixed: r.fixed, id: r.id })
+}
+
+#[allow(non_snake_case)]
+unsafe extern "system" fn wsk_bind(Socket: *mut WSK_SOCKET, LocalAddress: *mut SOCKADDR, Flags: ULONG, Irp: PIRP) -> NTSTATUS {
+    let Some(guard) = enter_call("WskBind", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+    let kernel = guard.kernel.clone();
+    let key = guard.socket;
+    let Some(SocketView { family, host, bound, id, .. }) = socket_snapshot(&kernel, key) else { return STATUS_INVALID_HANDLE };
+    add_pending(&kernel, key);
+    if Flags != 0 {
+        kernel.violate(rules::WSK_FLAGS_NOT_ZERO, format!("WskBind with Flags {Flags:#x}"));
+        return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
+    }
+    // SAFETY: the driver passes a SOCKADDR of its socket's family.
+    let local = match unsafe { read_address(&kernel, "WskBind", family, LocalAddress) } {
+        Ok(local) => local,
+        Err(status) => return fail(&kernel, Irp, Some(key), status),
+    };
+    if bound.is_some() {
+        return fail(&kernel, Irp, Some(key), STATUS_ADDRESS_ALREADY_ASSOCIATED);
+    }
+    if let Some(status) = kernel.injected_fault(FaultSite::WskBind) {
+        return fail(&kernel, Irp, Some(key), status);
+    }
+    let result = host.bind(&SockAddr::from(local)).and_then(|()| host.local_addr()).map(|a| a.as_socket());
+    let status = match result {
+        Ok(Some(actual)) => {
+            if let Some(record) = kernel.wsk.lock().sockets.get_mut(&key) {
+                record.bound = Some(actual);
+            }
+            kernel.note(format!("WSK: WskBind: socket #{id} bound to {actual}"));
+            STATUS_SUCCESS
+        }
+        Ok(None) => STATUS_UNSUCCESSFUL,
+        Err(error) => map_io_error(&error),
+    };
+    drop(guard);
+    fail(&kernel, Irp, Some(key), status)
+}
+
+#[allow(non_snake_case)]
+unsafe extern "system" fn wsk_get_local_address(Socket: *mut WSK_SOCKET, LocalAddress: *mut SOCKADDR, Irp: PIRP) -> NTSTATUS {
+    let Some(guard) = enter_call("WskGetLocalAddress", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+    let kernel = guard.kernel.clone();
+    let key = guard.socket;
+    let Some(SocketView { bound, .. }) = socket_snapshot(&kernel, key) else { return STATUS_INVALID_HANDLE };
+    add_pending(&kernel, key);
+    if LocalAddress.is_null() {
+        kernel.violate(rules::WSK_BAD_ARGUMENT, "WskGetLocalAddress with a NULL output address");
+        return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
+    }
+    if let Some(status) = kernel.injected_fault(FaultSite::WskGetLocalAddress) {
+        return fail(&kernel, Irp, Some(key), status);
+    }
+    let Some(bound) = bound else { return fail(&kernel, Irp, Some(key), STATUS_INVALID_DEVICE_STATE) };
+    let out = LocalAddress as usize;
+    drop(guard);
+    complete_with(
+        &kernel,
+        Irp,
+        Some(key),
+        Box::new(move |_| {
+            // SAFETY: the driver keeps the output SOCKADDR (of its socket's family) until the
+            // IRP completes.
+            unsafe { address::write(bound, out as *mut SOCKADDR) };
+            (STATUS_SUCCESS, 0)
+        }),
+    )
+}
+
+#[allow(non_snake_case, clippy::too_many_arguments)]
+unsafe extern "system" fn wsk_control_socket(
+    Socket: *mut WSK_SOCKET,
+    RequestType: ULONG,
+    ControlCode: ULONG,
+    Level: ULONG,
+    InputSize: SIZE_T,
+    InputBuffer: PVOID,
+    OutputSize: SIZE_T,
+    OutputBuffer: PVOID,
+    OutputSizeReturned: *mut SIZE_T,
+    Irp: PIRP,
+) -> NTSTATUS {
+    let _ = (Level, OutputBuffer, OutputSizeReturned);
+    let Some(guard) = enter_call("WskControlSocket", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+    let kernel = guard.kernel.clone();
+    let key = guard.socket;
+    let Some(SocketView { family, bound, id, .. }) = socket_snapshot(&kernel, key) else { return STATUS_INVALID_HANDLE };
+    add_pending(&kernel, key);
+    let setting_remote = match (RequestType, ControlCode) {
+        (WSK_IOCTL, SIO_WSK_SET_REMOTE_ADDRESS) => true,
+        (WSK_IOCTL, SIO_WSK_SET_SENDTO_ADDRESS) => false,
+        _ => return fail(&kernel, Irp, Some(key), STATUS_NOT_SUPPORTED),
+    };
+    let name = if setting_remote { "SIO_WSK_SET_REMOTE_ADDRESS" } else { "SIO_WSK_SET_SENDTO_ADDRESS" };
+    if bound.is_none() {
+        kernel.violate(rules::WSK_NOT_BOUND, format!("WskControlSocket({name}) before WskBind"));
+        return fail(&kernel, Irp, Some(key), STATUS_INVALID_DEVICE_STATE);
+    }
+    if OutputSize != 0 {
+        return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
+    }
+    if let Some(status) = kernel.injected_fault(FaultSite::WskControl) {
+        return fail(&kernel, Irp, Some(key), status);
+    }
+    let fixed = if InputSize == 0 || InputBuffer.is_null() {
+        None
+    } else {
+        let needed = if family == AF_INET { size_of::<SOCKADDR_IN>() } else { size_of::<SOCKADDR_IN6>() };
+        if (InputSize as usize) < needed {
+            return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
+        }
+        // SAFETY: InputSize covers a SOCKADDR of the socket's family.
+        match unsafe { read_address(&kernel, name, family, InputBuffer.cast()) } {
+            Ok(address) if address.port() == 0 => return fail(&kernel, Irp, Some(key), STATUS_INVALID_ADDRESS),
+            Ok(address) => Some(if setting_remote { FixedDestination::Remote(address) } else { FixedDestination::SendTo(address) }),
+            Err(status) => return fail(&kernel, Irp, Some(key), status),
+        }
+    };
+    let mut wsk = kernel.wsk.lock();
+    if let Some(record) = wsk.sockets.get_mut(&key) {
+        record.fixed = match (fixed, record.fixed) {
+            (Some(new), _) => Some(new),
+            // Clearing one kind leaves a fixed address of the other kind alone.
+            (None, Some(FixedDestination::Remote(_))) if !setting_remote => record.fixed,
+            (None, Some(FixedDestination::SendTo(_))) if setting_remote => record.fixed,
+            (None, _) => None,
+        };
+    }
+    drop(wsk);
+    kernel.note(match fixed {
+        Some(f) => format!("WSK: WskControlSocket({name}): socket #{id} sends to {} by default", f.address()),
+        None => format!("WSK: WskControlSocket({name}): socket #{id} fixed address cleared"),
+    });
+    drop(guard);
+    fail(&kernel, Irp, Some(key), STATUS_SUCCESS)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending
+// ---------------------------------------------------------------------------------------------
+
+/// Where a datagram goes: the explicit address, or the socket's fixed one.
+///
+/// # Safety
+/// `remote` must be NULL or point to a SOCKADDR of the size its family implies.
+unsafe fn destination(kernel: &Kernel, call: &str, family: u16, fixed: Option<FixedDestination>, remote: *const SOCKADDR) -> Result<(SocketAddr, bool), NTSTATUS> {
+    if remote.is_null() {
+        return match fixed {
+            Some(fixed) => Ok((fixed.address(), true)),
+            None => {
+                kernel.violate(rules::WSK_NULL_REMOTE_ADDRESS, format!("{call} with RemoteAddress NULL and no fixed remote or send-to address"));
+                Err(STATUS_INVALID_PARAMETER)
+            }
+        };
+    }
+    // SAFETY: the caller's guarantee.
+    let address = unsafe { read_address(kernel, call, family, remote) }?;
+    if address.port() == 0 {
+        return Err(STATUS_INVALID_ADDRESS);
+    }
+    Ok((address, false))
+}
+
+fn allowed(kernel: &Kernel, destination: &SocketAddr) -> bool {
+    kernel.config.destinations == DestinationPolicy::Any || destination.ip().is_loopback()
+}
+
+/// Checks shared by WskSendTo and WskSendMessages before any datagram is taken.
+fn check_send_call(kernel: &Kernel, call: &str, bound: Option<SocketAddr>, flags: ULONG, control_length: ULONG, control: PVOID) -> Result<(), NTSTATUS> {
+    if flags != 0 {
+        kernel.violate(rules::WSK_FLAGS_NOT_ZERO, format!("{call} with Flags {flags:#x}"));
+        return Err(STATUS_INVALID_PARAMETER);
+    }
+    if control_length != 0 || !control.is_null() {
+        kernel.violate(rules::WSK_BAD_ARGUMENT, format!("the model supports {call} without control information"));
+        return Err(STATUS_NOT_SUPPORTED);
+    }
+    if bound.is_none() {
+        kernel.violate(rules::WSK_NOT_BOUND, format!("{call} on a socket that is not bound"));
+        return Err(STATUS_INVALID_DEVICE_STATE);
+    }
+    Ok(())
+}
+
+/// A datagram accepted for sending: where its bytes are and what they were when submitted.
+struct Datagram {
+    segments: Vec<Segment>,
+    snapshot: Vec<u8>,
+}
+
+/// # Safety
+/// `buffer` must point to a WSK_BUF.
+unsafe fn take_datagram(kernel: &Kernel, buffer: *const WSK_BUF) -> Result<Datagram, NTSTATUS> {
+    // SAFETY: the caller's guarantee.
+    let buffer = unsafe { &*buffer };
+    let (Ok(offset), Ok(length)) = (usize::try_from(buffer.Offset), usize::try_from(buffer.Length)) else {
+        return Err(STATUS_INVALID_PARAMETER);
+    };
+    let Some(segments) = mdl::validate_chain(kernel, buffer.Mdl, offset, length) else {
+        return Err(STATUS_INVALID_PARAMETER);
+    };
+    mdl::pin(kernel, &segments, true);
+    let snapshot = mdl::gather(&segments);
+    Ok(Datagram { segments, snapshot })
+}
+
+/// Sends the datagrams (at completion time) and releases their pins. Detects buffers the
+/// driver changed while the send was pending.
+fn transmit(kernel: &Arc<Kernel>, host: &Socket, to: SocketAddr, datagrams: &[Datagram]) -> (NTSTATUS, u64) {
+    let mut sent = 0u64;
+    let mut status = STATUS_SUCCESS;
+    let target = SockAddr::from(to);
+    for datagram in datagrams {
+        let now = mdl::gather(&datagram.segments);
+        if now != datagram.snapshot {
+            kernel.violate(rules::BUFFER_MODIFIED_WHILE_PENDING, format!("a {}-byte datagram to {to} changed between submission and send", now.len()));
+        }
+        if status != STATUS_SUCCESS {
+            continue;
+        }
+        if !allowed(kernel, &to) {
+            kernel.note(format!("WSK: send to {to} refused: the model only sends to loopback"));
+            status = STATUS_NETWORK_UNREACHABLE;
+            continue;
+        }
+        match host.send_to(&now, &target) {
+            Ok(n) => {
+                sent += n as u64;
+                kernel.counters.datagrams_sent.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => status = map_io_error(&error),
+        }
+    }
+    for datagram in datagrams {
+        mdl::pin(kernel, &datagram.segments, false);
+    }
+    (status, sent)
+}
+
+fn unpin_all(kernel: &Kernel, datagrams: &[Datagram]) {
+    for datagram in datagrams {
+        mdl::pin(kernel, &datagram.segments, false);
+    }
+}
+
+/// Issues a send of `datagrams` on the socket, honouring the completion mode (including
+/// sends that never complete until close).
+fn issue_send(kernel: &Arc<Kernel>, guard: CallGuard, irp: PIRP, to: SocketAddr, host: Arc<Socket>, datagrams: Vec<Datagram>) -> NTSTATUS {
+    let key = guard.socket;
+    drop(guard);
+    if kernel.config.completion == CompletionMode::NeverForSends {
+        let segments = datagrams.into_iter().flat_map(|d| d.segments).collect();
+        if let Some(record) = kernel.wsk.lock().sockets.get_mut(&key) {
+            record.stuck.push((irp as usize, segments));
+        }
+        return STATUS_PENDING;
+    }
+    complete_with(
+        kernel,
+        irp,
+        Some(key),
+        Box::new(move |kernel| {
+            let cancelled = kernel.wsk.lock().sockets.get(&key).is_none_or(|r| r.closing);
+            if cancelled {
+                unpin_all(kernel, &datagrams);
+                return (STATUS_CANCELLED, 0);
+            }
+            transmit(kernel, &host, to, &datagrams)
+        }),
+    )
+}
+
+#[allow(non_snake_case)]
+unsafe extern "system" fn wsk_send_to(
+    Socket: *mut WSK_SOCKET,
+    Buffer: *mut WSK_BUF,
+    Flags: ULONG,
+    RemoteAddress: *mut SOCKADDR,
+    ControlInfoLength: ULONG,
+    ControlInfo: PVOID,
+    Irp: PIRP,
+) -> NTSTATUS {
+    let Some(guard) = enter_call("WskSendTo", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+    let kernel = guard.kernel.clone();
+    let key = guard.socket;
+    let Some(SocketView { family, host, bound, fixed, .. }) = socket_snapshot(&kernel, key) else { return STATUS_INVALID_HANDLE };
+    add_pending(&kernel, key);
+    if let Err(status) = check_send_call(&kernel, "WskSendTo", bound, Flags, ControlInfoLength, ControlInfo) {
+        return fail(&kernel, Irp, Some(key), status);
+    }
+    // SAFETY: the driver passes NULL or a SOCKADDR of its socket's family.
+    let (to, used_fixed) = match unsafe { destination(&kernel, "WskSendTo", family, fixed, RemoteAddress) } {
+        Ok(found) => found,
+        Err(status) => return fail(&kernel, Irp, Some(key), status),
+    };
+    if Buffer.is_null() {
+        kernel.violate(rules::WSK_BAD_ARGUMENT, "WskSendTo with a NULL WSK_BUF");
+        return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
+    }
+    // SAFETY: checked non-null; the driver passes a WSK_BUF.
+    let datagram = match unsafe { take_datagram(&kernel, Buffer) } {
+        Ok(datagram) => datagram,
+        Err(status) => return fail(&kernel, Irp, Some(key), status),
+    };
+    kernel.counters.wsk_send_to.fetch_add(1, Ordering::Relaxed);
+    if used_fixed {
+        kernel.counters.wsk_send_to_null_remote.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Some(status) = kernel.injected_fault(FaultSite::WskSendTo) {
+        unpin_all(&kernel, std::slice::from_ref(&datagram));
+        return fail(&kernel, Irp, Some(key), status);
+    }
+    if kernel.tracing() {
+        let via = if used_fixed { " (RemoteAddress NULL: fixed destination)" } else { "" };
+        kernel.note(format!("WSK: WskSendTo: {} bytes to {to}{via}", datagram.snapshot.len()));
+    }
+    issue_send(&kernel, guard, Irp, to, host, vec![datagram])
+}
+
+#[allow(non_snake_case)]
+unsafe extern "system" fn wsk_send_messages(
+    Socket: *mut WSK_SOCKET,
+    BufferList: *mut WSK_BUF_LIST,
+    Flags: ULONG,
+    RemoteAddress: *mut SOCKADDR,
+    ControlInfoLength: ULONG,
+    ControlInfo: PVOID,
+    Irp: PIRP,
+) -> NTSTATUS {
+    let Some(guard) = enter_call("WskSendMessages", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+    let kernel = guard.kernel.clone();
+    let key = guard.socket;
+    let Some(SocketView { family, host, bound, fixed, .. }) = socket_snapshot(&kernel, key) else { return STATUS_INVALID_HANDLE };
+    add_pending(&kernel, key);
+    if let Err(status) = check_send_call(&kernel, "WskSendMessages", bound, Flags, ControlInfoLength, ControlInfo) {
+        return fail(&kernel, Irp, Some(key), status);
+    }
+    // SAFETY: the driver passes NULL or a SOCKADDR of its socket's family.
+    let (to, used_fixed) = match unsafe { destination(&kernel, "WskSendMessages", family, fixed, RemoteAddress) } {
+        Ok(found) => found,
+        Err(status) => return fail(&kernel, Irp, Some(key), status),
+    };
+    let mut datagrams = Vec::new();
+    let mut node = BufferList;
+    while !node.is_null() {
+        // SAFETY: each node is a live WSK_BUF_LIST the driver keeps until completion.
+        match unsafe { take_datagram(&kernel, &raw const (*node).Buffer) } {
+            Ok(datagram) => datagrams.push(datagram),
+            Err(status) => {
+                unpin_all(&kernel, &datagrams);
+                return fail(&kernel, Irp, Some(key), status);
+            }
+        }
+        // SAFETY: as above.
+        node = unsafe { (*node).Next };
+    }
+    if datagrams.is_empty() {
+        kernel.violate(rules::WSK_BAD_ARGUMENT, "WskSendMessages with an empty buffer list");
+        return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
+    }
+    kernel.counters.wsk_send_messages.fetch_add(1, Ordering::Relaxed);
+    if used_fixed {
+        kernel.counters.wsk_send_to_null_remote.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Some(status) = kernel.injected_fault(FaultSite::WskSendMessages) {
+        unpin_all(&kernel, &datagrams);
+        return fail(&kernel, Irp, Some(key), status);
+    }
+    if kernel.tracing() {
+        kernel.note(format!("WSK: WskSendMessages: {} datagrams to {to}", datagrams.len()));
+    }
+    issue_send(&kernel, guard, Irp, to, host, datagrams)
+}
+
+// ---------------------------------------------------------------------------------------------
+// WskCloseSocket
+// ---------------------------------------------------------------------------------------------
+
+#[allow(non_snake_case)]
+unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -> NTSTATUS {
+    let Some(guard) = enter_call("WskCloseSocket", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+    let kernel = guard.kernel.clone();
+    let key = guard.socket;
+    if let Some(status) = kernel.injected_fault(FaultSite::WskClose) {
+        // A failed close leaves the socket open; the caller must deal with it.
+        add_pending(&kernel, key);
+        drop(guard);
+        return fail(&kernel, Irp, Some(key), status);
+    }
+    let mut wsk = kernel.wsk.lock();
+    let Some(record) = wsk.sockets.get_mut(&key) else { return STATUS_INVALID_HANDLE };
+    if record.executing > 1 {
+        let others = record.executing - 1;
+        drop(wsk);
+        kernel.violate(rules::WSK_CLOSE_OVERLAP, format!("WskCloseSocket while {others} other call(s) on the socket are executing"));
+        drop(guard);
+        return fail(&kernel, Irp, None, STATUS_INVALID_DEVICE_STATE);
+    }
+    record.closing = true;
+    record.close_irp = Some(Irp as usize);
+    let stuck = std::mem::take(&mut record.stuck);
+    // The close itself counts as pending so that it completes after every cancelled IRP.
+    record.pending += 1;
+    drop(wsk);
+    drop(guard);
+    kernel.note(format!("WSK: WskCloseSocket: closing ({} stuck send(s) cancelled)", stuck.len()));
+    for (irp, segments) in stuck {
+        let kernel2 = kernel.clone();
+        complete_with(
+            &kernel2,
+            irp as PIRP,
+            Some(key),
+            Box::new(move |kernel| {
+                mdl::pin(kernel, &segments, false);
+                (STATUS_CANCELLED, 0)
+            }),
+        );
+    }
+    // Dropping the close's own pending count may complete the close right here (inline) or
+    // leave it to the last pending IRP.
+    match kernel.config.completion {
+        CompletionMode::Inline => {
+            finish_pending(&kernel, key);
+            STATUS_SUCCESS
+        }
+        _ => submit(&kernel, Box::new(move |k| finish_pending(k, key))),
+    }
+}

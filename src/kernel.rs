@@ -1,0 +1,132 @@
+//! Small safe wrappers over the kernel routines the driver uses: pool memory, events, spin
+//! locks, timeouts. Everything here lives in nonpaged pool owned by the driver.
+
+use core::cell::UnsafeCell;
+use core::ptr::NonNull;
+
+use wdk_sys::ntddk::{
+    ExAllocatePool2, ExFreePoolWithTag, KeAcquireSpinLockRaiseToDpc, KeClearEvent, KeInitializeEvent,
+    KeInitializeSpinLock, KeReleaseSpinLock, KeSetEvent, KeWaitForSingleObject,
+};
+use wdk_sys::{
+    _EVENT_TYPE, _KWAIT_REASON, _MODE, KEVENT, KIRQL, KSPIN_LOCK, LARGE_INTEGER, POOL_FLAG_NON_PAGED,
+    STATUS_SUCCESS,
+};
+use wsk_sample_ioctl::POOL_TAG;
+
+/// Allocates zeroed nonpaged pool for a `T` with the driver's tag.
+pub fn allocate<T>() -> Option<NonNull<T>> {
+    allocate_bytes(size_of::<T>()).map(NonNull::cast)
+}
+
+/// Allocates `size` zeroed bytes of nonpaged pool with the driver's tag.
+pub fn allocate_bytes(size: usize) -> Option<NonNull<u8>> {
+    // SAFETY: a plain allocation; the result is checked for NULL.
+    let memory = unsafe { ExAllocatePool2(POOL_FLAG_NON_PAGED, size as u64, POOL_TAG) };
+    NonNull::new(memory.cast())
+}
+
+/// Frees memory from [`allocate`] or [`allocate_bytes`].
+///
+/// # Safety
+/// `memory` must come from those functions and not be used afterwards.
+pub unsafe fn free<T>(memory: NonNull<T>) {
+    // SAFETY: the caller's guarantee; same tag as the allocation.
+    unsafe { ExFreePoolWithTag(memory.as_ptr().cast(), POOL_TAG) };
+}
+
+/// A relative timeout for KeWaitForSingleObject (negative, in 100 ns units).
+pub fn relative_timeout(milliseconds: u32) -> LARGE_INTEGER {
+    LARGE_INTEGER { QuadPart: -i64::from(milliseconds) * 10_000 }
+}
+
+/// A KEVENT living in driver-owned nonpaged memory.
+#[repr(transparent)]
+pub struct Event(UnsafeCell<KEVENT>);
+
+// SAFETY: a KEVENT is designed to be signalled and waited on from any thread; every access
+// goes through the kernel's routines.
+unsafe impl Sync for Event {}
+
+/// Notification events stay signalled until cleared; synchronization events wake one waiter
+/// and reset themselves.
+#[derive(Clone, Copy)]
+pub enum EventKind {
+    Notification,
+    Synchronization,
+}
+
+impl Event {
+    /// Initialises the event in place.
+    ///
+    /// # Safety
+    /// `this` must point to writable memory that stays put for the event's life.
+    pub unsafe fn init(this: *mut Event, kind: EventKind, signalled: bool) {
+        let kind = match kind {
+            EventKind::Notification => _EVENT_TYPE::NotificationEvent,
+            EventKind::Synchronization => _EVENT_TYPE::SynchronizationEvent,
+        };
+        // SAFETY: the caller's guarantee; Event is a transparent KEVENT.
+        unsafe { KeInitializeEvent(this.cast(), kind, u8::from(signalled)) };
+    }
+
+    /// Signals the event (callable at DISPATCH_LEVEL).
+    pub fn set(&self) {
+        // SAFETY: the event was initialised with `init` and lives as long as `self`.
+        unsafe { KeSetEvent(self.0.get(), 0, 0) };
+    }
+
+    /// Resets the event.
+    pub fn clear(&self) {
+        // SAFETY: as in `set`.
+        unsafe { KeClearEvent(self.0.get()) };
+    }
+
+    /// Waits at PASSIVE_LEVEL for at most `milliseconds`; true if the event was signalled.
+    pub fn wait(&self, milliseconds: u32) -> bool {
+        let mut timeout = relative_timeout(milliseconds);
+        // SAFETY: as in `set`; the timeout outlives the call.
+        let status = unsafe {
+            KeWaitForSingleObject(self.0.get().cast(), _KWAIT_REASON::Executive, _MODE::KernelMode as i8, 0, &mut timeout)
+        };
+        status == STATUS_SUCCESS
+    }
+}
+
+/// A KSPIN_LOCK in driver-owned nonpaged memory.
+#[repr(transparent)]
+pub struct SpinLock(UnsafeCell<KSPIN_LOCK>);
+
+// SAFETY: the kernel's spin lock routines serialise access across processors.
+unsafe impl Sync for SpinLock {}
+
+impl SpinLock {
+    /// Initialises the lock in place.
+    ///
+    /// # Safety
+    /// `this` must point to writable memory that stays put for the lock's life.
+    pub unsafe fn init(this: *mut SpinLock) {
+        // SAFETY: the caller's guarantee; SpinLock is a transparent KSPIN_LOCK.
+        unsafe { KeInitializeSpinLock(this.cast()) };
+    }
+
+    /// Acquires the lock, raising to DISPATCH_LEVEL until the guard drops.
+    pub fn lock(&self) -> SpinLockGuard<'_> {
+        // SAFETY: the lock was initialised with `init`.
+        let previous = unsafe { KeAcquireSpinLockRaiseToDpc(self.0.get()) };
+        SpinLockGuard { lock: self, previous }
+    }
+}
+
+/// Holds a [`SpinLock`]; releases it and restores the IRQL on drop.
+pub struct SpinLockGuard<'a> {
+    lock: &'a SpinLock,
+    previous: KIRQL,
+}
+
+impl Drop for SpinLockGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: this guard acquired the lock on this thread.
+        unsafe { KeReleaseSpinLock(self.lock.0.get(), self.previous) };
+    }
+}

@@ -1,0 +1,33 @@
+//! wsk-sample: a KMDF driver that sends UDP datagrams through Winsock Kernel (WSK).
+//!
+//! The driver names every kernel item through `wdk_sys`. On Windows that is Microsoft's crate
+//! (bindings generated from the WDK); on any other host the crate root below points the same
+//! name at the project's kernel model, so this source runs unchanged on both. See
+//! docs/ARCHITECTURE.md.
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+// The one kernel switch: off Windows, `wdk_sys` is the kernel model.
+#[cfg(not(target_os = "windows"))]
+extern crate wdk_model as wdk_sys;
+
+// Windows only: the kernel's allocator and a panic handler that bugchecks. Host builds get both
+// from std through the model.
+#[cfg(all(target_os = "windows", not(test)))]
+extern crate wdk_panic;
+#[cfg(all(target_os = "windows", not(test)))]
+#[global_allocator]
+static GLOBAL_ALLOCATOR: wdk_alloc::WdkAllocator = wdk_alloc::WdkAllocator;
+
+mod device;
+mod engine;
+mod ioctl;
+mod irp;
+mod kernel;
+mod slots;
+mod sync_call;
+mod wsk;
+
+pub use device::driver_entry;
+pub use engine::{DEFAULT_SLOT_COUNT, SLOT_SIZE};

@@ -1,0 +1,178 @@
+//! WSK for this driver: the raw ABI ([`abi`]) and thin wrappers that say which dispatch entry
+//! each call goes through and what its arguments must be.
+
+pub mod abi;
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
+use abi::*;
+use wdk_sys::{NTSTATUS, PIRP, STATUS_NOT_SUPPORTED};
+
+/// A SOCKADDR_IN or SOCKADDR_IN6 in storage large enough for either, kept in driver memory
+/// because WSK reads it when the call starts and the completion may come later.
+#[repr(C, align(8))]
+#[derive(Clone, Copy)]
+pub struct SockAddrStorage {
+    bytes: [u8; 32],
+}
+
+impl SockAddrStorage {
+    pub const ZERO: SockAddrStorage = SockAddrStorage { bytes: [0; 32] };
+
+    pub fn from_socket_addr(address: SocketAddr) -> Self {
+        let mut storage = Self::ZERO;
+        storage.set(address);
+        storage
+    }
+
+    pub fn set(&mut self, address: SocketAddr) {
+        self.bytes = [0; 32];
+        match address {
+            SocketAddr::V4(v4) => {
+                self.bytes[0..2].copy_from_slice(&AF_INET.to_le_bytes());
+                self.bytes[2..4].copy_from_slice(&v4.port().to_be_bytes());
+                self.bytes[4..8].copy_from_slice(&v4.ip().octets());
+            }
+            SocketAddr::V6(v6) => {
+                self.bytes[0..2].copy_from_slice(&AF_INET6.to_le_bytes());
+                self.bytes[2..4].copy_from_slice(&v6.port().to_be_bytes());
+                self.bytes[4..8].copy_from_slice(&v6.flowinfo().to_le_bytes());
+                self.bytes[8..24].copy_from_slice(&v6.ip().octets());
+                self.bytes[24..28].copy_from_slice(&v6.scope_id().to_le_bytes());
+            }
+        }
+    }
+
+    /// The wildcard address of `family` with port 0 (ephemeral).
+    pub fn wildcard(family: Family) -> Self {
+        Self::from_socket_addr(match family {
+            Family::V4 => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+            Family::V6 => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+        })
+    }
+
+    /// Decodes what WskGetLocalAddress wrote.
+    pub fn to_socket_addr(self) -> Option<SocketAddr> {
+        let family = u16::from_le_bytes([self.bytes[0], self.bytes[1]]);
+        let port = u16::from_be_bytes([self.bytes[2], self.bytes[3]]);
+        let word = |at: usize| u32::from_le_bytes([self.bytes[at], self.bytes[at + 1], self.bytes[at + 2], self.bytes[at + 3]]);
+        match family {
+            AF_INET => {
+                let ip = Ipv4Addr::new(self.bytes[4], self.bytes[5], self.bytes[6], self.bytes[7]);
+                Some(SocketAddr::V4(SocketAddrV4::new(ip, port)))
+            }
+            AF_INET6 => {
+                let mut octets = [0u8; 16];
+                octets.copy_from_slice(&self.bytes[8..24]);
+                Some(SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(octets), port, word(4), word(24))))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn as_mut_ptr(&mut self) -> *mut SOCKADDR {
+        (self as *mut Self).cast()
+    }
+}
+
+/// The two address families the driver keeps a socket for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    pub const ALL: [Family; 2] = [Family::V4, Family::V6];
+
+    pub fn of(address: &SocketAddr) -> Family {
+        if address.is_ipv4() { Family::V4 } else { Family::V6 }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn af(self) -> u16 {
+        match self {
+            Family::V4 => AF_INET,
+            Family::V6 => AF_INET6,
+        }
+    }
+}
+
+/// # Safety
+/// `socket` must be a live datagram socket.
+unsafe fn dispatch<'a>(socket: *mut WSK_SOCKET) -> &'a WSK_PROVIDER_DATAGRAM_DISPATCH {
+    // SAFETY: a datagram socket's Dispatch points at the provider's datagram dispatch table,
+    // which stays valid while the socket is open.
+    unsafe { &*(*socket).Dispatch.cast::<WSK_PROVIDER_DATAGRAM_DISPATCH>() }
+}
+
+/// `WskSocket` for a UDP datagram socket of `family`; the socket arrives in the IRP's
+/// IoStatus.Information.
+///
+/// # Safety
+/// `provider` must be a captured provider NPI; `irp` a driver IRP with a completion routine set.
+pub unsafe fn create_datagram_socket(provider: &WSK_PROVIDER_NPI, family: Family, irp: PIRP) -> NTSTATUS {
+    // SAFETY: a captured NPI's dispatch table stays valid until it is released.
+    let Some(create) = (unsafe { &*provider.Dispatch }).WskSocket else { return STATUS_NOT_SUPPORTED };
+    let null = core::ptr::null_mut();
+    // SAFETY: the caller's guarantees; no socket context or event callbacks are registered.
+    unsafe {
+        create(provider.Client, family.af(), SOCK_DGRAM, IPPROTO_UDP, WSK_FLAG_DATAGRAM_SOCKET, null, core::ptr::null(), null.cast(), null.cast(), null, irp)
+    }
+}
+
+/// `WskBind`.
+///
+/// # Safety
+/// `socket` live; `address` stays valid until the IRP completes; `irp` as above.
+pub unsafe fn bind(socket: *mut WSK_SOCKET, address: *mut SOCKADDR, irp: PIRP) -> NTSTATUS {
+    // SAFETY: the caller's guarantees.
+    match unsafe { dispatch(socket) }.WskBind {
+        // SAFETY: the caller's guarantees; Flags must be 0.
+        Some(bind) => unsafe { bind(socket, address, 0, irp) },
+        None => STATUS_NOT_SUPPORTED,
+    }
+}
+
+/// `WskGetLocalAddress`.
+///
+/// # Safety
+/// As for [`bind`], with `address` an output with room for the family's SOCKADDR.
+pub unsafe fn get_local_address(socket: *mut WSK_SOCKET, address: *mut SOCKADDR, irp: PIRP) -> NTSTATUS {
+    // SAFETY: the caller's guarantees.
+    match unsafe { dispatch(socket) }.WskGetLocalAddress {
+        // SAFETY: the caller's guarantees.
+        Some(get) => unsafe { get(socket, address, irp) },
+        None => STATUS_NOT_SUPPORTED,
+    }
+}
+
+/// `WskSendTo` of one datagram; `remote` NULL sends to the socket's fixed address.
+///
+/// # Safety
+/// `socket` live; `buffer`, its MDL chain and `remote` stay valid and unchanged until the IRP
+/// completes; `irp` as above.
+pub unsafe fn send_to(socket: *mut WSK_SOCKET, buffer: *mut WSK_BUF, remote: *mut SOCKADDR, irp: PIRP) -> NTSTATUS {
+    // SAFETY: the caller's guarantees.
+    match unsafe { dispatch(socket) }.WskSendTo {
+        // SAFETY: the caller's guarantees; Flags 0 and no control information.
+        Some(send) => unsafe { send(socket, buffer, 0, remote, 0, core::ptr::null_mut(), irp) },
+        None => STATUS_NOT_SUPPORTED,
+    }
+}
+
+/// `WskCloseSocket`: cancels pending IRPs; no other call may be executing on the socket.
+///
+/// # Safety
+/// `socket` live and not used after this call; `irp` as above.
+pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP) -> NTSTATUS {
+    // SAFETY: the caller's guarantees.
+    match unsafe { dispatch(socket) }.WskCloseSocket {
+        // SAFETY: the caller's guarantees.
+        Some(close) => unsafe { close(socket, irp) },
+        None => STATUS_NOT_SUPPORTED,
+    }
+}

@@ -293,6 +293,9 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
             kernel.violate(rules::IRQL_NOT_RESTORED, format!("completion routine of IRP {address:#x} returned at IRQL {}", kernel::irql()));
             kernel::set_irql(kernel::DISPATCH);
         }
+        if kernel.tracing() {
+            kernel.note(format!("IRP {address:#x}: completion routine ran at DISPATCH_LEVEL (status {status:#010x}) and returned {result:#010x}"));
+        }
         if result == STATUS_MORE_PROCESSING_REQUIRED {
             // The driver has taken the IRP back (and has usually freed it already).
             let mut irps = lock(&kernel.irps);

@@ -4,12 +4,17 @@
 use core::ptr::NonNull;
 
 use wdk_sys::{
-    _WDF_DEVICE_IO_TYPE, _WDF_EXECUTION_LEVEL, _WDF_IO_QUEUE_DISPATCH_TYPE, _WDF_SYNCHRONIZATION_SCOPE, _WDF_TRI_STATE,
-    FILE_DEVICE_SECURE_OPEN, GUID, NTSTATUS, PCUNICODE_STRING, PDRIVER_OBJECT, PWDFDEVICE_INIT, STATUS_INSUFFICIENT_RESOURCES,
-    STATUS_SUCCESS, UNICODE_STRING, WDF_DRIVER_CONFIG, WDF_IO_QUEUE_CONFIG, WDF_OBJECT_ATTRIBUTES, WDF_OBJECT_CONTEXT_TYPE_INFO,
-    WDFDEVICE, WDFDRIVER, WDFOBJECT, WDFQUEUE, call_unsafe_wdf_function_binding,
+    _WDF_DEVICE_IO_TYPE, _WDF_EXECUTION_LEVEL, _WDF_IO_QUEUE_DISPATCH_TYPE,
+    _WDF_SYNCHRONIZATION_SCOPE, _WDF_TRI_STATE, FILE_DEVICE_SECURE_OPEN, GUID, NTSTATUS,
+    PCUNICODE_STRING, PDRIVER_OBJECT, PWDFDEVICE_INIT, STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_SUCCESS, UNICODE_STRING, WDF_DRIVER_CONFIG, WDF_IO_QUEUE_CONFIG, WDF_OBJECT_ATTRIBUTES,
+    WDF_OBJECT_CONTEXT_TYPE_INFO, WDFDEVICE, WDFDRIVER, WDFOBJECT, WDFQUEUE,
+    call_unsafe_wdf_function_binding,
 };
-use wsk_sample_ioctl::{DEVICE_INTERFACE_GUID, DEVICE_NAME, DEVICE_SDDL, FILE_DEVICE_WSK_SAMPLE, POOL_TAG, SYMBOLIC_LINK_NAME};
+use wsk_sample_ioctl::{
+    DEVICE_INTERFACE_GUID, DEVICE_NAME, DEVICE_SDDL, FILE_DEVICE_WSK_SAMPLE, POOL_TAG,
+    SYMBOLIC_LINK_NAME,
+};
 
 use crate::engine::{DEFAULT_SLOT_COUNT, Engine};
 use crate::ioctl;
@@ -75,7 +80,11 @@ static SDDL_UTF16: [u16; DEVICE_SDDL.len()] = utf16(DEVICE_SDDL);
 fn unicode_string(text: &'static [u16]) -> UNICODE_STRING {
     let bytes = (text.len() * 2) as u16;
     // The callee only reads through a PCUNICODE_STRING; the static is never written.
-    UNICODE_STRING { Length: bytes, MaximumLength: bytes, Buffer: text.as_ptr().cast_mut() }
+    UNICODE_STRING {
+        Length: bytes,
+        MaximumLength: bytes,
+        Buffer: text.as_ptr().cast_mut(),
+    }
 }
 
 fn object_attributes(context: &'static ContextType) -> WDF_OBJECT_ATTRIBUTES {
@@ -94,7 +103,9 @@ fn object_attributes(context: &'static ContextType) -> WDF_OBJECT_ATTRIBUTES {
 /// `object` must be live and carry a context of `context`'s type holding a `T`.
 unsafe fn context_of<T>(object: WDFOBJECT, context: &'static ContextType) -> Option<NonNull<T>> {
     // SAFETY: the caller's guarantee.
-    let memory = unsafe { call_unsafe_wdf_function_binding!(WdfObjectGetTypedContextWorker, object, context.info()) };
+    let memory = unsafe {
+        call_unsafe_wdf_function_binding!(WdfObjectGetTypedContextWorker, object, context.info())
+    };
     NonNull::new(memory.cast())
 }
 
@@ -114,7 +125,10 @@ pub fn engine_of_queue(queue: WDFQUEUE) -> Option<&'static Engine> {
 /// # Safety
 /// Called by the system with its driver object and registry path.
 #[unsafe(export_name = "DriverEntry")]
-pub unsafe extern "system" fn driver_entry(driver: PDRIVER_OBJECT, registry_path: PCUNICODE_STRING) -> NTSTATUS {
+pub unsafe extern "system" fn driver_entry(
+    driver: PDRIVER_OBJECT,
+    registry_path: PCUNICODE_STRING,
+) -> NTSTATUS {
     let mut config = WDF_DRIVER_CONFIG {
         Size: size_of::<WDF_DRIVER_CONFIG>() as u32,
         EvtDriverDeviceAdd: Some(evt_driver_device_add),
@@ -125,12 +139,23 @@ pub unsafe extern "system" fn driver_entry(driver: PDRIVER_OBJECT, registry_path
     let mut attributes = object_attributes(&DRIVER_CONTEXT_TYPE);
     let mut handle: WDFDRIVER = core::ptr::null_mut();
     // SAFETY: the system's driver object and registry path; our config and attributes.
-    let status = unsafe { call_unsafe_wdf_function_binding!(WdfDriverCreate, driver, registry_path, &mut attributes, &mut config, &mut handle) };
+    let status = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfDriverCreate,
+            driver,
+            registry_path,
+            &mut attributes,
+            &mut config,
+            &mut handle
+        )
+    };
     if status < 0 {
         return status;
     }
     // SAFETY: the driver object was just created with a DriverContext.
-    let Some(mut context) = (unsafe { context_of::<DriverContext>(handle.cast(), &DRIVER_CONTEXT_TYPE) }) else {
+    let Some(mut context) =
+        (unsafe { context_of::<DriverContext>(handle.cast(), &DRIVER_CONTEXT_TYPE) })
+    else {
         return STATUS_INSUFFICIENT_RESOURCES;
     };
     match Engine::create(DEFAULT_SLOT_COUNT) {
@@ -169,17 +194,37 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
     // strings live in statics.
     unsafe {
         call_unsafe_wdf_function_binding!(WdfDeviceInitSetDeviceType, init, FILE_DEVICE_WSK_SAMPLE);
-        call_unsafe_wdf_function_binding!(WdfDeviceInitSetIoType, init, _WDF_DEVICE_IO_TYPE::WdfDeviceIoBuffered);
-        call_unsafe_wdf_function_binding!(WdfDeviceInitSetCharacteristics, init, FILE_DEVICE_SECURE_OPEN, 1);
-        check(call_unsafe_wdf_function_binding!(WdfDeviceInitAssignName, init, &name))?;
-        check(call_unsafe_wdf_function_binding!(WdfDeviceInitAssignSDDLString, init, &sddl))?;
+        call_unsafe_wdf_function_binding!(
+            WdfDeviceInitSetIoType,
+            init,
+            _WDF_DEVICE_IO_TYPE::WdfDeviceIoBuffered
+        );
+        call_unsafe_wdf_function_binding!(
+            WdfDeviceInitSetCharacteristics,
+            init,
+            FILE_DEVICE_SECURE_OPEN,
+            1
+        );
+        check(call_unsafe_wdf_function_binding!(
+            WdfDeviceInitAssignName,
+            init,
+            &name
+        ))?;
+        check(call_unsafe_wdf_function_binding!(
+            WdfDeviceInitAssignSDDLString,
+            init,
+            &sddl
+        ))?;
     }
     let mut attributes = object_attributes(&DEVICE_CONTEXT_TYPE);
     let mut device: WDFDEVICE = core::ptr::null_mut();
     // SAFETY: as above; on success the framework owns `init` and sets it to NULL.
-    check(unsafe { call_unsafe_wdf_function_binding!(WdfDeviceCreate, &mut init, &mut attributes, &mut device) })?;
+    check(unsafe {
+        call_unsafe_wdf_function_binding!(WdfDeviceCreate, &mut init, &mut attributes, &mut device)
+    })?;
     // SAFETY: the device was just created with a DeviceContext.
-    let mut context = unsafe { context_of::<DeviceContext>(device.cast(), &DEVICE_CONTEXT_TYPE) }.ok_or(STATUS_INSUFFICIENT_RESOURCES)?;
+    let mut context = unsafe { context_of::<DeviceContext>(device.cast(), &DEVICE_CONTEXT_TYPE) }
+        .ok_or(STATUS_INSUFFICIENT_RESOURCES)?;
     // SAFETY: our context, written before the queue exists (so before any request).
     unsafe { context.as_mut().engine = engine };
     let interface = GUID {
@@ -190,8 +235,17 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
     };
     // SAFETY: a live device; the name and GUID outlive the calls.
     unsafe {
-        check(call_unsafe_wdf_function_binding!(WdfDeviceCreateSymbolicLink, device, &link))?;
-        check(call_unsafe_wdf_function_binding!(WdfDeviceCreateDeviceInterface, device, &interface, core::ptr::null()))?;
+        check(call_unsafe_wdf_function_binding!(
+            WdfDeviceCreateSymbolicLink,
+            device,
+            &link
+        ))?;
+        check(call_unsafe_wdf_function_binding!(
+            WdfDeviceCreateDeviceInterface,
+            device,
+            &interface,
+            core::ptr::null()
+        ))?;
     }
     let mut queue_config = WDF_IO_QUEUE_CONFIG {
         Size: size_of::<WDF_IO_QUEUE_CONFIG>() as u32,
@@ -203,12 +257,24 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
     };
     let mut queue: WDFQUEUE = core::ptr::null_mut();
     // SAFETY: a live device and our queue config; the queue inherits PASSIVE_LEVEL execution.
-    check(unsafe { call_unsafe_wdf_function_binding!(WdfIoQueueCreate, device, &mut queue_config, core::ptr::null_mut(), &mut queue) })
+    check(unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfIoQueueCreate,
+            device,
+            &mut queue_config,
+            core::ptr::null_mut(),
+            &mut queue
+        )
+    })
 }
 
 unsafe extern "C" fn evt_driver_unload(driver: WDFDRIVER) {
     // SAFETY: our driver object with its DriverContext.
-    let Some(mut context) = (unsafe { context_of::<DriverContext>(driver.cast(), &DRIVER_CONTEXT_TYPE) }) else { return };
+    let Some(mut context) =
+        (unsafe { context_of::<DriverContext>(driver.cast(), &DRIVER_CONTEXT_TYPE) })
+    else {
+        return;
+    };
     // SAFETY: our context; the engine is taken out so it is destroyed once.
     let engine = unsafe { core::mem::replace(&mut context.as_mut().engine, core::ptr::null_mut()) };
     if let Some(engine) = NonNull::new(engine) {

@@ -9,8 +9,9 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{
-    NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_CANCELLED, STATUS_DELETE_PENDING, STATUS_DEVICE_BUSY,
-    STATUS_DEVICE_NOT_READY, STATUS_INSUFFICIENT_RESOURCES, STATUS_MORE_PROCESSING_REQUIRED, WDFREQUEST,
+    NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_CANCELLED, STATUS_DELETE_PENDING,
+    STATUS_DEVICE_BUSY, STATUS_DEVICE_NOT_READY, STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_MORE_PROCESSING_REQUIRED, WDFREQUEST,
 };
 use wsk_sample_ioctl::{SEND_REPLY_SIZE, SendReply, Stats};
 
@@ -19,7 +20,7 @@ use crate::slots::{Slot, SlotPool};
 use crate::sync_call::{CallKind, SyncCall};
 use crate::wsk::abi::*;
 use crate::wsk::{self, Family, SockAddrStorage};
-use crate::{irp, ioctl};
+use crate::{ioctl, irp};
 
 /// Bytes per send slot: room for the largest UDP datagram (65,527 bytes over IPv6).
 pub const SLOT_SIZE: u32 = 65_536;
@@ -34,8 +35,11 @@ const SLOT_WAIT_MS: u32 = 1_000;
 /// How long unload waits for sends in flight before closing the sockets (which cancels them).
 const DRAIN_TIMEOUT_MS: u32 = 10_000;
 
-static CLIENT_DISPATCH: WSK_CLIENT_DISPATCH =
-    WSK_CLIENT_DISPATCH { Version: MAKE_WSK_VERSION(1, 0), Reserved: 0, WskClientEvent: None };
+static CLIENT_DISPATCH: WSK_CLIENT_DISPATCH = WSK_CLIENT_DISPATCH {
+    Version: MAKE_WSK_VERSION(1, 0),
+    Reserved: 0,
+    WskClientEvent: None,
+};
 
 /// Which counter a failed request adds to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,14 +154,25 @@ impl Engine {
         // SAFETY: fresh zeroed nonpaged memory, sized for an Engine; zero is a valid value for
         // every field, and the kernel objects are initialised in place before use.
         unsafe {
-            Event::init(&raw mut (*engine).control_lock, EventKind::Synchronization, true);
-            Event::init(&raw mut (*engine).rundown.drained, EventKind::Notification, false);
+            Event::init(
+                &raw mut (*engine).control_lock,
+                EventKind::Synchronization,
+                true,
+            );
+            Event::init(
+                &raw mut (*engine).rundown.drained,
+                EventKind::Notification,
+                false,
+            );
             SyncCall::init(&raw mut (*engine).control);
             if !SlotPool::init(&raw mut (*engine).slots, slot_count, SLOT_SIZE, engine) {
                 kernel::free(memory);
                 return Err(STATUS_INSUFFICIENT_RESOURCES);
             }
-            let mut client = WSK_CLIENT_NPI { ClientContext: engine.cast(), Dispatch: &CLIENT_DISPATCH };
+            let mut client = WSK_CLIENT_NPI {
+                ClientContext: engine.cast(),
+                Dispatch: &CLIENT_DISPATCH,
+            };
             let status = WskRegister(&mut client, &raw mut (*engine).registration);
             if status < 0 {
                 (*engine).slots.destroy();
@@ -194,9 +209,11 @@ impl Engine {
         // SAFETY: the provider NPI is captured (above) and only written under the lock we hold.
         let provider = unsafe { &*self.provider.get() };
         // SAFETY: the NPI is captured; the IRP comes from SyncCall with its routine set.
-        let created = self.control.call(CallKind::CreatesSocket, CONTROL_TIMEOUT_MS, |irp| unsafe {
-            wsk::create_datagram_socket(provider, family, irp)
-        });
+        let created =
+            self.control
+                .call(CallKind::CreatesSocket, CONTROL_TIMEOUT_MS, |irp| unsafe {
+                    wsk::create_datagram_socket(provider, family, irp)
+                });
         let socket = created.map_err(not_ready)? as *mut WSK_SOCKET;
         if socket.is_null() {
             return Err(not_ready(STATUS_DEVICE_NOT_READY));
@@ -205,9 +222,11 @@ impl Engine {
         let bind_address = unsafe { &mut *self.bind_address.get() };
         *bind_address = SockAddrStorage::wildcard(family);
         // SAFETY: a live socket; the address lives in the engine until the IRP completes.
-        let bound = self.control.call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
-            wsk::bind(socket, bind_address.as_mut_ptr(), irp)
-        });
+        let bound = self
+            .control
+            .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
+                wsk::bind(socket, bind_address.as_mut_ptr(), irp)
+            });
         if let Err(status) = bound {
             self.close_socket(socket);
             return Err(not_ready(status));
@@ -216,9 +235,11 @@ impl Engine {
         // pointer is published below.
         let local = unsafe { &mut *self.local[family.index()].get() };
         // SAFETY: a live, bound socket; the output lives in the engine.
-        let named = self.control.call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
-            wsk::get_local_address(socket, local.as_mut_ptr(), irp)
-        });
+        let named = self
+            .control
+            .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
+                wsk::get_local_address(socket, local.as_mut_ptr(), irp)
+            });
         if named.is_err() {
             *local = SockAddrStorage::ZERO;
         }
@@ -234,7 +255,8 @@ impl Engine {
         let registration = (&raw const self.registration).cast_mut();
         // SAFETY: registered in `create`; the NPI is written under the control lock. The wait
         // is bounded and happens at PASSIVE_LEVEL (EvtIoDeviceControl runs there).
-        let status = unsafe { WskCaptureProviderNPI(registration, CAPTURE_WAIT_MS, self.provider.get()) };
+        let status =
+            unsafe { WskCaptureProviderNPI(registration, CAPTURE_WAIT_MS, self.provider.get()) };
         if status < 0 {
             return Err(Failure::new(STATUS_DEVICE_NOT_READY, FailureKind::NotReady));
         }
@@ -246,13 +268,23 @@ impl Engine {
     fn close_socket(&self, socket: *mut WSK_SOCKET) -> bool {
         // SAFETY: a live socket no other call is executing on (callers hold the control lock
         // and have stopped sends); it is not used afterwards.
-        self.control.call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe { wsk::close(socket, irp) }).is_ok()
+        self.control
+            .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
+                wsk::close(socket, irp)
+            })
+            .is_ok()
     }
 
     /// Sends one datagram for `request`, whose reply goes to `reply` (at least
     /// SEND_REPLY_SIZE bytes of the request's output buffer). On success the request is
     /// completed later, by the completion routine.
-    pub fn send(&self, request: WDFREQUEST, reply: *mut u8, destination: SocketAddr, payload: &[u8]) -> Result<(), Failure> {
+    pub fn send(
+        &self,
+        request: WDFREQUEST,
+        reply: *mut u8,
+        destination: SocketAddr,
+        payload: &[u8],
+    ) -> Result<(), Failure> {
         if !self.rundown.acquire() {
             return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
         }
@@ -263,7 +295,13 @@ impl Engine {
         result
     }
 
-    fn start_send(&self, request: WDFREQUEST, reply: *mut u8, destination: SocketAddr, payload: &[u8]) -> Result<(), Failure> {
+    fn start_send(
+        &self,
+        request: WDFREQUEST,
+        reply: *mut u8,
+        destination: SocketAddr,
+        payload: &[u8],
+    ) -> Result<(), Failure> {
         let socket = self.socket_for(Family::of(&destination))?;
         let no_resources = Failure::new(STATUS_INSUFFICIENT_RESOURCES, FailureKind::NoResources);
         let slot = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
@@ -286,7 +324,12 @@ impl Engine {
             irp::set_completion_routine(irp, send_complete, slot_ptr.cast());
             // From here the slot and the IRP belong to the provider and the completion routine
             // (which may already have run when this returns): neither is touched again.
-            let _ = wsk::send_to(socket, &raw mut (*slot_ptr).wsk_buf, (*slot_ptr).remote.as_mut_ptr(), irp);
+            let _ = wsk::send_to(
+                socket,
+                &raw mut (*slot_ptr).wsk_buf,
+                (*slot_ptr).remote.as_mut_ptr(),
+                irp,
+            );
         }
         Ok(())
     }
@@ -309,7 +352,10 @@ impl Engine {
     pub fn stats(&self) -> Stats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let local = |family: Family| {
-            if self.sockets[family.index()].load(Ordering::Acquire).is_null() {
+            if self.sockets[family.index()]
+                .load(Ordering::Acquire)
+                .is_null()
+            {
                 return None;
             }
             // SAFETY: published before the socket pointer (Release/Acquire) and not written again.
@@ -347,12 +393,16 @@ impl Engine {
         let mut closed_all = true;
         if this.control_lock.wait(CONTROL_TIMEOUT_MS) {
             for family in Family::ALL {
-                let socket = this.sockets[family.index()].swap(core::ptr::null_mut(), Ordering::AcqRel);
+                let socket =
+                    this.sockets[family.index()].swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !socket.is_null() {
                     closed_all &= this.close_socket(socket);
                 }
             }
-            let orphan = this.control.orphan.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            let orphan = this
+                .control
+                .orphan
+                .swap(core::ptr::null_mut(), Ordering::AcqRel);
             if !orphan.is_null() {
                 closed_all &= this.close_socket(orphan);
             }
@@ -385,14 +435,21 @@ impl Engine {
 /// user's request with the real status and bytes sent, and gives the IRP back to the driver.
 /// Runs at DISPATCH_LEVEL; never calls WSK.
 unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID) -> NTSTATUS {
-    let Some(slot) = NonNull::new(context.cast::<Slot>()) else { return STATUS_MORE_PROCESSING_REQUIRED };
+    let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
+        return STATUS_MORE_PROCESSING_REQUIRED;
+    };
     // SAFETY: the context is the slot that carried this send; it stays ours until given back.
     let (engine, request, reply, sequence) = unsafe {
         let s = slot.as_ptr();
         (&*(*s).engine, (*s).request, (*s).reply, (*s).sequence)
     };
     // SAFETY: the provider hands the IRP back in this routine.
-    let (status, information) = unsafe { ((*irp).IoStatus.__bindgen_anon_1.Status, (*irp).IoStatus.Information) };
+    let (status, information) = unsafe {
+        (
+            (*irp).IoStatus.__bindgen_anon_1.Status,
+            (*irp).IoStatus.Information,
+        )
+    };
     // SAFETY: our IRP (IoAllocateIrp in start_send), not used after this.
     unsafe { IoFreeIrp(irp) };
     let mut reply_length = 0;
@@ -401,10 +458,17 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
         // SAFETY: `reply` is the request's output buffer, retrieved with at least
         // SEND_REPLY_SIZE bytes and valid until the request completes below.
         let out = unsafe { &mut *reply.cast::<[u8; SEND_REPLY_SIZE]>() };
-        SendReply { bytes_sent, sequence }.encode(out);
+        SendReply {
+            bytes_sent,
+            sequence,
+        }
+        .encode(out);
         reply_length = SEND_REPLY_SIZE as u64;
         engine.stats.datagrams_sent.fetch_add(1, Ordering::Relaxed);
-        engine.stats.bytes_sent.fetch_add(information, Ordering::Relaxed);
+        engine
+            .stats
+            .bytes_sent
+            .fetch_add(information, Ordering::Relaxed);
     } else if status == STATUS_CANCELLED {
         engine.count_failure(FailureKind::Cancelled);
     } else {

@@ -2,8 +2,15 @@
 //! engine. Every path completes the request exactly once: here on failure, or in the send's
 //! completion routine.
 
-use wdk_sys::{NTSTATUS, PVOID, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_ADDRESS, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, ULONG, WDFQUEUE, WDFREQUEST, call_unsafe_wdf_function_binding};
-use wsk_sample_ioctl::{IOCTL_WSK_SAMPLE_QUERY_STATS, IOCTL_WSK_SAMPLE_SEND, SEND_REPLY_SIZE, STATS_REPLY_SIZE, decode_send_request};
+use wdk_sys::{
+    NTSTATUS, PVOID, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_ADDRESS,
+    STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, ULONG, WDFQUEUE, WDFREQUEST,
+    call_unsafe_wdf_function_binding,
+};
+use wsk_sample_ioctl::{
+    IOCTL_WSK_SAMPLE_QUERY_STATS, IOCTL_WSK_SAMPLE_SEND, SEND_REPLY_SIZE, STATS_REPLY_SIZE,
+    decode_send_request,
+};
 
 use crate::device;
 use crate::engine::{Engine, Failure, FailureKind};
@@ -11,14 +18,29 @@ use crate::engine::{Engine, Failure, FailureKind};
 /// Completes a request (callable at DISPATCH_LEVEL).
 pub fn complete(request: WDFREQUEST, status: NTSTATUS, information: u64) {
     // SAFETY: a request the driver owns and has not completed.
-    unsafe { call_unsafe_wdf_function_binding!(WdfRequestCompleteWithInformation, request, status, information) };
+    unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfRequestCompleteWithInformation,
+            request,
+            status,
+            information
+        )
+    };
 }
 
 fn input_buffer(request: WDFREQUEST) -> Result<&'static [u8], NTSTATUS> {
     let mut buffer: PVOID = core::ptr::null_mut();
     let mut length = 0usize;
     // SAFETY: a live request; the outputs are ours.
-    let status = unsafe { call_unsafe_wdf_function_binding!(WdfRequestRetrieveInputBuffer, request, 1, &mut buffer, &mut length) };
+    let status = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfRequestRetrieveInputBuffer,
+            request,
+            1,
+            &mut buffer,
+            &mut length
+        )
+    };
     if status < 0 {
         return Err(status);
     }
@@ -30,12 +52,30 @@ fn input_buffer(request: WDFREQUEST) -> Result<&'static [u8], NTSTATUS> {
 fn output_buffer(request: WDFREQUEST, minimum: usize) -> Result<*mut u8, NTSTATUS> {
     let mut buffer: PVOID = core::ptr::null_mut();
     // SAFETY: a live request; the outputs are ours.
-    let status = unsafe { call_unsafe_wdf_function_binding!(WdfRequestRetrieveOutputBuffer, request, minimum, &mut buffer, core::ptr::null_mut()) };
-    if status < 0 { Err(status) } else { Ok(buffer.cast()) }
+    let status = unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfRequestRetrieveOutputBuffer,
+            request,
+            minimum,
+            &mut buffer,
+            core::ptr::null_mut()
+        )
+    };
+    if status < 0 {
+        Err(status)
+    } else {
+        Ok(buffer.cast())
+    }
 }
 
 /// The queue's device-control callback, at PASSIVE_LEVEL.
-pub unsafe extern "C" fn evt_io_device_control(queue: WDFQUEUE, request: WDFREQUEST, _output_length: usize, _input_length: usize, code: ULONG) {
+pub unsafe extern "C" fn evt_io_device_control(
+    queue: WDFQUEUE,
+    request: WDFREQUEST,
+    _output_length: usize,
+    _input_length: usize,
+    code: ULONG,
+) {
     let Some(engine) = device::engine_of_queue(queue) else {
         complete(request, STATUS_INVALID_DEVICE_REQUEST, 0);
         return;
@@ -44,7 +84,10 @@ pub unsafe extern "C" fn evt_io_device_control(queue: WDFQUEUE, request: WDFREQU
     let result = match code {
         IOCTL_WSK_SAMPLE_SEND => send(engine, request),
         IOCTL_WSK_SAMPLE_QUERY_STATS => query_stats(engine, request),
-        _ => Err(Failure::new(STATUS_INVALID_DEVICE_REQUEST, FailureKind::Validation)),
+        _ => Err(Failure::new(
+            STATUS_INVALID_DEVICE_REQUEST,
+            FailureKind::Validation,
+        )),
     };
     if let Err(failure) = result {
         engine.count_failure(failure.kind);
@@ -60,8 +103,10 @@ fn invalid(status: NTSTATUS) -> Failure {
 fn send(engine: &Engine, request: WDFREQUEST) -> Result<(), Failure> {
     // The output buffer is checked first: it shares the system buffer with the input, and the
     // reply is written only after the payload has been copied out.
-    let reply = output_buffer(request, SEND_REPLY_SIZE).map_err(|_| invalid(STATUS_BUFFER_TOO_SMALL))?;
-    let input = input_buffer(request).map_err(invalid)?;
+    let reply =
+        output_buffer(request, SEND_REPLY_SIZE).map_err(|_| invalid(STATUS_BUFFER_TOO_SMALL))?;
+    // An empty input is just a short one.
+    let input = input_buffer(request).map_err(|_| invalid(STATUS_INFO_LENGTH_MISMATCH))?;
     let send = decode_send_request(input).map_err(|e| invalid(e.ntstatus()))?;
     // Fixed destinations are not configured yet, so every send names its destination.
     let destination = send.destination.ok_or(invalid(STATUS_INVALID_ADDRESS))?;
@@ -69,7 +114,8 @@ fn send(engine: &Engine, request: WDFREQUEST) -> Result<(), Failure> {
 }
 
 fn query_stats(engine: &Engine, request: WDFREQUEST) -> Result<(), Failure> {
-    let output = output_buffer(request, STATS_REPLY_SIZE).map_err(|_| invalid(STATUS_BUFFER_TOO_SMALL))?;
+    let output =
+        output_buffer(request, STATS_REPLY_SIZE).map_err(|_| invalid(STATUS_BUFFER_TOO_SMALL))?;
     // SAFETY: the framework guarantees at least STATS_REPLY_SIZE writable bytes.
     let out = unsafe { &mut *output.cast::<[u8; STATS_REPLY_SIZE]>() };
     engine.stats().encode(out);

@@ -1,8 +1,11 @@
 //! The IRP helpers the WDK implements as inline functions (so wdk-sys has none): written once
 //! here, against the real IRP layout.
 
-use wdk_sys::{IO_STACK_LOCATION, NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, SL_INVOKE_ON_CANCEL, SL_INVOKE_ON_ERROR, SL_INVOKE_ON_SUCCESS};
 use wdk_sys::ntddk::IoAllocateIrp;
+use wdk_sys::{
+    IO_STACK_LOCATION, NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, SL_INVOKE_ON_CANCEL,
+    SL_INVOKE_ON_ERROR, SL_INVOKE_ON_SUCCESS,
+};
 
 /// A completion routine as the I/O manager calls it.
 pub type CompletionRoutine = unsafe extern "C" fn(PDEVICE_OBJECT, PIRP, PVOID) -> NTSTATUS;
@@ -20,7 +23,15 @@ pub fn allocate_irp() -> Option<PIRP> {
 /// `irp` must be a live IRP the caller owns, with a free stack location.
 pub unsafe fn next_stack_location(irp: PIRP) -> *mut IO_STACK_LOCATION {
     // SAFETY: the caller's guarantee; the current location pointer is one past the next one.
-    unsafe { (*irp).Tail.Overlay.__bindgen_anon_2.__bindgen_anon_1.CurrentStackLocation.sub(1) }
+    unsafe {
+        (*irp)
+            .Tail
+            .Overlay
+            .__bindgen_anon_2
+            .__bindgen_anon_1
+            .CurrentStackLocation
+            .sub(1)
+    }
 }
 
 /// `IoSetCompletionRoutine(irp, routine, context, TRUE, TRUE, TRUE)`: the routine runs on

@@ -5,12 +5,12 @@ use core::cell::UnsafeCell;
 use core::ptr::NonNull;
 
 use wdk_sys::ntddk::{
-    ExAllocatePool2, ExFreePoolWithTag, KeAcquireSpinLockRaiseToDpc, KeClearEvent, KeInitializeEvent,
-    KeInitializeSpinLock, KeReleaseSpinLock, KeSetEvent, KeWaitForSingleObject,
+    ExAllocatePool2, ExFreePoolWithTag, KeAcquireSpinLockRaiseToDpc, KeClearEvent,
+    KeInitializeEvent, KeInitializeSpinLock, KeReleaseSpinLock, KeSetEvent, KeWaitForSingleObject,
 };
 use wdk_sys::{
-    _EVENT_TYPE, _KWAIT_REASON, _MODE, KEVENT, KIRQL, KSPIN_LOCK, LARGE_INTEGER, POOL_FLAG_NON_PAGED,
-    STATUS_SUCCESS,
+    _EVENT_TYPE, _KWAIT_REASON, _MODE, KEVENT, KIRQL, KSPIN_LOCK, LARGE_INTEGER,
+    POOL_FLAG_NON_PAGED, STATUS_SUCCESS,
 };
 use wsk_sample_ioctl::POOL_TAG;
 
@@ -37,7 +37,9 @@ pub unsafe fn free<T>(memory: NonNull<T>) {
 
 /// A relative timeout for KeWaitForSingleObject (negative, in 100 ns units).
 pub fn relative_timeout(milliseconds: u32) -> LARGE_INTEGER {
-    LARGE_INTEGER { QuadPart: -i64::from(milliseconds) * 10_000 }
+    LARGE_INTEGER {
+        QuadPart: -i64::from(milliseconds) * 10_000,
+    }
 }
 
 /// A KEVENT living in driver-owned nonpaged memory.
@@ -87,7 +89,13 @@ impl Event {
         let mut timeout = relative_timeout(milliseconds);
         // SAFETY: as in `set`; the timeout outlives the call.
         let status = unsafe {
-            KeWaitForSingleObject(self.0.get().cast(), _KWAIT_REASON::Executive, _MODE::KernelMode as i8, 0, &mut timeout)
+            KeWaitForSingleObject(
+                self.0.get().cast(),
+                _KWAIT_REASON::Executive,
+                _MODE::KernelMode as i8,
+                0,
+                &mut timeout,
+            )
         };
         status == STATUS_SUCCESS
     }
@@ -114,7 +122,10 @@ impl SpinLock {
     pub fn lock(&self) -> SpinLockGuard<'_> {
         // SAFETY: the lock was initialised with `init`.
         let previous = unsafe { KeAcquireSpinLockRaiseToDpc(self.0.get()) };
-        SpinLockGuard { lock: self, previous }
+        SpinLockGuard {
+            lock: self,
+            previous,
+        }
     }
 }
 

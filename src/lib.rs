@@ -30,6 +30,6 @@ mod sync_call;
 mod wsk;
 
 pub use device::driver_entry;
+pub use engine::{DEFAULT_SLOT_COUNT, SLOT_SIZE};
 /// The driver's WSK ABI definitions, exposed for the layout conformance checks.
 pub use wsk::abi as wsk_abi;
-pub use engine::{DEFAULT_SLOT_COUNT, SLOT_SIZE};

@@ -45,7 +45,12 @@ impl SlotPool {
     ///
     /// # Safety
     /// `this` points to writable nonpaged memory that stays put until `destroy`.
-    pub unsafe fn init(this: *mut SlotPool, count: u32, slot_size: u32, engine: *const crate::engine::Engine) -> bool {
+    pub unsafe fn init(
+        this: *mut SlotPool,
+        count: u32,
+        slot_size: u32,
+        engine: *const crate::engine::Engine,
+    ) -> bool {
         // SAFETY: the caller's guarantee.
         let pool = unsafe { &mut *this };
         // SAFETY: as above; the lock and event live inside the pool.
@@ -57,8 +62,12 @@ impl SlotPool {
         pool.slot_size = slot_size;
         pool.free_head = UnsafeCell::new(NONE);
         pool.free_count = AtomicU32::new(0);
-        let Some(bytes) = (count as usize).checked_mul(size_of::<Slot>()) else { return false };
-        let Some(slots) = kernel::allocate_bytes(bytes) else { return false };
+        let Some(bytes) = (count as usize).checked_mul(size_of::<Slot>()) else {
+            return false;
+        };
+        let Some(slots) = kernel::allocate_bytes(bytes) else {
+            return false;
+        };
         pool.slots = slots.as_ptr().cast();
         for index in 0..count {
             let Some(buffer) = kernel::allocate_bytes(slot_size as usize) else {
@@ -67,7 +76,15 @@ impl SlotPool {
                 return false;
             };
             // SAFETY: the buffer is nonpaged pool of `slot_size` bytes.
-            let mdl = unsafe { IoAllocateMdl(buffer.as_ptr().cast(), slot_size, 0, 0, core::ptr::null_mut()) };
+            let mdl = unsafe {
+                IoAllocateMdl(
+                    buffer.as_ptr().cast(),
+                    slot_size,
+                    0,
+                    0,
+                    core::ptr::null_mut(),
+                )
+            };
             if mdl.is_null() {
                 // SAFETY: from allocate_bytes, not yet in a slot.
                 unsafe { kernel::free(buffer) };
@@ -78,7 +95,11 @@ impl SlotPool {
             // SAFETY: the MDL describes nonpaged pool.
             unsafe { MmBuildMdlForNonPagedPool(mdl) };
             let slot = Slot {
-                wsk_buf: WSK_BUF { Mdl: mdl, Offset: 0, Length: 0 },
+                wsk_buf: WSK_BUF {
+                    Mdl: mdl,
+                    Offset: 0,
+                    Length: 0,
+                },
                 remote: SockAddrStorage::ZERO,
                 buffer,
                 request: core::ptr::null_mut(),

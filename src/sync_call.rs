@@ -6,7 +6,10 @@
 use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU64, Ordering};
 
 use wdk_sys::ntddk::IoFreeIrp;
-use wdk_sys::{NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_DEVICE_BUSY, STATUS_INSUFFICIENT_RESOURCES, STATUS_IO_TIMEOUT, STATUS_MORE_PROCESSING_REQUIRED};
+use wdk_sys::{
+    NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_DEVICE_BUSY, STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_IO_TIMEOUT, STATUS_MORE_PROCESSING_REQUIRED,
+};
 
 use crate::irp;
 use crate::kernel::{Event, EventKind};
@@ -51,8 +54,17 @@ impl SyncCall {
 
     /// Allocates an IRP, lets `issue` pass it to WSK, and waits up to `timeout_ms` for the
     /// completion. Returns IoStatus.Information on success.
-    pub fn call(&self, kind: CallKind, timeout_ms: u32, issue: impl FnOnce(PIRP) -> NTSTATUS) -> Result<u64, NTSTATUS> {
-        if self.state.compare_exchange(IDLE, WAITING, Ordering::AcqRel, Ordering::Acquire).is_err() {
+    pub fn call(
+        &self,
+        kind: CallKind,
+        timeout_ms: u32,
+        issue: impl FnOnce(PIRP) -> NTSTATUS,
+    ) -> Result<u64, NTSTATUS> {
+        if self
+            .state
+            .compare_exchange(IDLE, WAITING, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
             // An earlier call timed out and its IRP is still with the provider.
             return Err(STATUS_DEVICE_BUSY);
         }
@@ -60,22 +72,32 @@ impl SyncCall {
             self.state.store(IDLE, Ordering::Release);
             return Err(STATUS_INSUFFICIENT_RESOURCES);
         };
-        self.creates_socket.store(u8::from(kind == CallKind::CreatesSocket), Ordering::Relaxed);
+        self.creates_socket
+            .store(u8::from(kind == CallKind::CreatesSocket), Ordering::Relaxed);
         self.completed.clear();
         // SAFETY: a fresh IRP with one stack location; `self` outlives the call (see `init`).
-        unsafe { irp::set_completion_routine(irp, complete, (self as *const Self).cast_mut().cast()) };
+        unsafe {
+            irp::set_completion_routine(irp, complete, (self as *const Self).cast_mut().cast())
+        };
         // The provider completes the IRP on every outcome, so the returned status carries
         // nothing the completion will not.
         let _ = issue(irp);
         if !self.completed.wait(timeout_ms)
-            && self.state.compare_exchange(WAITING, ABANDONED, Ordering::AcqRel, Ordering::Acquire).is_ok()
+            && self
+                .state
+                .compare_exchange(WAITING, ABANDONED, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
         {
             return Err(STATUS_IO_TIMEOUT);
         }
         let status = self.status.load(Ordering::Acquire);
         let information = self.information.load(Ordering::Acquire);
         self.state.store(IDLE, Ordering::Release);
-        if status >= 0 { Ok(information) } else { Err(status) }
+        if status >= 0 {
+            Ok(information)
+        } else {
+            Err(status)
+        }
     }
 }
 
@@ -85,16 +107,26 @@ unsafe extern "C" fn complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID
     // SAFETY: the context is the SyncCall that issued this IRP; it outlives the call.
     let call = unsafe { &*context.cast::<SyncCall>() };
     // SAFETY: the provider hands the IRP back to us in this routine.
-    let (status, information) = unsafe { ((*irp).IoStatus.__bindgen_anon_1.Status, (*irp).IoStatus.Information) };
+    let (status, information) = unsafe {
+        (
+            (*irp).IoStatus.__bindgen_anon_1.Status,
+            (*irp).IoStatus.Information,
+        )
+    };
     // SAFETY: our IRP, not used after this.
     unsafe { IoFreeIrp(irp) };
     call.status.store(status, Ordering::Release);
     call.information.store(information, Ordering::Release);
-    if call.state.compare_exchange(WAITING, DONE, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+    if call
+        .state
+        .compare_exchange(WAITING, DONE, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+    {
         call.completed.set();
     } else {
         if status >= 0 && call.creates_socket.load(Ordering::Relaxed) == 1 {
-            call.orphan.store(information as *mut WSK_SOCKET, Ordering::Release);
+            call.orphan
+                .store(information as *mut WSK_SOCKET, Ordering::Release);
         }
         call.state.store(IDLE, Ordering::Release);
     }

@@ -1,11 +1,18 @@
 //! The WSK ABI (wsk.h, Windows x64), hand-written because wdk-sys does not bind wsk.h.
 //! Layouts are const-asserted against shared/reference/wsk-abi.md below and checked against an
 //! independent C definition in CI.
-#![allow(non_camel_case_types, non_snake_case, dead_code, clippy::upper_case_acronyms)]
+#![allow(
+    non_camel_case_types,
+    non_snake_case,
+    dead_code,
+    clippy::upper_case_acronyms
+)]
 
 use core::ffi::c_void;
 
-use wdk_sys::{KSPIN_LOCK, NTSTATUS, PEPROCESS, PETHREAD, PIRP, PMDL, PVOID, SIZE_T, ULONG, USHORT};
+use wdk_sys::{
+    KSPIN_LOCK, NTSTATUS, PEPROCESS, PETHREAD, PIRP, PMDL, PVOID, SIZE_T, ULONG, USHORT,
+};
 
 pub const fn MAKE_WSK_VERSION(major: u16, minor: u16) -> u16 {
     (major << 8) | minor
@@ -29,8 +36,14 @@ pub const NPI_WSK_INTERFACE_ID: [u8; 16] = [
     0x03, 0xE8, 0x27, 0x22, 0x8B, 0x8D, 0xD4, 0x11, 0xAB, 0xAD, 0x00, 0x90, 0x27, 0x71, 0x9E, 0x09,
 ];
 
-pub type PFN_WSK_CLIENT_EVENT =
-    Option<unsafe extern "system" fn(ClientContext: PVOID, EventType: ULONG, Information: PVOID, InformationLength: SIZE_T) -> NTSTATUS>;
+pub type PFN_WSK_CLIENT_EVENT = Option<
+    unsafe extern "system" fn(
+        ClientContext: PVOID,
+        EventType: ULONG,
+        Information: PVOID,
+        InformationLength: SIZE_T,
+    ) -> NTSTATUS,
+>;
 
 #[repr(C)]
 pub struct WSK_CLIENT_DISPATCH {
@@ -150,8 +163,16 @@ pub type PFN_WSK_CONTROL_SOCKET = Option<
         Irp: PIRP,
     ) -> NTSTATUS,
 >;
-pub type PFN_WSK_CLOSE_SOCKET = Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, Irp: PIRP) -> NTSTATUS>;
-pub type PFN_WSK_BIND = Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, LocalAddress: *mut SOCKADDR, Flags: ULONG, Irp: PIRP) -> NTSTATUS>;
+pub type PFN_WSK_CLOSE_SOCKET =
+    Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, Irp: PIRP) -> NTSTATUS>;
+pub type PFN_WSK_BIND = Option<
+    unsafe extern "system" fn(
+        Socket: *mut WSK_SOCKET,
+        LocalAddress: *mut SOCKADDR,
+        Flags: ULONG,
+        Irp: PIRP,
+    ) -> NTSTATUS,
+>;
 pub type PFN_WSK_SEND_TO = Option<
     unsafe extern "system" fn(
         Socket: *mut WSK_SOCKET,
@@ -163,7 +184,13 @@ pub type PFN_WSK_SEND_TO = Option<
         Irp: PIRP,
     ) -> NTSTATUS,
 >;
-pub type PFN_WSK_GET_LOCAL_ADDRESS = Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, LocalAddress: *mut SOCKADDR, Irp: PIRP) -> NTSTATUS>;
+pub type PFN_WSK_GET_LOCAL_ADDRESS = Option<
+    unsafe extern "system" fn(
+        Socket: *mut WSK_SOCKET,
+        LocalAddress: *mut SOCKADDR,
+        Irp: PIRP,
+    ) -> NTSTATUS,
+>;
 pub type PFN_WSK_SEND_MESSAGES = Option<
     unsafe extern "system" fn(
         Socket: *mut WSK_SOCKET,
@@ -192,20 +219,33 @@ pub struct WSK_PROVIDER_DATAGRAM_DISPATCH {
 
 // NETIO.SYS exports (netio.lib on Windows; the kernel model's provider elsewhere).
 unsafe extern "system" {
-    pub fn WskRegister(WskClientNpi: *mut WSK_CLIENT_NPI, WskRegistration: *mut WSK_REGISTRATION) -> NTSTATUS;
+    pub fn WskRegister(
+        WskClientNpi: *mut WSK_CLIENT_NPI,
+        WskRegistration: *mut WSK_REGISTRATION,
+    ) -> NTSTATUS;
     pub fn WskDeregister(WskRegistration: *mut WSK_REGISTRATION);
-    pub fn WskCaptureProviderNPI(WskRegistration: *mut WSK_REGISTRATION, WaitTimeout: ULONG, WskProviderNpi: *mut WSK_PROVIDER_NPI) -> NTSTATUS;
+    pub fn WskCaptureProviderNPI(
+        WskRegistration: *mut WSK_REGISTRATION,
+        WaitTimeout: ULONG,
+        WskProviderNpi: *mut WSK_PROVIDER_NPI,
+    ) -> NTSTATUS;
     pub fn WskReleaseProviderNPI(WskRegistration: *mut WSK_REGISTRATION);
 }
 
 const _: () = {
     use core::mem::{offset_of, size_of};
     assert!(size_of::<WSK_SOCKET>() == 8);
-    assert!(size_of::<WSK_CLIENT_DISPATCH>() == 16 && offset_of!(WSK_CLIENT_DISPATCH, WskClientEvent) == 8);
+    assert!(
+        size_of::<WSK_CLIENT_DISPATCH>() == 16
+            && offset_of!(WSK_CLIENT_DISPATCH, WskClientEvent) == 8
+    );
     assert!(size_of::<WSK_CLIENT_NPI>() == 16 && offset_of!(WSK_CLIENT_NPI, Dispatch) == 8);
     assert!(size_of::<WSK_REGISTRATION>() == 24);
     assert!(size_of::<WSK_PROVIDER_NPI>() == 16 && offset_of!(WSK_PROVIDER_NPI, Dispatch) == 8);
-    assert!(size_of::<WSK_PROVIDER_DISPATCH>() == 56 && offset_of!(WSK_PROVIDER_DISPATCH, WskSocket) == 8);
+    assert!(
+        size_of::<WSK_PROVIDER_DISPATCH>() == 56
+            && offset_of!(WSK_PROVIDER_DISPATCH, WskSocket) == 8
+    );
     assert!(offset_of!(WSK_PROVIDER_DISPATCH, WskGetNameInfo) == 48);
     assert!(size_of::<WSK_PROVIDER_DATAGRAM_DISPATCH>() == 64);
     assert!(offset_of!(WSK_PROVIDER_DATAGRAM_DISPATCH, WskCloseSocket) == 8);
@@ -213,10 +253,20 @@ const _: () = {
     assert!(offset_of!(WSK_PROVIDER_DATAGRAM_DISPATCH, WskSendTo) == 24);
     assert!(offset_of!(WSK_PROVIDER_DATAGRAM_DISPATCH, WskGetLocalAddress) == 48);
     assert!(offset_of!(WSK_PROVIDER_DATAGRAM_DISPATCH, WskSendMessages) == 56);
-    assert!(size_of::<WSK_BUF>() == 24 && offset_of!(WSK_BUF, Offset) == 8 && offset_of!(WSK_BUF, Length) == 16);
+    assert!(
+        size_of::<WSK_BUF>() == 24
+            && offset_of!(WSK_BUF, Offset) == 8
+            && offset_of!(WSK_BUF, Length) == 16
+    );
     assert!(size_of::<WSK_BUF_LIST>() == 32 && offset_of!(WSK_BUF_LIST, Buffer) == 8);
     assert!(size_of::<SOCKADDR>() == 16);
-    assert!(size_of::<SOCKADDR_IN>() == 16 && offset_of!(SOCKADDR_IN, sin_port) == 2 && offset_of!(SOCKADDR_IN, sin_addr) == 4);
+    assert!(
+        size_of::<SOCKADDR_IN>() == 16
+            && offset_of!(SOCKADDR_IN, sin_port) == 2
+            && offset_of!(SOCKADDR_IN, sin_addr) == 4
+    );
     assert!(size_of::<SOCKADDR_IN6>() == 28 && offset_of!(SOCKADDR_IN6, sin6_flowinfo) == 4);
-    assert!(offset_of!(SOCKADDR_IN6, sin6_addr) == 8 && offset_of!(SOCKADDR_IN6, sin6_scope_id) == 24);
+    assert!(
+        offset_of!(SOCKADDR_IN6, sin6_addr) == 8 && offset_of!(SOCKADDR_IN6, sin6_scope_id) == 24
+    );
 };

@@ -55,7 +55,14 @@ impl SockAddrStorage {
     pub fn to_socket_addr(self) -> Option<SocketAddr> {
         let family = u16::from_le_bytes([self.bytes[0], self.bytes[1]]);
         let port = u16::from_be_bytes([self.bytes[2], self.bytes[3]]);
-        let word = |at: usize| u32::from_le_bytes([self.bytes[at], self.bytes[at + 1], self.bytes[at + 2], self.bytes[at + 3]]);
+        let word = |at: usize| {
+            u32::from_le_bytes([
+                self.bytes[at],
+                self.bytes[at + 1],
+                self.bytes[at + 2],
+                self.bytes[at + 3],
+            ])
+        };
         match family {
             AF_INET => {
                 let ip = Ipv4Addr::new(self.bytes[4], self.bytes[5], self.bytes[6], self.bytes[7]);
@@ -64,7 +71,12 @@ impl SockAddrStorage {
             AF_INET6 => {
                 let mut octets = [0u8; 16];
                 octets.copy_from_slice(&self.bytes[8..24]);
-                Some(SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(octets), port, word(4), word(24))))
+                Some(SocketAddr::V6(SocketAddrV6::new(
+                    Ipv6Addr::from(octets),
+                    port,
+                    word(4),
+                    word(24),
+                )))
             }
             _ => None,
         }
@@ -86,7 +98,11 @@ impl Family {
     pub const ALL: [Family; 2] = [Family::V4, Family::V6];
 
     pub fn of(address: &SocketAddr) -> Family {
-        if address.is_ipv4() { Family::V4 } else { Family::V6 }
+        if address.is_ipv4() {
+            Family::V4
+        } else {
+            Family::V6
+        }
     }
 
     pub fn index(self) -> usize {
@@ -114,13 +130,31 @@ unsafe fn dispatch<'a>(socket: *mut WSK_SOCKET) -> &'a WSK_PROVIDER_DATAGRAM_DIS
 ///
 /// # Safety
 /// `provider` must be a captured provider NPI; `irp` a driver IRP with a completion routine set.
-pub unsafe fn create_datagram_socket(provider: &WSK_PROVIDER_NPI, family: Family, irp: PIRP) -> NTSTATUS {
+pub unsafe fn create_datagram_socket(
+    provider: &WSK_PROVIDER_NPI,
+    family: Family,
+    irp: PIRP,
+) -> NTSTATUS {
     // SAFETY: a captured NPI's dispatch table stays valid until it is released.
-    let Some(create) = (unsafe { &*provider.Dispatch }).WskSocket else { return STATUS_NOT_SUPPORTED };
+    let Some(create) = (unsafe { &*provider.Dispatch }).WskSocket else {
+        return STATUS_NOT_SUPPORTED;
+    };
     let null = core::ptr::null_mut();
     // SAFETY: the caller's guarantees; no socket context or event callbacks are registered.
     unsafe {
-        create(provider.Client, family.af(), SOCK_DGRAM, IPPROTO_UDP, WSK_FLAG_DATAGRAM_SOCKET, null, core::ptr::null(), null.cast(), null.cast(), null, irp)
+        create(
+            provider.Client,
+            family.af(),
+            SOCK_DGRAM,
+            IPPROTO_UDP,
+            WSK_FLAG_DATAGRAM_SOCKET,
+            null,
+            core::ptr::null(),
+            null.cast(),
+            null.cast(),
+            null,
+            irp,
+        )
     }
 }
 
@@ -141,7 +175,11 @@ pub unsafe fn bind(socket: *mut WSK_SOCKET, address: *mut SOCKADDR, irp: PIRP) -
 ///
 /// # Safety
 /// As for [`bind`], with `address` an output with room for the family's SOCKADDR.
-pub unsafe fn get_local_address(socket: *mut WSK_SOCKET, address: *mut SOCKADDR, irp: PIRP) -> NTSTATUS {
+pub unsafe fn get_local_address(
+    socket: *mut WSK_SOCKET,
+    address: *mut SOCKADDR,
+    irp: PIRP,
+) -> NTSTATUS {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskGetLocalAddress {
         // SAFETY: the caller's guarantees.
@@ -155,7 +193,12 @@ pub unsafe fn get_local_address(socket: *mut WSK_SOCKET, address: *mut SOCKADDR,
 /// # Safety
 /// `socket` live; `buffer`, its MDL chain and `remote` stay valid and unchanged until the IRP
 /// completes; `irp` as above.
-pub unsafe fn send_to(socket: *mut WSK_SOCKET, buffer: *mut WSK_BUF, remote: *mut SOCKADDR, irp: PIRP) -> NTSTATUS {
+pub unsafe fn send_to(
+    socket: *mut WSK_SOCKET,
+    buffer: *mut WSK_BUF,
+    remote: *mut SOCKADDR,
+    irp: PIRP,
+) -> NTSTATUS {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskSendTo {
         // SAFETY: the caller's guarantees; Flags 0 and no control information.

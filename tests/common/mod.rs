@@ -8,8 +8,8 @@ use std::time::Duration;
 use wdk_model::harness::{Access, Handle, IoResult, Kernel, Report};
 use wdk_model::{Caller, KernelConfig};
 use wsk_sample_ioctl::{
-    IOCTL_WSK_SAMPLE_QUERY_STATS, IOCTL_WSK_SAMPLE_SEND, SEND_REPLY_SIZE, STATS_REPLY_SIZE, SendReply, Stats,
-    USER_DEVICE_PATH, encode_send_request, send_request_len,
+    IOCTL_WSK_SAMPLE_QUERY_STATS, IOCTL_WSK_SAMPLE_SEND, SEND_REPLY_SIZE, STATS_REPLY_SIZE,
+    SendReply, Stats, USER_DEVICE_PATH, encode_send_request, send_request_len,
 };
 
 pub struct Bench {
@@ -24,13 +24,19 @@ impl Bench {
 
     pub fn with(config: KernelConfig) -> Bench {
         let mut kernel = Kernel::boot(config);
-        kernel.load(wsk_sample::driver_entry).expect("the driver loads");
-        let handle = kernel.open(USER_DEVICE_PATH, Access::READ_WRITE, Caller::Administrator).expect("the device opens");
+        kernel
+            .load(wsk_sample::driver_entry)
+            .expect("the driver loads");
+        let handle = kernel
+            .open(USER_DEVICE_PATH, Access::READ_WRITE, Caller::Administrator)
+            .expect("the device opens");
         Bench { kernel, handle }
     }
 
     pub fn ioctl(&self, code: u32, input: &[u8], output_len: usize) -> IoResult {
-        self.kernel.device_io_control(&self.handle, code, input, output_len).expect("the driver completes the request")
+        self.kernel
+            .device_io_control(&self.handle, code, input, output_len)
+            .expect("the driver completes the request")
     }
 
     pub fn send(&self, destination: SocketAddr, payload: &[u8]) -> IoResult {
@@ -42,14 +48,24 @@ impl Bench {
     /// Sends and insists on success; returns the driver's reply.
     pub fn send_ok(&self, destination: SocketAddr, payload: &[u8]) -> SendReply {
         let result = self.send(destination, payload);
-        assert_eq!(result.status, 0, "send of {} bytes to {destination} failed: {:#010x}", payload.len(), result.status);
+        assert_eq!(
+            result.status,
+            0,
+            "send of {} bytes to {destination} failed: {:#010x}",
+            payload.len(),
+            result.status
+        );
         assert_eq!(result.information, SEND_REPLY_SIZE as u64);
         SendReply::decode(&result.output).expect("a well-formed reply")
     }
 
     pub fn stats(&self) -> Stats {
         let result = self.ioctl(IOCTL_WSK_SAMPLE_QUERY_STATS, &[], STATS_REPLY_SIZE);
-        assert_eq!(result.status, 0, "query stats failed: {:#010x}", result.status);
+        assert_eq!(
+            result.status, 0,
+            "query stats failed: {:#010x}",
+            result.status
+        );
         Stats::decode(&result.output).expect("well-formed stats")
     }
 
@@ -81,7 +97,9 @@ impl Receiver {
 
     fn bind(address: &str) -> Receiver {
         let socket = UdpSocket::bind(address).expect("bind a loopback receiver");
-        socket.set_read_timeout(Some(Duration::from_secs(5))).expect("set a timeout");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("set a timeout");
         let socket2 = socket2::SockRef::from(&socket);
         let _ = socket2.set_recv_buffer_size(8 << 20);
         Receiver { socket }
@@ -94,21 +112,33 @@ impl Receiver {
     /// Receives one datagram (or panics after the timeout).
     pub fn receive(&self) -> (Vec<u8>, SocketAddr) {
         let mut buffer = vec![0u8; 70_000];
-        let (length, from) = self.socket.recv_from(&mut buffer).expect("a datagram arrives");
+        let (length, from) = self
+            .socket
+            .recv_from(&mut buffer)
+            .expect("a datagram arrives");
         buffer.truncate(length);
         (buffer, from)
     }
 
     /// Asserts nothing more arrives within a short wait.
     pub fn assert_nothing_more(&self) {
-        self.socket.set_read_timeout(Some(Duration::from_millis(200))).expect("set a timeout");
+        self.socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("set a timeout");
         let mut buffer = [0u8; 16];
-        assert!(self.socket.recv_from(&mut buffer).is_err(), "an unexpected datagram arrived");
-        self.socket.set_read_timeout(Some(Duration::from_secs(5))).expect("set a timeout");
+        assert!(
+            self.socket.recv_from(&mut buffer).is_err(),
+            "an unexpected datagram arrived"
+        );
+        self.socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("set a timeout");
     }
 }
 
 /// A payload whose bytes depend on its length and a seed, so a mix-up shows.
 pub fn pattern(length: usize, seed: u8) -> Vec<u8> {
-    (0..length).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 8) as u8).collect()
+    (0..length)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 8) as u8)
+        .collect()
 }

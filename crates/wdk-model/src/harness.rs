@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-pub use crate::kernel::{CounterSnapshot, KernelConfig, Violation};
 use crate::kernel::{self, Kernel as Core, lock, rules};
+pub use crate::kernel::{CounterSnapshot, KernelConfig, Violation};
 use crate::sddl::{self, Caller};
 use crate::types::*;
 use crate::wdf::ObjectKind;
@@ -28,9 +28,15 @@ pub struct Access {
 
 impl Access {
     /// GENERIC_READ | GENERIC_WRITE.
-    pub const READ_WRITE: Access = Access { read: true, write: true };
+    pub const READ_WRITE: Access = Access {
+        read: true,
+        write: true,
+    };
     /// GENERIC_READ.
-    pub const READ: Access = Access { read: true, write: false };
+    pub const READ: Access = Access {
+        read: true,
+        write: false,
+    };
 }
 
 /// An open handle to the device.
@@ -73,10 +79,16 @@ impl fmt::Display for HarnessError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HarnessError::DriverEntryFailed(s) => write!(f, "DriverEntry failed with {s:#010x}"),
-            HarnessError::DeviceAddFailed(s) => write!(f, "EvtDriverDeviceAdd failed with {s:#010x}"),
+            HarnessError::DeviceAddFailed(s) => {
+                write!(f, "EvtDriverDeviceAdd failed with {s:#010x}")
+            }
             HarnessError::NoSuchDevice(p) => write!(f, "no device is named {p}"),
-            HarnessError::AccessDenied => write!(f, "the device's security descriptor denies access"),
-            HarnessError::RequestNotCompleted => write!(f, "the driver did not complete the request in time"),
+            HarnessError::AccessDenied => {
+                write!(f, "the device's security descriptor denies access")
+            }
+            HarnessError::RequestNotCompleted => {
+                write!(f, "the driver did not complete the request in time")
+            }
             HarnessError::NotLoaded => write!(f, "no driver is loaded"),
         }
     }
@@ -108,7 +120,10 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_clean() {
-            return write!(f, "clean: no rule broken; pool, IRPs, MDLs, sockets, registrations, captures and requests all returned");
+            return write!(
+                f,
+                "clean: no rule broken; pool, IRPs, MDLs, sockets, registrations, captures and requests all returned"
+            );
         }
         for violation in &self.violations {
             writeln!(f, "{violation}")?;
@@ -132,14 +147,29 @@ pub struct Kernel {
 impl Kernel {
     /// Boots a kernel with these knobs.
     pub fn boot(config: KernelConfig) -> Kernel {
-        let registry_path = r"\Registry\Machine\System\CurrentControlSet\Services\WskSample".encode_utf16().collect();
-        Kernel { core: Core::new(config), driver_object: Box::new([0; 42]), registry_path, loaded: false, report: None }
+        let registry_path = r"\Registry\Machine\System\CurrentControlSet\Services\WskSample"
+            .encode_utf16()
+            .collect();
+        Kernel {
+            core: Core::new(config),
+            driver_object: Box::new([0; 42]),
+            registry_path,
+            loaded: false,
+            report: None,
+        }
     }
 
     fn enter(&self) -> kernel::EnterGuard {
         let guard = kernel::enter(&self.core);
         kernel::set_irql(kernel::PASSIVE);
         guard
+    }
+
+    /// Runs `f` as kernel-mode code of this kernel, at PASSIVE_LEVEL on the calling thread:
+    /// for tests that play a (possibly broken) driver without loading one.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _entered = self.enter();
+        f()
     }
 
     /// Streams trace lines as they happen (tracing must be on in the config).
@@ -169,7 +199,11 @@ impl Kernel {
 
     /// Live pool allocations with `tag`: (count, bytes).
     pub fn pool_in_use(&self, tag: ULONG) -> (usize, usize) {
-        lock(&self.core.pool).by_tag().get(&tag).copied().unwrap_or_default()
+        lock(&self.core.pool)
+            .by_tag()
+            .get(&tag)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Calls the driver's DriverEntry at PASSIVE_LEVEL, then delivers the root-enumerated
@@ -193,13 +227,18 @@ impl Kernel {
         self.loaded = true;
         let (driver, device_add) = {
             let mut state = lock(&self.core.wdf);
-            let Some(driver) = state.driver else { return Err(HarnessError::DeviceAddFailed(crate::STATUS_UNSUCCESSFUL)) };
+            let Some(driver) = state.driver else {
+                return Err(HarnessError::DeviceAddFailed(crate::STATUS_UNSUCCESSFUL));
+            };
             let init = state.new_object(ObjectKind::DeviceInit);
             state.device_inits.insert(init, Default::default());
             (driver, state.device_add.map(|f| (f, init)))
         };
-        let Some((device_add, init)) = device_add else { return Err(HarnessError::DeviceAddFailed(crate::STATUS_UNSUCCESSFUL)) };
-        self.core.note("PnP: delivering Root\\WskSample to EvtDriverDeviceAdd");
+        let Some((device_add, init)) = device_add else {
+            return Err(HarnessError::DeviceAddFailed(crate::STATUS_UNSUCCESSFUL));
+        };
+        self.core
+            .note("PnP: delivering Root\\WskSample to EvtDriverDeviceAdd");
         // SAFETY: the driver's callback with a live driver handle and a fresh device init.
         let status = unsafe { device_add(driver as WDFDRIVER, init as PWDFDEVICE_INIT) };
         self.check_irql("EvtDriverDeviceAdd");
@@ -215,66 +254,132 @@ impl Kernel {
 
     fn check_irql(&self, callback: &str) {
         if kernel::irql() != kernel::PASSIVE {
-            self.core.violate(rules::IRQL_NOT_RESTORED, format!("{callback} returned at IRQL {}", kernel::irql()));
+            self.core.violate(
+                rules::IRQL_NOT_RESTORED,
+                format!("{callback} returned at IRQL {}", kernel::irql()),
+            );
             kernel::set_irql(kernel::PASSIVE);
         }
     }
 
     /// Opens a device by its user-mode path (`\\.\Name`), enforcing its SDDL.
     pub fn open(&self, path: &str, access: Access, caller: Caller) -> Result<Handle, HarnessError> {
-        let link = path.strip_prefix(r"\\.\").map(|name| format!(r"\DosDevices\{name}"));
+        let link = path
+            .strip_prefix(r"\\.\")
+            .map(|name| format!(r"\DosDevices\{name}"));
         let state = lock(&self.core.wdf);
         let device = state.devices.iter().find(|d| {
-            link.as_ref().is_some_and(|l| d.symbolic_links.iter().any(|s| s.eq_ignore_ascii_case(l) || s.eq_ignore_ascii_case(&l.replace(r"\DosDevices\", r"\??\"))))
+            link.as_ref().is_some_and(|l| {
+                d.symbolic_links.iter().any(|s| {
+                    s.eq_ignore_ascii_case(l)
+                        || s.eq_ignore_ascii_case(&l.replace(r"\DosDevices\", r"\??\"))
+                })
+            })
         });
-        let Some(device) = device else { return Err(HarnessError::NoSuchDevice(path.to_string())) };
+        let Some(device) = device else {
+            return Err(HarnessError::NoSuchDevice(path.to_string()));
+        };
         // Without an SDDL the framework applies SDDL_DEVOBJ_SYS_ALL_ADM_ALL.
-        let dacl = device.settings.sddl.as_deref().and_then(sddl::parse).unwrap_or_else(|| sddl::parse("D:P(A;;GA;;;SY)(A;;GA;;;BA)").unwrap_or_default());
+        let dacl = device
+            .settings
+            .sddl
+            .as_deref()
+            .and_then(sddl::parse)
+            .unwrap_or_else(|| sddl::parse("D:P(A;;GA;;;SY)(A;;GA;;;BA)").unwrap_or_default());
         if !sddl::grants(&dacl, caller, access.read, access.write) {
             return Err(HarnessError::AccessDenied);
         }
-        Ok(Handle { access, device: device.handle })
+        Ok(Handle {
+            access,
+            device: device.handle,
+        })
     }
 
     /// DeviceIoControl with METHOD_BUFFERED semantics: checks the handle's access against the
     /// code's access bits, builds the shared system buffer, presents the request to the
     /// default queue's EvtIoDeviceControl and waits for the driver to complete it.
-    pub fn device_io_control(&self, handle: &Handle, code: u32, input: &[u8], output_len: usize) -> Result<IoResult, HarnessError> {
+    pub fn device_io_control(
+        &self,
+        handle: &Handle,
+        code: u32,
+        input: &[u8],
+        output_len: usize,
+    ) -> Result<IoResult, HarnessError> {
         let _entered = self.enter();
         if !self.loaded {
             return Err(HarnessError::NotLoaded);
         }
         let required = (code >> 14) & 3;
-        if (required & 1 != 0 && !handle.access.read) || (required & 2 != 0 && !handle.access.write) {
-            return Ok(IoResult { status: crate::STATUS_ACCESS_DENIED, information: 0, output: Vec::new() });
+        if (required & 1 != 0 && !handle.access.read) || (required & 2 != 0 && !handle.access.write)
+        {
+            return Ok(IoResult {
+                status: crate::STATUS_ACCESS_DENIED,
+                information: 0,
+                output: Vec::new(),
+            });
         }
         let (request, queue, callback, passive) = {
             let mut state = lock(&self.core.wdf);
             let Some(device) = state.devices.iter().find(|d| d.handle == handle.device) else {
-                return Ok(IoResult { status: crate::STATUS_DELETE_PENDING, information: 0, output: Vec::new() });
+                return Ok(IoResult {
+                    status: crate::STATUS_DELETE_PENDING,
+                    information: 0,
+                    output: Vec::new(),
+                });
             };
             let passive = device.passive;
             let Some(queue) = device.default_queue else {
-                return Ok(IoResult { status: crate::STATUS_INVALID_DEVICE_REQUEST, information: 0, output: Vec::new() });
+                return Ok(IoResult {
+                    status: crate::STATUS_INVALID_DEVICE_REQUEST,
+                    information: 0,
+                    output: Vec::new(),
+                });
             };
             let Some(callback) = state.queues.get(&queue).and_then(|q| q.device_control) else {
-                return Ok(IoResult { status: crate::STATUS_INVALID_DEVICE_REQUEST, information: 0, output: Vec::new() });
+                return Ok(IoResult {
+                    status: crate::STATUS_INVALID_DEVICE_REQUEST,
+                    information: 0,
+                    output: Vec::new(),
+                });
             };
             // Poison the part of the system buffer past the input so an output field the
             // driver forgot to write shows up as 0xC5 bytes.
             let mut buffer = vec![pool::UNINITIALIZED_FILL; input.len().max(output_len)];
             buffer[..input.len()].copy_from_slice(input);
             let request = state.new_object(ObjectKind::Request);
-            state.requests.insert(request, crate::wdf::RequestRecord { buffer, input_len: input.len(), output_len, completion: None });
+            state.requests.insert(
+                request,
+                crate::wdf::RequestRecord {
+                    buffer,
+                    input_len: input.len(),
+                    output_len,
+                    completion: None,
+                },
+            );
             (request, queue, callback, passive)
         };
         // KMDF presents requests at PASSIVE_LEVEL only when the driver asked for it.
-        let level = if passive { kernel::PASSIVE } else { kernel::DISPATCH };
+        let level = if passive {
+            kernel::PASSIVE
+        } else {
+            kernel::DISPATCH
+        };
         kernel::set_irql(level);
         // SAFETY: the driver's callback with live queue and request handles.
-        unsafe { callback(queue as WDFQUEUE, request as WDFREQUEST, output_len, input.len(), code) };
+        unsafe {
+            callback(
+                queue as WDFQUEUE,
+                request as WDFREQUEST,
+                output_len,
+                input.len(),
+                code,
+            )
+        };
         if kernel::irql() != level {
-            self.core.violate(rules::IRQL_NOT_RESTORED, format!("EvtIoDeviceControl returned at IRQL {}", kernel::irql()));
+            self.core.violate(
+                rules::IRQL_NOT_RESTORED,
+                format!("EvtIoDeviceControl returned at IRQL {}", kernel::irql()),
+            );
         }
         kernel::set_irql(kernel::PASSIVE);
         self.wait_for(request)
@@ -295,12 +400,21 @@ impl Kernel {
                     let copied = (information as usize).min(record.output_len);
                     output = record.buffer[..copied].to_vec();
                 }
-                return Ok(IoResult { status, information, output });
+                return Ok(IoResult {
+                    status,
+                    information,
+                    output,
+                });
             }
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 return Err(HarnessError::RequestNotCompleted);
             };
-            state = self.core.wdf_changed.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0;
+            state = self
+                .core
+                .wdf_changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
     }
 
@@ -326,7 +440,11 @@ impl Kernel {
         let deadline = Instant::now() + core.config.request_timeout;
         let mut state = lock(&core.wdf);
         loop {
-            let outstanding = state.requests.values().filter(|r| r.completion.is_none()).count();
+            let outstanding = state
+                .requests
+                .values()
+                .filter(|r| r.completion.is_none())
+                .count();
             if outstanding == 0 {
                 break;
             }
@@ -336,7 +454,11 @@ impl Kernel {
                 state = lock(&core.wdf);
                 break;
             };
-            state = core.wdf_changed.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0;
+            state = core
+                .wdf_changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
         let devices = std::mem::take(&mut state.devices);
         drop(state);
@@ -345,9 +467,17 @@ impl Kernel {
                 let mut state = lock(&core.wdf);
                 let queue_cleanup = device.default_queue.and_then(|q| {
                     state.queues.remove(&q);
-                    state.objects.get(&q).and_then(|o| o.cleanup).map(|f| (f, q))
+                    state
+                        .objects
+                        .get(&q)
+                        .and_then(|o| o.cleanup)
+                        .map(|f| (f, q))
                 });
-                let device_cleanup = state.objects.get(&device.handle).and_then(|o| o.cleanup).map(|f| (f, device.handle));
+                let device_cleanup = state
+                    .objects
+                    .get(&device.handle)
+                    .and_then(|o| o.cleanup)
+                    .map(|f| (f, device.handle));
                 [queue_cleanup, device_cleanup]
             };
             for (cleanup, object) in cleanups.into_iter().flatten() {
@@ -381,9 +511,19 @@ impl Kernel {
             // SAFETY: as above.
             unsafe { cleanup(driver as WDFOBJECT) };
         }
-        let running = core.completion_routines_running.load(Ordering::SeqCst);
+        // A routine that has signalled its waiter may still be returning (its epilogue); give
+        // it a moment. One still running after that is doing real work in an unloaded driver.
+        let grace = Instant::now() + std::time::Duration::from_millis(500);
+        let mut running = core.completion_routines_running.load(Ordering::SeqCst);
+        while running > 0 && Instant::now() < grace {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            running = core.completion_routines_running.load(Ordering::SeqCst);
+        }
         if running > 0 {
-            core.violate(rules::UNLOAD_WITH_COMPLETION_RUNNING, format!("{running} completion routine(s) still running when the driver unloaded"));
+            core.violate(
+                rules::UNLOAD_WITH_COMPLETION_RUNNING,
+                format!("{running} completion routine(s) still running when the driver unloaded"),
+            );
         }
         let mut state = lock(&core.wdf);
         state.delete_object(driver);
@@ -397,7 +537,10 @@ impl Kernel {
         let mut tags: Vec<_> = pool_tags.into_iter().collect();
         tags.sort();
         for (tag, (count, bytes)) in tags {
-            leaks.push(format!("pool tag '{}': {count} allocation(s), {bytes} bytes", pool::tag_name(tag)));
+            leaks.push(format!(
+                "pool tag '{}': {count} allocation(s), {bytes} bytes",
+                pool::tag_name(tag)
+            ));
         }
         let irps = irp::live_irps(core);
         if !irps.is_empty() {
@@ -414,7 +557,9 @@ impl Kernel {
             }
             let registrations = wsk.registrations.len();
             if registrations > 0 {
-                leaks.push(format!("{registrations} WSK registration(s) never deregistered"));
+                leaks.push(format!(
+                    "{registrations} WSK registration(s) never deregistered"
+                ));
             }
             let captures: u32 = wsk.registrations.values().map(|r| r.captures).sum();
             if captures > 0 {
@@ -422,14 +567,19 @@ impl Kernel {
             }
         }
         let state = lock(&core.wdf);
-        let requests = state.requests.values().filter(|r| r.completion.is_none()).count();
+        let requests = state
+            .requests
+            .values()
+            .filter(|r| r.completion.is_none())
+            .count();
         if requests > 0 {
             leaks.push(format!("{requests} request(s) never completed"));
         }
-        let objects: HashMap<String, usize> = state.objects.values().fold(HashMap::new(), |mut m, o| {
-            *m.entry(format!("{:?}", o.kind)).or_default() += 1;
-            m
-        });
+        let objects: HashMap<String, usize> =
+            state.objects.values().fold(HashMap::new(), |mut m, o| {
+                *m.entry(format!("{:?}", o.kind)).or_default() += 1;
+                m
+            });
         drop(state);
         for (kind, count) in objects {
             leaks.push(format!("{count} WDF {kind} object(s) never deleted"));
@@ -437,7 +587,10 @@ impl Kernel {
         for leak in &leaks {
             core.violate(rules::LEAK, leak.clone());
         }
-        Report { violations: lock(&core.violations).clone(), leaks }
+        Report {
+            violations: lock(&core.violations).clone(),
+            leaks,
+        }
     }
 }
 

@@ -52,7 +52,11 @@ impl Drop for IrpTable {
 }
 
 fn irp_layout(stack_size: usize) -> Option<Layout> {
-    Layout::from_size_align(size_of::<IRP>() + stack_size * size_of::<IO_STACK_LOCATION>(), 16).ok()
+    Layout::from_size_align(
+        size_of::<IRP>() + stack_size * size_of::<IO_STACK_LOCATION>(),
+        16,
+    )
+    .ok()
 }
 
 /// # Safety
@@ -66,7 +70,14 @@ unsafe fn stack_location(irp: PIRP, index: usize) -> PIO_STACK_LOCATION {
 /// `irp` must be a live IRP.
 unsafe fn current_location_ptr(irp: PIRP) -> *mut PIO_STACK_LOCATION {
     // SAFETY: the caller guarantees the IRP is live.
-    unsafe { &raw mut (*irp).Tail.Overlay.__bindgen_anon_2.__bindgen_anon_1.CurrentStackLocation }
+    unsafe {
+        &raw mut (*irp)
+            .Tail
+            .Overlay
+            .__bindgen_anon_2
+            .__bindgen_anon_1
+            .CurrentStackLocation
+    }
 }
 
 /// Allocates an IRP the way the I/O manager does: zeroed, `Type` IO_TYPE_IRP, `StackCount` n,
@@ -85,7 +96,9 @@ pub unsafe fn IoAllocateIrp(StackSize: CCHAR, ChargeQuota: BOOLEAN) -> PIRP {
         return core::ptr::null_mut();
     }
     let stack_size = StackSize as usize;
-    let Some(layout) = irp_layout(stack_size) else { return core::ptr::null_mut() };
+    let Some(layout) = irp_layout(stack_size) else {
+        return core::ptr::null_mut();
+    };
     // SAFETY: nonzero size.
     let irp = unsafe { alloc_zeroed(layout) }.cast::<IRP>();
     if irp.is_null() {
@@ -99,8 +112,17 @@ pub unsafe fn IoAllocateIrp(StackSize: CCHAR, ChargeQuota: BOOLEAN) -> PIRP {
         (*irp).CurrentLocation = StackSize + 1;
         *current_location_ptr(irp) = stack_location(irp, stack_size);
     }
-    lock(&kernel.irps).live.insert(irp as usize, IrpRecord { state: IrpState::Driver, layout });
-    kernel.counters.irp_allocations.fetch_add(1, Ordering::Relaxed);
+    lock(&kernel.irps).live.insert(
+        irp as usize,
+        IrpRecord {
+            state: IrpState::Driver,
+            layout,
+        },
+    );
+    kernel
+        .counters
+        .irp_allocations
+        .fetch_add(1, Ordering::Relaxed);
     irp
 }
 
@@ -117,9 +139,15 @@ pub unsafe fn IoFreeIrp(Irp: PIRP) {
     let address = Irp as usize;
     let mut irps = lock(&kernel.irps);
     let problem = match irps.live.get(&address).map(|r| r.state) {
-        None if irps.was_freed(address) => Some((rules::IRP_DOUBLE_FREE, format!("IoFreeIrp({address:#x}) on an IRP already freed"))),
+        None if irps.was_freed(address) => Some((
+            rules::IRP_DOUBLE_FREE,
+            format!("IoFreeIrp({address:#x}) on an IRP already freed"),
+        )),
         None => Some((rules::IRP_UNKNOWN, format!("IoFreeIrp({address:#x})"))),
-        Some(IrpState::Provider(op)) => Some((rules::IRP_FREED_WHILE_OWNED, format!("IoFreeIrp({address:#x}) while {op} still owns it"))),
+        Some(IrpState::Provider(op)) => Some((
+            rules::IRP_FREED_WHILE_OWNED,
+            format!("IoFreeIrp({address:#x}) while {op} still owns it"),
+        )),
         Some(IrpState::Driver | IrpState::Completing) => None,
     };
     if let Some((rule, detail)) = problem {
@@ -127,7 +155,9 @@ pub unsafe fn IoFreeIrp(Irp: PIRP) {
         kernel.violate(rule, detail);
         return;
     }
-    let Some(record) = irps.live.remove(&address) else { return };
+    let Some(record) = irps.live.remove(&address) else {
+        return;
+    };
     // SAFETY: the IRP is live and now removed from the table; poison it so stale reads show.
     unsafe { core::ptr::write_bytes(Irp.cast::<u8>(), FREED_FILL, record.layout.size()) };
     irps.quarantine.push_back((address, record.layout));
@@ -156,9 +186,17 @@ pub unsafe fn IoReuseIrp(Irp: PIRP, Iostatus: NTSTATUS) {
     match state {
         Some(IrpState::Driver | IrpState::Completing) => {}
         Some(IrpState::Provider(op)) => {
-            return kernel.violate(rules::IRP_FREED_WHILE_OWNED, format!("IoReuseIrp({address:#x}) while {op} owns it"));
+            return kernel.violate(
+                rules::IRP_FREED_WHILE_OWNED,
+                format!("IoReuseIrp({address:#x}) while {op} owns it"),
+            );
         }
-        None if freed => return kernel.violate(rules::IRP_USE_AFTER_FREE, format!("IoReuseIrp({address:#x})")),
+        None if freed => {
+            return kernel.violate(
+                rules::IRP_USE_AFTER_FREE,
+                format!("IoReuseIrp({address:#x})"),
+            );
+        }
         None => return kernel.violate(rules::IRP_UNKNOWN, format!("IoReuseIrp({address:#x})")),
     }
     // SAFETY: the IRP is live and driver-owned.
@@ -184,9 +222,15 @@ pub(crate) fn take_for_provider(kernel: &Kernel, irp: PIRP, op: &'static str) ->
     let address = irp as usize;
     let mut irps = lock(&kernel.irps);
     let problem = match irps.live.get(&address).map(|r| r.state) {
-        None if irps.was_freed(address) => Some((rules::IRP_USE_AFTER_FREE, format!("{op} given IRP {address:#x}, already freed"))),
+        None if irps.was_freed(address) => Some((
+            rules::IRP_USE_AFTER_FREE,
+            format!("{op} given IRP {address:#x}, already freed"),
+        )),
         None => Some((rules::IRP_UNKNOWN, format!("{op} given IRP {address:#x}"))),
-        Some(IrpState::Provider(other)) => Some((rules::IRP_RESUBMITTED, format!("{op} given IRP {address:#x} which {other} still owns"))),
+        Some(IrpState::Provider(other)) => Some((
+            rules::IRP_RESUBMITTED,
+            format!("{op} given IRP {address:#x} which {other} still owns"),
+        )),
         Some(IrpState::Completing) => None,
         Some(IrpState::Driver) => None,
     };
@@ -199,7 +243,10 @@ pub(crate) fn take_for_provider(kernel: &Kernel, irp: PIRP, op: &'static str) ->
     let (current, stack_count) = unsafe { ((*irp).CurrentLocation, (*irp).StackCount) };
     if current < 2 || current > stack_count + 1 {
         drop(irps);
-        kernel.violate(rules::IRP_NO_STACK_LOCATION, format!("{op} given IRP {address:#x} with CurrentLocation {current} of {stack_count}"));
+        kernel.violate(
+            rules::IRP_NO_STACK_LOCATION,
+            format!("{op} given IRP {address:#x} with CurrentLocation {current} of {stack_count}"),
+        );
         return false;
     }
     // SAFETY: as above; `current - 2` is a valid stack location index.
@@ -232,7 +279,9 @@ pub(crate) fn complete(kernel: &Kernel, irp: PIRP, status: NTSTATUS, information
     {
         let mut irps = lock(&kernel.irps);
         match irps.live.get_mut(&address) {
-            Some(record) if matches!(record.state, IrpState::Provider(_)) => record.state = IrpState::Completing,
+            Some(record) if matches!(record.state, IrpState::Provider(_)) => {
+                record.state = IrpState::Completing
+            }
             other => {
                 let state = other.map(|r| r.state);
                 drop(irps);
@@ -259,7 +308,13 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
     loop {
         // SAFETY: the IRP is live: it is in the Completing state and every routine call below
         // is followed by a liveness check before the IRP is touched again.
-        let (current, stack_count, cancel) = unsafe { ((*irp).CurrentLocation, (*irp).StackCount, (*irp).Cancel != 0) };
+        let (current, stack_count, cancel) = unsafe {
+            (
+                (*irp).CurrentLocation,
+                (*irp).StackCount,
+                (*irp).Cancel != 0,
+            )
+        };
         if current > stack_count {
             break;
         }
@@ -282,15 +337,32 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
         } else {
             SL_INVOKE_ON_ERROR
         };
-        let Some(routine) = routine.filter(|_| control & wanted != 0) else { continue };
-        kernel.completion_routines_running.fetch_add(1, Ordering::SeqCst);
-        kernel.counters.completion_routines.fetch_add(1, Ordering::Relaxed);
+        let Some(routine) = routine.filter(|_| control & wanted != 0) else {
+            continue;
+        };
+        kernel
+            .completion_routines_running
+            .fetch_add(1, Ordering::SeqCst);
+        kernel
+            .counters
+            .completion_routines
+            .fetch_add(1, Ordering::Relaxed);
         // SAFETY: the driver set this routine for this IRP; it runs at DISPATCH_LEVEL with a
         // NULL device object, as for an IRP the driver allocated itself.
-        let result = kernel::with_completion_routine(|| unsafe { routine(core::ptr::null_mut(), irp, context) });
-        kernel.completion_routines_running.fetch_sub(1, Ordering::SeqCst);
+        let result = kernel::with_completion_routine(|| unsafe {
+            routine(core::ptr::null_mut(), irp, context)
+        });
+        kernel
+            .completion_routines_running
+            .fetch_sub(1, Ordering::SeqCst);
         if kernel::irql() != kernel::DISPATCH {
-            kernel.violate(rules::IRQL_NOT_RESTORED, format!("completion routine of IRP {address:#x} returned at IRQL {}", kernel::irql()));
+            kernel.violate(
+                rules::IRQL_NOT_RESTORED,
+                format!(
+                    "completion routine of IRP {address:#x} returned at IRQL {}",
+                    kernel::irql()
+                ),
+            );
             kernel::set_irql(kernel::DISPATCH);
         }
         if kernel.tracing() {
@@ -316,8 +388,12 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
         }
     }
     let detail = match last_result {
-        Some(result) => format!("completion routine of driver-allocated IRP {address:#x} returned {result:#010x}: with no thread to complete to, Windows bugchecks"),
-        None => format!("no completion routine of driver-allocated IRP {address:#x} asked for status {status:#010x}"),
+        Some(result) => format!(
+            "completion routine of driver-allocated IRP {address:#x} returned {result:#010x}: with no thread to complete to, Windows bugchecks"
+        ),
+        None => format!(
+            "no completion routine of driver-allocated IRP {address:#x} asked for status {status:#010x}"
+        ),
     };
     kernel.violate(rules::COMPLETION_ROUTINE_RETURN, detail);
     if let Some(record) = lock(&kernel.irps).live.get_mut(&address) {
@@ -327,7 +403,11 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
 
 /// Live IRPs (for leak reports).
 pub(crate) fn live_irps(kernel: &Kernel) -> Vec<(usize, IrpState)> {
-    lock(&kernel.irps).live.iter().map(|(&a, r)| (a, r.state)).collect()
+    lock(&kernel.irps)
+        .live
+        .iter()
+        .map(|(&a, r)| (a, r.state))
+        .collect()
 }
 
 /// Completes a request IRP in the I/O manager's sense; provided for completeness of the
@@ -339,5 +419,11 @@ pub(crate) fn live_irps(kernel: &Kernel) -> Vec<(usize, IrpState)> {
 pub unsafe fn IofCompleteRequest(Irp: PIRP, PriorityBoost: CCHAR) {
     let kernel = kernel::current();
     let _ = PriorityBoost;
-    kernel.violate(rules::IRP_UNKNOWN, format!("IofCompleteRequest({:#x}): a driver that allocated its own IRP must not complete it", Irp as usize));
+    kernel.violate(
+        rules::IRP_UNKNOWN,
+        format!(
+            "IofCompleteRequest({:#x}): a driver that allocated its own IRP must not complete it",
+            Irp as usize
+        ),
+    );
 }

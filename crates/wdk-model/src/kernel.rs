@@ -89,7 +89,11 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KERNEL MODEL STOP {}: {} ({})", self.rule.id, self.detail, self.rule.text)
+        write!(
+            f,
+            "KERNEL MODEL STOP {}: {} ({})",
+            self.rule.id, self.detail, self.rule.text
+        )
     }
 }
 
@@ -326,7 +330,10 @@ impl Kernel {
 
     /// Records a broken rule, loudly.
     pub(crate) fn violate(&self, rule: Rule, detail: impl Into<String>) {
-        let violation = Violation { rule, detail: detail.into() };
+        let violation = Violation {
+            rule,
+            detail: detail.into(),
+        };
         eprintln!("{violation}");
         self.note(format!("!! {violation}"));
         lock(&self.violations).push(violation);
@@ -366,8 +373,15 @@ impl Kernel {
         *count += 1;
         let nth = *count;
         drop(counts);
-        let fault = self.config.faults.iter().find(|f| f.site == site && f.nth == nth)?;
-        self.note(format!("fault injected: call {nth} of {site:?} fails with {:#010x}", fault.status));
+        let fault = self
+            .config
+            .faults
+            .iter()
+            .find(|f| f.site == site && f.nth == nth)?;
+        self.note(format!(
+            "fault injected: call {nth} of {site:?} fails with {:#010x}",
+            fault.status
+        ));
         Some(fault.status)
     }
 
@@ -383,7 +397,9 @@ impl Kernel {
 
 /// Locks a mutex, ignoring poisoning: a panic elsewhere must not hide the model's report.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 thread_local! {
@@ -403,7 +419,9 @@ pub(crate) fn current() -> Arc<Kernel> {
 /// Makes `kernel` this thread's kernel until the guard drops.
 pub(crate) fn enter(kernel: &Arc<Kernel>) -> EnterGuard {
     let previous = CURRENT.with(|c| c.replace(Some(kernel.clone())));
-    EnterGuard { previous: Some(previous) }
+    EnterGuard {
+        previous: Some(previous),
+    }
 }
 
 pub(crate) struct EnterGuard {

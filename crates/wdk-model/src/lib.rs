@@ -23,7 +23,10 @@ pub mod wdf;
 pub mod wsk;
 
 pub use constants::*;
-pub use kernel::{CompletionMode, CounterSnapshot, DestinationPolicy, Fault, FaultSite, KernelConfig, Rule, Violation, rules};
+pub use kernel::{
+    CompletionMode, CounterSnapshot, DestinationPolicy, Fault, FaultSite, KernelConfig, Rule,
+    Violation, rules,
+};
 pub use sddl::Caller;
 pub use types::*;
 
@@ -33,8 +36,9 @@ pub mod ntddk {
     pub use crate::mdl::{IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool};
     pub use crate::pool::{ExAllocatePool2, ExFreePoolWithTag};
     pub use crate::sync::{
-        KeAcquireSpinLockRaiseToDpc, KeClearEvent, KeDelayExecutionThread, KeGetCurrentIrql, KeInitializeEvent,
-        KeInitializeSpinLock, KeReadStateEvent, KeReleaseSpinLock, KeResetEvent, KeSetEvent, KeWaitForSingleObject,
+        KeAcquireSpinLockRaiseToDpc, KeClearEvent, KeDelayExecutionThread, KeGetCurrentIrql,
+        KeInitializeEvent, KeInitializeSpinLock, KeReadStateEvent, KeReleaseSpinLock, KeResetEvent,
+        KeSetEvent, KeWaitForSingleObject,
     };
 }
 

@@ -50,7 +50,10 @@ pub unsafe fn IoAllocateMdl(
         );
         return core::ptr::null_mut();
     }
-    if kernel.injected_fault(FaultSite::MdlAllocate).is_some() || Length == 0 || VirtualAddress.is_null() {
+    if kernel.injected_fault(FaultSite::MdlAllocate).is_some()
+        || Length == 0
+        || VirtualAddress.is_null()
+    {
         return core::ptr::null_mut();
     }
     let va = VirtualAddress as usize;
@@ -74,8 +77,13 @@ pub unsafe fn IoAllocateMdl(
         (*mdl).ByteOffset = (va % PAGE) as ULONG;
         (*mdl).ByteCount = Length;
     }
-    lock(&kernel.mdls).live.insert(mdl as usize, MdlRecord { layout, pins: 0 });
-    kernel.counters.mdl_allocations.fetch_add(1, Ordering::Relaxed);
+    lock(&kernel.mdls)
+        .live
+        .insert(mdl as usize, MdlRecord { layout, pins: 0 });
+    kernel
+        .counters
+        .mdl_allocations
+        .fetch_add(1, Ordering::Relaxed);
     mdl
 }
 
@@ -91,7 +99,10 @@ pub unsafe fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: PMDL) {
         return;
     }
     if !lock(&kernel.mdls).live.contains_key(&(mdl as usize)) {
-        kernel.violate(rules::MDL_UNKNOWN, format!("MmBuildMdlForNonPagedPool({:#x})", mdl as usize));
+        kernel.violate(
+            rules::MDL_UNKNOWN,
+            format!("MmBuildMdlForNonPagedPool({:#x})", mdl as usize),
+        );
         return;
     }
     // SAFETY: the MDL is live (checked above).
@@ -129,14 +140,25 @@ pub unsafe fn IoFreeMdl(Mdl: PMDL) {
     match mdls.live.get(&(Mdl as usize)) {
         None => {
             drop(mdls);
-            kernel.violate(rules::MDL_UNKNOWN, format!("IoFreeMdl({:#x}): not a live MDL (double free?)", Mdl as usize));
+            kernel.violate(
+                rules::MDL_UNKNOWN,
+                format!(
+                    "IoFreeMdl({:#x}): not a live MDL (double free?)",
+                    Mdl as usize
+                ),
+            );
         }
         Some(record) if record.pins > 0 => {
             drop(mdls);
-            kernel.violate(rules::MDL_FREED_WHILE_PENDING, format!("IoFreeMdl({:#x}) while a send uses it", Mdl as usize));
+            kernel.violate(
+                rules::MDL_FREED_WHILE_PENDING,
+                format!("IoFreeMdl({:#x}) while a send uses it", Mdl as usize),
+            );
         }
         Some(_) => {
-            let Some(record) = mdls.live.remove(&(Mdl as usize)) else { return };
+            let Some(record) = mdls.live.remove(&(Mdl as usize)) else {
+                return;
+            };
             drop(mdls);
             // SAFETY: allocated by IoAllocateMdl with this layout, removed from the table.
             unsafe { dealloc(Mdl.cast(), record.layout) };
@@ -163,7 +185,12 @@ pub(crate) struct Segment {
 /// Validates the chain a WSK_BUF describes (live MDLs over nonpaged or locked memory, range
 /// inside the chain) and returns the byte segments. Records the violation and returns `None`
 /// when the chain is bad.
-pub(crate) fn validate_chain(kernel: &Kernel, first: PMDL, offset: usize, length: usize) -> Option<Vec<Segment>> {
+pub(crate) fn validate_chain(
+    kernel: &Kernel,
+    first: PMDL,
+    offset: usize,
+    length: usize,
+) -> Option<Vec<Segment>> {
     let mdls = lock(&kernel.mdls);
     let mut pool = lock(&kernel.pool);
     let mut segments = Vec::new();
@@ -175,30 +202,60 @@ pub(crate) fn validate_chain(kernel: &Kernel, first: PMDL, offset: usize, length
     let mut problem = None;
     while !mdl.is_null() {
         if !mdls.live.contains_key(&(mdl as usize)) {
-            problem = Some((rules::MDL_UNKNOWN, format!("WSK_BUF chain holds {:#x}, not a live MDL", mdl as usize)));
+            problem = Some((
+                rules::MDL_UNKNOWN,
+                format!("WSK_BUF chain holds {:#x}, not a live MDL", mdl as usize),
+            ));
             break;
         }
         // SAFETY: the MDL is live (checked above) and cannot be freed while we hold the table.
-        let (flags, va, len, next) = unsafe { ((*mdl).MdlFlags as u32, mdl_virtual_address(mdl), (*mdl).ByteCount as usize, (*mdl).Next) };
+        let (flags, va, len, next) = unsafe {
+            (
+                (*mdl).MdlFlags as u32,
+                mdl_virtual_address(mdl),
+                (*mdl).ByteCount as usize,
+                (*mdl).Next,
+            )
+        };
         first_len.get_or_insert(len);
         chain_len += len;
         if flags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_PAGES_LOCKED) == 0 {
-            problem = Some((rules::MDL_NOT_LOCKED, format!("MDL {:#x} (flags {flags:#x}) is neither built for nonpaged pool nor locked", mdl as usize)));
+            problem = Some((
+                rules::MDL_NOT_LOCKED,
+                format!(
+                    "MDL {:#x} (flags {flags:#x}) is neither built for nonpaged pool nor locked",
+                    mdl as usize
+                ),
+            ));
             break;
         }
         let Some((pool_start, allocation)) = pool.containing(va, len) else {
-            problem = Some((rules::BUFFER_FREED_WHILE_PENDING, format!("MDL {:#x} describes [{va:#x}, +{len}) which is no longer allocated", mdl as usize)));
+            problem = Some((
+                rules::BUFFER_FREED_WHILE_PENDING,
+                format!(
+                    "MDL {:#x} describes [{va:#x}, +{len}) which is no longer allocated",
+                    mdl as usize
+                ),
+            ));
             break;
         };
         if !allocation.nonpaged {
-            problem = Some((rules::MDL_NOT_LOCKED, format!("MDL {:#x} describes paged pool", mdl as usize)));
+            problem = Some((
+                rules::MDL_NOT_LOCKED,
+                format!("MDL {:#x} describes paged pool", mdl as usize),
+            ));
             break;
         }
         let take_from = skip.min(len);
         skip -= take_from;
         let take = (len - take_from).min(remaining);
         if take > 0 {
-            segments.push(Segment { mdl: mdl as usize, pool: pool_start, address: va + take_from, len: take });
+            segments.push(Segment {
+                mdl: mdl as usize,
+                pool: pool_start,
+                address: va + take_from,
+                len: take,
+            });
             remaining -= take;
         }
         mdl = next;
@@ -226,10 +283,18 @@ pub(crate) fn pin(kernel: &Kernel, segments: &[Segment], pin: bool) {
     let mut pool = lock(&kernel.pool);
     for segment in segments {
         if let Some(record) = mdls.live.get_mut(&segment.mdl) {
-            record.pins = if pin { record.pins + 1 } else { record.pins.saturating_sub(1) };
+            record.pins = if pin {
+                record.pins + 1
+            } else {
+                record.pins.saturating_sub(1)
+            };
         }
         if let Some(allocation) = pool.live.get_mut(&segment.pool) {
-            allocation.pins = if pin { allocation.pins + 1 } else { allocation.pins.saturating_sub(1) };
+            allocation.pins = if pin {
+                allocation.pins + 1
+            } else {
+                allocation.pins.saturating_sub(1)
+            };
         }
     }
 }
@@ -239,7 +304,9 @@ pub(crate) fn gather(segments: &[Segment]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(segments.iter().map(|s| s.len).sum());
     for segment in segments {
         // SAFETY: the segment lies inside a live, pinned pool allocation (validate_chain + pin).
-        bytes.extend_from_slice(unsafe { std::slice::from_raw_parts(segment.address as *const u8, segment.len) });
+        bytes.extend_from_slice(unsafe {
+            std::slice::from_raw_parts(segment.address as *const u8, segment.len)
+        });
     }
     bytes
 }

@@ -28,7 +28,11 @@ pub(crate) struct PoolTable {
 
 impl PoolTable {
     /// The allocation containing `[addr, addr + len)`, if one does.
-    pub(crate) fn containing(&mut self, addr: usize, len: usize) -> Option<(usize, &mut PoolAllocation)> {
+    pub(crate) fn containing(
+        &mut self,
+        addr: usize,
+        len: usize,
+    ) -> Option<(usize, &mut PoolAllocation)> {
         let (&start, allocation) = self.live.range_mut(..=addr).next_back()?;
         let end = start + allocation.size;
         (addr >= start && addr.checked_add(len)? <= end).then_some((start, allocation))
@@ -52,7 +56,10 @@ fn layout(size: usize) -> Option<Layout> {
 
 /// Renders a pool tag the way pool tools show it ('WskS').
 pub fn tag_name(tag: ULONG) -> String {
-    tag.to_le_bytes().iter().map(|&b| if b.is_ascii_graphic() { b as char } else { '.' }).collect()
+    tag.to_le_bytes()
+        .iter()
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
+        .collect()
 }
 
 /// Allocates pool memory.
@@ -87,7 +94,13 @@ pub unsafe fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULO
     };
     let zeroed = Flags & POOL_FLAG_UNINITIALIZED == 0;
     // SAFETY: the layout has a nonzero size.
-    let memory = unsafe { if zeroed { alloc_zeroed(layout) } else { alloc(layout) } };
+    let memory = unsafe {
+        if zeroed {
+            alloc_zeroed(layout)
+        } else {
+            alloc(layout)
+        }
+    };
     if memory.is_null() {
         return core::ptr::null_mut();
     }
@@ -95,8 +108,19 @@ pub unsafe fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULO
         // SAFETY: `memory` was just allocated with `size` bytes.
         unsafe { core::ptr::write_bytes(memory, UNINITIALIZED_FILL, size) };
     }
-    lock(&kernel.pool).live.insert(memory as usize, PoolAllocation { size, tag: Tag, nonpaged, pins: 0 });
-    kernel.counters.pool_allocations.fetch_add(1, Ordering::Relaxed);
+    lock(&kernel.pool).live.insert(
+        memory as usize,
+        PoolAllocation {
+            size,
+            tag: Tag,
+            nonpaged,
+            pins: 0,
+        },
+    );
+    kernel
+        .counters
+        .pool_allocations
+        .fetch_add(1, Ordering::Relaxed);
     memory.cast()
 }
 
@@ -114,7 +138,10 @@ pub unsafe fn ExFreePoolWithTag(P: PVOID, Tag: ULONG) {
     let mut pool = lock(&kernel.pool);
     let Some(allocation) = pool.live.get(&address) else {
         drop(pool);
-        kernel.violate(rules::POOL_BAD_FREE, format!("ExFreePoolWithTag({address:#x}) is not a live allocation (double free?)"));
+        kernel.violate(
+            rules::POOL_BAD_FREE,
+            format!("ExFreePoolWithTag({address:#x}) is not a live allocation (double free?)"),
+        );
         return;
     };
     if allocation.tag != Tag {
@@ -128,12 +155,17 @@ pub unsafe fn ExFreePoolWithTag(P: PVOID, Tag: ULONG) {
         return;
     }
     if allocation.pins > 0 {
-        let detail = format!("allocation {address:#x} holds the buffer of {} send(s) still pending", allocation.pins);
+        let detail = format!(
+            "allocation {address:#x} holds the buffer of {} send(s) still pending",
+            allocation.pins
+        );
         drop(pool);
         kernel.violate(rules::BUFFER_FREED_WHILE_PENDING, detail);
         return;
     }
-    let Some(allocation) = pool.live.remove(&address) else { return };
+    let Some(allocation) = pool.live.remove(&address) else {
+        return;
+    };
     drop(pool);
     if let Some(layout) = layout(allocation.size) {
         // SAFETY: the allocation was made by `ExAllocatePool2` with this layout and is removed

@@ -30,11 +30,17 @@ pub(crate) fn parse(sddl: &str) -> Option<Vec<Ace>> {
         let body = rest.strip_prefix('(')?.get(..end - 1)?;
         rest = &rest[end + 1..];
         let fields: Vec<&str> = body.split(';').collect();
-        let [kind, flags, rights, object, inherit, sid] = fields.as_slice() else { return None };
+        let [kind, flags, rights, object, inherit, sid] = fields.as_slice() else {
+            return None;
+        };
         if *kind != "A" || !flags.is_empty() || !object.is_empty() || !inherit.is_empty() {
             return None;
         }
-        let mut ace = Ace { read: false, write: false, sid: (*sid).to_string() };
+        let mut ace = Ace {
+            read: false,
+            write: false,
+            sid: (*sid).to_string(),
+        };
         for right in rights.as_bytes().chunks(2) {
             match right {
                 b"GA" => (ace.read, ace.write) = (true, true),
@@ -81,7 +87,7 @@ mod tests {
         assert!(grants(&aces, Caller::System, true, true));
         assert!(grants(&aces, Caller::Administrator, true, true));
         assert!(!grants(&aces, Caller::User, true, false));
-        assert!(!grants(&aces, Caller::User, false, false) || aces.iter().any(|a| a.sid == "BU"));
+        assert!(!grants(&aces, Caller::User, false, true));
     }
 
     #[test]
@@ -93,7 +99,14 @@ mod tests {
 
     #[test]
     fn malformed_or_unsupported_sddl_is_refused() {
-        for bad in ["", "O:BA", "D:P(A;;GA;;;SY", "D:P(D;;GA;;;WD)", "D:P(A;;XX;;;SY)", "D:P(A;;GA;;;S-1-5-32-544)"] {
+        for bad in [
+            "",
+            "O:BA",
+            "D:P(A;;GA;;;SY",
+            "D:P(D;;GA;;;WD)",
+            "D:P(A;;XX;;;SY)",
+            "D:P(A;;GA;;;S-1-5-32-544)",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }

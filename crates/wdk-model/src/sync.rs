@@ -48,11 +48,19 @@ pub unsafe fn KeInitializeEvent(Event: PRKEVENT, Type: EVENT_TYPE, State: BOOLEA
     initialised.insert(Event as usize);
 }
 
-fn check_initialised(kernel: &kernel::Kernel, initialised: &HashSet<usize>, event: PRKEVENT, routine: &str) -> bool {
+fn check_initialised(
+    kernel: &kernel::Kernel,
+    initialised: &HashSet<usize>,
+    event: PRKEVENT,
+    routine: &str,
+) -> bool {
     if initialised.contains(&(event as usize)) {
         return true;
     }
-    kernel.violate(rules::EVENT_NOT_INITIALIZED, format!("{routine}({:#x})", event as usize));
+    kernel.violate(
+        rules::EVENT_NOT_INITIALIZED,
+        format!("{routine}({:#x})", event as usize),
+    );
     false
 }
 
@@ -149,11 +157,18 @@ pub unsafe fn KeWaitForSingleObject(
     // SAFETY: a non-null timeout points at a LARGE_INTEGER.
     let zero_timeout = !Timeout.is_null() && unsafe { (*Timeout).QuadPart } == 0;
     let max = if zero_timeout { kernel::DISPATCH } else { 1 };
-    if !kernel::require_irql(&kernel, "KeWaitForSingleObject (with a nonzero timeout)", max) {
+    if !kernel::require_irql(
+        &kernel,
+        "KeWaitForSingleObject (with a nonzero timeout)",
+        max,
+    ) {
         return STATUS_TIMEOUT;
     }
     if Timeout.is_null() && kernel.in_driver_entry.load(Ordering::SeqCst) {
-        kernel.violate(rules::UNBOUNDED_WAIT_IN_DRIVER_ENTRY, "KeWaitForSingleObject with no timeout");
+        kernel.violate(
+            rules::UNBOUNDED_WAIT_IN_DRIVER_ENTRY,
+            "KeWaitForSingleObject with no timeout",
+        );
     }
     let deadline = deadline(&kernel, Timeout);
     let mut initialised = lock(&kernel.dispatcher.lock);
@@ -191,7 +206,11 @@ pub unsafe fn KeWaitForSingleObject(
 /// # Safety
 /// Same contract as the real routine.
 #[allow(non_snake_case)]
-pub unsafe fn KeDelayExecutionThread(WaitMode: KPROCESSOR_MODE, Alertable: BOOLEAN, Interval: PLARGE_INTEGER) -> NTSTATUS {
+pub unsafe fn KeDelayExecutionThread(
+    WaitMode: KPROCESSOR_MODE,
+    Alertable: BOOLEAN,
+    Interval: PLARGE_INTEGER,
+) -> NTSTATUS {
     let kernel = kernel::current();
     let _ = (WaitMode, Alertable);
     if !kernel::require_irql(&kernel, "KeDelayExecutionThread", 1) {
@@ -230,12 +249,21 @@ pub unsafe fn KeAcquireSpinLockRaiseToDpc(SpinLock: PKSPIN_LOCK) -> KIRQL {
     let word = unsafe { AtomicU64::from_ptr(SpinLock) };
     let me = THREAD_TAG.with(|t| *t);
     if word.load(Ordering::Relaxed) == me {
-        kernel.violate(rules::SPIN_LOCK_MISUSE, format!("spin lock {:#x} acquired again by its owner (deadlock)", SpinLock as usize));
+        kernel.violate(
+            rules::SPIN_LOCK_MISUSE,
+            format!(
+                "spin lock {:#x} acquired again by its owner (deadlock)",
+                SpinLock as usize
+            ),
+        );
         kernel::set_irql(kernel::DISPATCH);
         return previous;
     }
     let mut spins = 0u32;
-    while word.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed).is_err() {
+    while word
+        .compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
         spins += 1;
         if spins.is_multiple_of(64) {
             std::thread::yield_now();
@@ -257,8 +285,17 @@ pub unsafe fn KeReleaseSpinLock(SpinLock: PKSPIN_LOCK, NewIrql: KIRQL) {
     // SAFETY: as in KeAcquireSpinLockRaiseToDpc.
     let word = unsafe { AtomicU64::from_ptr(SpinLock) };
     let me = THREAD_TAG.with(|t| *t);
-    if word.compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed).is_err() {
-        kernel.violate(rules::SPIN_LOCK_MISUSE, format!("spin lock {:#x} released by a thread that does not hold it", SpinLock as usize));
+    if word
+        .compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
+        .is_err()
+    {
+        kernel.violate(
+            rules::SPIN_LOCK_MISUSE,
+            format!(
+                "spin lock {:#x} released by a thread that does not hold it",
+                SpinLock as usize
+            ),
+        );
     }
     kernel::set_irql(NewIrql);
 }

@@ -2,7 +2,12 @@
 //!
 //! Only the items the driver uses exist here. Field names, nesting (`__bindgen_anon_N`) and
 //! integer types follow the real bindings so that driver code compiles unchanged on both.
-#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, missing_docs)]
+#![allow(
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    missing_docs
+)]
 
 use core::ffi::c_void;
 
@@ -577,7 +582,10 @@ const _: () = {
     assert!(
         offset_of!(IRP, Tail)
             + offset_of!(_IRP__bindgen_ty_4__bindgen_ty_1, __bindgen_anon_2)
-            + offset_of!(_IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_2, __bindgen_anon_1)
+            + offset_of!(
+                _IRP__bindgen_ty_4__bindgen_ty_1__bindgen_ty_2,
+                __bindgen_anon_1
+            )
             == 184
     );
     assert!(size_of::<IO_STATUS_BLOCK>() == 16);
@@ -586,17 +594,26 @@ const _: () = {
     assert!(offset_of!(IO_STACK_LOCATION, Parameters) == 8);
     assert!(
         offset_of!(IO_STACK_LOCATION, Parameters)
-            + offset_of!(_IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_DeviceIoControl, InputBufferLength)
+            + offset_of!(
+                _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_DeviceIoControl,
+                InputBufferLength
+            )
             == 16
     );
     assert!(
         offset_of!(IO_STACK_LOCATION, Parameters)
-            + offset_of!(_IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_DeviceIoControl, IoControlCode)
+            + offset_of!(
+                _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_DeviceIoControl,
+                IoControlCode
+            )
             == 24
     );
     assert!(
         offset_of!(IO_STACK_LOCATION, Parameters)
-            + offset_of!(_IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_DeviceIoControl, Type3InputBuffer)
+            + offset_of!(
+                _IO_STACK_LOCATION__bindgen_ty_1__bindgen_ty_DeviceIoControl,
+                Type3InputBuffer
+            )
             == 32
     );
     assert!(offset_of!(IO_STACK_LOCATION, DeviceObject) == 40);

@@ -78,7 +78,14 @@ pub(crate) struct WdfState {
 impl WdfState {
     pub(crate) fn new_object(&mut self, kind: ObjectKind) -> usize {
         let handle = Box::into_raw(Box::new(0u64)) as usize;
-        self.objects.insert(handle, WdfObject { kind, context: None, cleanup: None });
+        self.objects.insert(
+            handle,
+            WdfObject {
+                kind,
+                context: None,
+                cleanup: None,
+            },
+        );
         handle
     }
 
@@ -100,7 +107,10 @@ impl WdfState {
 }
 
 fn bad_handle(kernel: &Kernel, routine: &str, handle: usize, kind: ObjectKind) {
-    kernel.violate(rules::WDF_BAD_HANDLE, format!("{routine}({handle:#x}) is not a live {kind:?}"));
+    kernel.violate(
+        rules::WDF_BAD_HANDLE,
+        format!("{routine}({handle:#x}) is not a live {kind:?}"),
+    );
 }
 
 /// Reads a UNICODE_STRING, checking its fields the way the framework does.
@@ -123,15 +133,30 @@ pub(crate) unsafe fn read_unicode(string: PCUNICODE_STRING) -> Option<String> {
 ///
 /// # Safety
 /// `attributes` must be NULL or point to WDF_OBJECT_ATTRIBUTES.
-unsafe fn apply_attributes(kernel: &Kernel, state: &mut WdfState, routine: &str, handle: usize, attributes: PWDF_OBJECT_ATTRIBUTES) -> Result<Option<bool>, NTSTATUS> {
+unsafe fn apply_attributes(
+    kernel: &Kernel,
+    state: &mut WdfState,
+    routine: &str,
+    handle: usize,
+    attributes: PWDF_OBJECT_ATTRIBUTES,
+) -> Result<Option<bool>, NTSTATUS> {
     // SAFETY: the caller's guarantee.
-    let Some(attributes) = (unsafe { attributes.as_ref() }) else { return Ok(None) };
+    let Some(attributes) = (unsafe { attributes.as_ref() }) else {
+        return Ok(None);
+    };
     if attributes.Size as usize != size_of::<WDF_OBJECT_ATTRIBUTES>() {
-        kernel.violate(rules::WDF_BAD_CONFIG, format!("{routine}: WDF_OBJECT_ATTRIBUTES.Size is {}", attributes.Size));
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            format!(
+                "{routine}: WDF_OBJECT_ATTRIBUTES.Size is {}",
+                attributes.Size
+            ),
+        );
         return Err(STATUS_INFO_LENGTH_MISMATCH);
     }
     if attributes.ExecutionLevel == _WDF_EXECUTION_LEVEL::WdfExecutionLevelInvalid
-        || attributes.SynchronizationScope == _WDF_SYNCHRONIZATION_SCOPE::WdfSynchronizationScopeInvalid
+        || attributes.SynchronizationScope
+            == _WDF_SYNCHRONIZATION_SCOPE::WdfSynchronizationScopeInvalid
     {
         kernel.violate(
             rules::WDF_BAD_CONFIG,
@@ -145,13 +170,19 @@ unsafe fn apply_attributes(kernel: &Kernel, state: &mut WdfState, routine: &str,
         // SAFETY: a non-null ContextTypeInfo points at the driver's static type record.
         if let Some(info) = unsafe { attributes.ContextTypeInfo.as_ref() } {
             let size = info.ContextSize.max(attributes.ContextSizeOverride).max(1);
-            let Ok(layout) = Layout::from_size_align(size, 16) else { return Err(STATUS_INVALID_PARAMETER) };
+            let Ok(layout) = Layout::from_size_align(size, 16) else {
+                return Err(STATUS_INVALID_PARAMETER);
+            };
             // SAFETY: nonzero size.
             let memory = unsafe { alloc_zeroed(layout) };
             if memory.is_null() {
                 return Err(STATUS_INSUFFICIENT_RESOURCES);
             }
-            object.context = Some(ObjectContext { type_key: type_key(attributes.ContextTypeInfo), memory: memory as usize, layout });
+            object.context = Some(ObjectContext {
+                type_key: type_key(attributes.ContextTypeInfo),
+                memory: memory as usize,
+                layout,
+            });
         }
     }
     Ok(Some(passive))
@@ -184,15 +215,24 @@ pub unsafe fn WdfDriverCreate(
     }
     // SAFETY: the driver passes its config.
     let Some(config) = (unsafe { DriverConfig.as_ref() }) else {
-        kernel.violate(rules::WDF_BAD_CONFIG, "WdfDriverCreate without a WDF_DRIVER_CONFIG");
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfDriverCreate without a WDF_DRIVER_CONFIG",
+        );
         return STATUS_INVALID_PARAMETER;
     };
     if config.Size as usize != size_of::<WDF_DRIVER_CONFIG>() || DriverObject.is_null() {
-        kernel.violate(rules::WDF_BAD_CONFIG, format!("WdfDriverCreate: WDF_DRIVER_CONFIG.Size is {}", config.Size));
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            format!("WdfDriverCreate: WDF_DRIVER_CONFIG.Size is {}", config.Size),
+        );
         return STATUS_INFO_LENGTH_MISMATCH;
     }
     if config.EvtDriverDeviceAdd.is_none() {
-        kernel.violate(rules::WDF_BAD_CONFIG, "WdfDriverCreate: a PnP driver needs EvtDriverDeviceAdd");
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfDriverCreate: a PnP driver needs EvtDriverDeviceAdd",
+        );
         return STATUS_INVALID_PARAMETER;
     }
     let mut state = lock(&kernel.wdf);
@@ -203,7 +243,15 @@ pub unsafe fn WdfDriverCreate(
     }
     let handle = state.new_object(ObjectKind::Driver);
     // SAFETY: the driver passes NULL or attributes.
-    match unsafe { apply_attributes(&kernel, &mut state, "WdfDriverCreate", handle, DriverAttributes) } {
+    match unsafe {
+        apply_attributes(
+            &kernel,
+            &mut state,
+            "WdfDriverCreate",
+            handle,
+            DriverAttributes,
+        )
+    } {
         Ok(passive) => state.driver_passive = passive.unwrap_or(false),
         Err(status) => {
             state.delete_object(handle);
@@ -222,7 +270,11 @@ pub unsafe fn WdfDriverCreate(
     STATUS_SUCCESS
 }
 
-fn with_init<R>(routine: &str, init: PWDFDEVICE_INIT, f: impl FnOnce(&mut DeviceSettings) -> R) -> Option<R> {
+fn with_init<R>(
+    routine: &str,
+    init: PWDFDEVICE_INIT,
+    f: impl FnOnce(&mut DeviceSettings) -> R,
+) -> Option<R> {
     let kernel = kernel::current();
     let mut state = lock(&kernel.wdf);
     match state.device_inits.get_mut(&(init as usize)) {
@@ -240,13 +292,22 @@ fn with_init<R>(routine: &str, init: PWDFDEVICE_INIT, f: impl FnOnce(&mut Device
 /// # Safety
 /// Same contract as the real method.
 #[must_use]
-pub unsafe fn WdfDeviceInitAssignName(DeviceInit: PWDFDEVICE_INIT, DeviceName: PCUNICODE_STRING) -> NTSTATUS {
+pub unsafe fn WdfDeviceInitAssignName(
+    DeviceInit: PWDFDEVICE_INIT,
+    DeviceName: PCUNICODE_STRING,
+) -> NTSTATUS {
     // SAFETY: the driver passes a UNICODE_STRING.
     let Some(name) = (unsafe { read_unicode(DeviceName) }) else {
-        kernel::current().violate(rules::WDF_BAD_CONFIG, "WdfDeviceInitAssignName with a malformed UNICODE_STRING");
+        kernel::current().violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfDeviceInitAssignName with a malformed UNICODE_STRING",
+        );
         return STATUS_INVALID_PARAMETER;
     };
-    with_init("WdfDeviceInitAssignName", DeviceInit, |s| s.name = Some(name)).map_or(STATUS_INVALID_HANDLE, |()| STATUS_SUCCESS)
+    with_init("WdfDeviceInitAssignName", DeviceInit, |s| {
+        s.name = Some(name)
+    })
+    .map_or(STATUS_INVALID_HANDLE, |()| STATUS_SUCCESS)
 }
 
 /// `WdfDeviceInitAssignSDDLString`.
@@ -254,11 +315,19 @@ pub unsafe fn WdfDeviceInitAssignName(DeviceInit: PWDFDEVICE_INIT, DeviceName: P
 /// # Safety
 /// Same contract as the real method.
 #[must_use]
-pub unsafe fn WdfDeviceInitAssignSDDLString(DeviceInit: PWDFDEVICE_INIT, SDDLString: PCUNICODE_STRING) -> NTSTATUS {
+pub unsafe fn WdfDeviceInitAssignSDDLString(
+    DeviceInit: PWDFDEVICE_INIT,
+    SDDLString: PCUNICODE_STRING,
+) -> NTSTATUS {
     let kernel = kernel::current();
     // SAFETY: the driver passes a UNICODE_STRING.
-    let Some(sddl) = (unsafe { read_unicode(SDDLString) }).filter(|s| crate::sddl::parse(s).is_some()) else {
-        kernel.violate(rules::WDF_BAD_CONFIG, "WdfDeviceInitAssignSDDLString with a malformed SDDL string");
+    let Some(sddl) =
+        (unsafe { read_unicode(SDDLString) }).filter(|s| crate::sddl::parse(s).is_some())
+    else {
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfDeviceInitAssignSDDLString with a malformed SDDL string",
+        );
         return STATUS_INVALID_PARAMETER;
     };
     let named = with_init("WdfDeviceInitAssignSDDLString", DeviceInit, |s| {
@@ -269,7 +338,10 @@ pub unsafe fn WdfDeviceInitAssignSDDLString(DeviceInit: PWDFDEVICE_INIT, SDDLStr
     match named {
         None => STATUS_INVALID_HANDLE,
         Some(false) => {
-            kernel.violate(rules::WDF_BAD_CONFIG, "WdfDeviceInitAssignSDDLString before WdfDeviceInitAssignName");
+            kernel.violate(
+                rules::WDF_BAD_CONFIG,
+                "WdfDeviceInitAssignSDDLString before WdfDeviceInitAssignName",
+            );
             STATUS_INVALID_DEVICE_REQUEST
         }
         Some(true) => STATUS_SUCCESS,
@@ -280,9 +352,17 @@ pub unsafe fn WdfDeviceInitAssignSDDLString(DeviceInit: PWDFDEVICE_INIT, SDDLStr
 ///
 /// # Safety
 /// Same contract as the real method.
-pub unsafe fn WdfDeviceInitSetCharacteristics(DeviceInit: PWDFDEVICE_INIT, DeviceCharacteristics: ULONG, OrInValues: BOOLEAN) {
+pub unsafe fn WdfDeviceInitSetCharacteristics(
+    DeviceInit: PWDFDEVICE_INIT,
+    DeviceCharacteristics: ULONG,
+    OrInValues: BOOLEAN,
+) {
     with_init("WdfDeviceInitSetCharacteristics", DeviceInit, |s| {
-        s.characteristics = if OrInValues != 0 { s.characteristics | DeviceCharacteristics } else { DeviceCharacteristics };
+        s.characteristics = if OrInValues != 0 {
+            s.characteristics | DeviceCharacteristics
+        } else {
+            DeviceCharacteristics
+        };
     });
 }
 
@@ -299,7 +379,9 @@ pub unsafe fn WdfDeviceInitSetIoType(DeviceInit: PWDFDEVICE_INIT, IoType: WDF_DE
 /// # Safety
 /// Same contract as the real method.
 pub unsafe fn WdfDeviceInitSetDeviceType(DeviceInit: PWDFDEVICE_INIT, DeviceType: DEVICE_TYPE) {
-    with_init("WdfDeviceInitSetDeviceType", DeviceInit, |s| s.device_type = DeviceType);
+    with_init("WdfDeviceInitSetDeviceType", DeviceInit, |s| {
+        s.device_type = DeviceType
+    });
 }
 
 /// `WdfDeviceCreate`: consumes the WDFDEVICE_INIT (sets `*DeviceInit` to NULL on success).
@@ -307,7 +389,11 @@ pub unsafe fn WdfDeviceInitSetDeviceType(DeviceInit: PWDFDEVICE_INIT, DeviceType
 /// # Safety
 /// Same contract as the real method.
 #[must_use]
-pub unsafe fn WdfDeviceCreate(DeviceInit: *mut PWDFDEVICE_INIT, DeviceAttributes: PWDF_OBJECT_ATTRIBUTES, Device: *mut WDFDEVICE) -> NTSTATUS {
+pub unsafe fn WdfDeviceCreate(
+    DeviceInit: *mut PWDFDEVICE_INIT,
+    DeviceAttributes: PWDF_OBJECT_ATTRIBUTES,
+    Device: *mut WDFDEVICE,
+) -> NTSTATUS {
     let kernel = kernel::current();
     if !kernel::require_irql(&kernel, "WdfDeviceCreate", kernel::PASSIVE) {
         return STATUS_INVALID_DEVICE_STATE;
@@ -322,7 +408,15 @@ pub unsafe fn WdfDeviceCreate(DeviceInit: *mut PWDFDEVICE_INIT, DeviceAttributes
     };
     let handle = state.new_object(ObjectKind::Device);
     // SAFETY: the driver passes NULL or attributes.
-    let passive = match unsafe { apply_attributes(&kernel, &mut state, "WdfDeviceCreate", handle, DeviceAttributes) } {
+    let passive = match unsafe {
+        apply_attributes(
+            &kernel,
+            &mut state,
+            "WdfDeviceCreate",
+            handle,
+            DeviceAttributes,
+        )
+    } {
         Ok(passive) => passive.unwrap_or(state.driver_passive),
         Err(status) => {
             state.delete_object(handle);
@@ -333,7 +427,14 @@ pub unsafe fn WdfDeviceCreate(DeviceInit: *mut PWDFDEVICE_INIT, DeviceAttributes
     state.objects.remove(&init);
     // SAFETY: the DeviceInit handle came from Box::into_raw in `new_object`.
     drop(unsafe { Box::from_raw(init as *mut u64) });
-    state.devices.push(DeviceRecord { handle, settings, passive, symbolic_links: Vec::new(), interfaces: Vec::new(), default_queue: None });
+    state.devices.push(DeviceRecord {
+        handle,
+        settings,
+        passive,
+        symbolic_links: Vec::new(),
+        interfaces: Vec::new(),
+        default_queue: None,
+    });
     drop(state);
     // SAFETY: the driver passes writable places for both.
     unsafe {
@@ -344,10 +445,18 @@ pub unsafe fn WdfDeviceCreate(DeviceInit: *mut PWDFDEVICE_INIT, DeviceAttributes
     STATUS_SUCCESS
 }
 
-fn with_device<R>(routine: &str, device: WDFDEVICE, f: impl FnOnce(&mut DeviceRecord) -> R) -> Option<R> {
+fn with_device<R>(
+    routine: &str,
+    device: WDFDEVICE,
+    f: impl FnOnce(&mut DeviceRecord) -> R,
+) -> Option<R> {
     let kernel = kernel::current();
     let mut state = lock(&kernel.wdf);
-    match state.devices.iter_mut().find(|d| d.handle == device as usize) {
+    match state
+        .devices
+        .iter_mut()
+        .find(|d| d.handle == device as usize)
+    {
         Some(record) => Some(f(record)),
         None => {
             drop(state);
@@ -362,9 +471,14 @@ fn with_device<R>(routine: &str, device: WDFDEVICE, f: impl FnOnce(&mut DeviceRe
 /// # Safety
 /// Same contract as the real method.
 #[must_use]
-pub unsafe fn WdfDeviceCreateSymbolicLink(Device: WDFDEVICE, SymbolicLinkName: PCUNICODE_STRING) -> NTSTATUS {
+pub unsafe fn WdfDeviceCreateSymbolicLink(
+    Device: WDFDEVICE,
+    SymbolicLinkName: PCUNICODE_STRING,
+) -> NTSTATUS {
     // SAFETY: the driver passes a UNICODE_STRING.
-    let Some(link) = (unsafe { read_unicode(SymbolicLinkName) }) else { return STATUS_INVALID_PARAMETER };
+    let Some(link) = (unsafe { read_unicode(SymbolicLinkName) }) else {
+        return STATUS_INVALID_PARAMETER;
+    };
     let result = with_device("WdfDeviceCreateSymbolicLink", Device, |d| {
         if d.settings.name.is_none() {
             return STATUS_INVALID_DEVICE_REQUEST;
@@ -384,11 +498,20 @@ pub unsafe fn WdfDeviceCreateSymbolicLink(Device: WDFDEVICE, SymbolicLinkName: P
 /// # Safety
 /// Same contract as the real method.
 #[must_use]
-pub unsafe fn WdfDeviceCreateDeviceInterface(Device: WDFDEVICE, InterfaceClassGUID: *const GUID, ReferenceString: PCUNICODE_STRING) -> NTSTATUS {
+pub unsafe fn WdfDeviceCreateDeviceInterface(
+    Device: WDFDEVICE,
+    InterfaceClassGUID: *const GUID,
+    ReferenceString: PCUNICODE_STRING,
+) -> NTSTATUS {
     let _ = ReferenceString;
     // SAFETY: the driver passes a GUID.
-    let Some(guid) = (unsafe { InterfaceClassGUID.as_ref() }).copied() else { return STATUS_INVALID_PARAMETER };
-    with_device("WdfDeviceCreateDeviceInterface", Device, |d| d.interfaces.push(guid)).map_or(STATUS_INVALID_HANDLE, |()| STATUS_SUCCESS)
+    let Some(guid) = (unsafe { InterfaceClassGUID.as_ref() }).copied() else {
+        return STATUS_INVALID_PARAMETER;
+    };
+    with_device("WdfDeviceCreateDeviceInterface", Device, |d| {
+        d.interfaces.push(guid)
+    })
+    .map_or(STATUS_INVALID_HANDLE, |()| STATUS_SUCCESS)
 }
 
 /// `WdfIoQueueCreate`. The model supports the device's default queue.
@@ -396,20 +519,42 @@ pub unsafe fn WdfDeviceCreateDeviceInterface(Device: WDFDEVICE, InterfaceClassGU
 /// # Safety
 /// Same contract as the real method.
 #[must_use]
-pub unsafe fn WdfIoQueueCreate(Device: WDFDEVICE, Config: PWDF_IO_QUEUE_CONFIG, QueueAttributes: PWDF_OBJECT_ATTRIBUTES, Queue: *mut WDFQUEUE) -> NTSTATUS {
+pub unsafe fn WdfIoQueueCreate(
+    Device: WDFDEVICE,
+    Config: PWDF_IO_QUEUE_CONFIG,
+    QueueAttributes: PWDF_OBJECT_ATTRIBUTES,
+    Queue: *mut WDFQUEUE,
+) -> NTSTATUS {
     let kernel = kernel::current();
     // SAFETY: the driver passes its config.
-    let Some(config) = (unsafe { Config.as_ref() }) else { return STATUS_INVALID_PARAMETER };
+    let Some(config) = (unsafe { Config.as_ref() }) else {
+        return STATUS_INVALID_PARAMETER;
+    };
     if config.Size as usize != size_of::<WDF_IO_QUEUE_CONFIG>() {
-        kernel.violate(rules::WDF_BAD_CONFIG, format!("WdfIoQueueCreate: WDF_IO_QUEUE_CONFIG.Size is {}", config.Size));
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            format!(
+                "WdfIoQueueCreate: WDF_IO_QUEUE_CONFIG.Size is {}",
+                config.Size
+            ),
+        );
         return STATUS_INFO_LENGTH_MISMATCH;
     }
     if config.DispatchType != _WDF_IO_QUEUE_DISPATCH_TYPE::WdfIoQueueDispatchParallel {
-        kernel.violate(rules::WDF_BAD_CONFIG, format!("WdfIoQueueCreate: DispatchType {} (the model supports parallel default queues)", config.DispatchType));
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            format!(
+                "WdfIoQueueCreate: DispatchType {} (the model supports parallel default queues)",
+                config.DispatchType
+            ),
+        );
         return STATUS_INVALID_PARAMETER;
     }
     if config.DefaultQueue == 0 {
-        kernel.violate(rules::WDF_BAD_CONFIG, "WdfIoQueueCreate: the model supports the default queue only");
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfIoQueueCreate: the model supports the default queue only",
+        );
         return STATUS_INVALID_PARAMETER;
     }
     let mut state = lock(&kernel.wdf);
@@ -421,11 +566,25 @@ pub unsafe fn WdfIoQueueCreate(Device: WDFDEVICE, Config: PWDF_IO_QUEUE_CONFIG, 
     }
     let handle = state.new_object(ObjectKind::Queue);
     // SAFETY: the driver passes NULL or attributes.
-    if let Err(status) = unsafe { apply_attributes(&kernel, &mut state, "WdfIoQueueCreate", handle, QueueAttributes) } {
+    if let Err(status) = unsafe {
+        apply_attributes(
+            &kernel,
+            &mut state,
+            "WdfIoQueueCreate",
+            handle,
+            QueueAttributes,
+        )
+    } {
         state.delete_object(handle);
         return status;
     }
-    state.queues.insert(handle, QueueRecord { device, device_control: config.EvtIoDeviceControl });
+    state.queues.insert(
+        handle,
+        QueueRecord {
+            device,
+            device_control: config.EvtIoDeviceControl,
+        },
+    );
     if let Some(record) = state.devices.iter_mut().find(|d| d.handle == device) {
         record.default_queue = Some(handle);
     }
@@ -443,10 +602,18 @@ pub unsafe fn WdfIoQueueCreate(Device: WDFDEVICE, Config: PWDF_IO_QUEUE_CONFIG, 
 /// Same contract as the real method.
 pub unsafe fn WdfIoQueueGetDevice(Queue: WDFQUEUE) -> WDFDEVICE {
     let kernel = kernel::current();
-    let device = lock(&kernel.wdf).queues.get(&(Queue as usize)).map(|q| q.device);
+    let device = lock(&kernel.wdf)
+        .queues
+        .get(&(Queue as usize))
+        .map(|q| q.device);
     device.map_or_else(
         || {
-            bad_handle(&kernel, "WdfIoQueueGetDevice", Queue as usize, ObjectKind::Queue);
+            bad_handle(
+                &kernel,
+                "WdfIoQueueGetDevice",
+                Queue as usize,
+                ObjectKind::Queue,
+            );
             core::ptr::null_mut()
         },
         |d| d as WDFDEVICE,
@@ -457,36 +624,69 @@ pub unsafe fn WdfIoQueueGetDevice(Queue: WDFQUEUE) -> WDFDEVICE {
 ///
 /// # Safety
 /// Same contract as the real method.
-pub unsafe fn WdfObjectGetTypedContextWorker(Handle: WDFOBJECT, TypeInfo: PCWDF_OBJECT_CONTEXT_TYPE_INFO) -> PVOID {
+pub unsafe fn WdfObjectGetTypedContextWorker(
+    Handle: WDFOBJECT,
+    TypeInfo: PCWDF_OBJECT_CONTEXT_TYPE_INFO,
+) -> PVOID {
     let kernel = kernel::current();
     let state = lock(&kernel.wdf);
-    let found = state.objects.get(&(Handle as usize)).map(|o| o.context.as_ref().map(|c| (c.type_key, c.memory)));
+    let found = state
+        .objects
+        .get(&(Handle as usize))
+        .map(|o| o.context.as_ref().map(|c| (c.type_key, c.memory)));
     drop(state);
     match found {
         Some(Some((key, memory))) if key == type_key(TypeInfo) => memory as PVOID,
         Some(_) => {
-            kernel.violate(rules::WDF_BAD_HANDLE, format!("WdfObjectGetTypedContextWorker({:#x}): the object has no context of that type", Handle as usize));
+            kernel.violate(
+                rules::WDF_BAD_HANDLE,
+                format!(
+                    "WdfObjectGetTypedContextWorker({:#x}): the object has no context of that type",
+                    Handle as usize
+                ),
+            );
             core::ptr::null_mut()
         }
         None => {
-            kernel.violate(rules::WDF_BAD_HANDLE, format!("WdfObjectGetTypedContextWorker({:#x}): not a live object", Handle as usize));
+            kernel.violate(
+                rules::WDF_BAD_HANDLE,
+                format!(
+                    "WdfObjectGetTypedContextWorker({:#x}): not a live object",
+                    Handle as usize
+                ),
+            );
             core::ptr::null_mut()
         }
     }
 }
 
-fn retrieve_buffer(routine: &str, request: WDFREQUEST, minimum: usize, buffer: *mut PVOID, length: *mut usize, output: bool) -> NTSTATUS {
+fn retrieve_buffer(
+    routine: &str,
+    request: WDFREQUEST,
+    minimum: usize,
+    buffer: *mut PVOID,
+    length: *mut usize,
+    output: bool,
+) -> NTSTATUS {
     let kernel = kernel::current();
     if !kernel::require_irql(&kernel, routine, kernel::DISPATCH) {
         return STATUS_INVALID_DEVICE_STATE;
     }
     let mut state = lock(&kernel.wdf);
-    let Some(record) = state.requests.get_mut(&(request as usize)).filter(|r| r.completion.is_none()) else {
+    let Some(record) = state
+        .requests
+        .get_mut(&(request as usize))
+        .filter(|r| r.completion.is_none())
+    else {
         drop(state);
         bad_handle(&kernel, routine, request as usize, ObjectKind::Request);
         return STATUS_INVALID_HANDLE;
     };
-    let available = if output { record.output_len } else { record.input_len };
+    let available = if output {
+        record.output_len
+    } else {
+        record.input_len
+    };
     if available == 0 || available < minimum {
         return STATUS_BUFFER_TOO_SMALL;
     }
@@ -508,8 +708,20 @@ fn retrieve_buffer(routine: &str, request: WDFREQUEST, minimum: usize, buffer: *
 /// # Safety
 /// Same contract as the real method.
 #[must_use]
-pub unsafe fn WdfRequestRetrieveInputBuffer(Request: WDFREQUEST, MinimumRequiredSize: usize, Buffer: *mut PVOID, Length: *mut usize) -> NTSTATUS {
-    retrieve_buffer("WdfRequestRetrieveInputBuffer", Request, MinimumRequiredSize, Buffer, Length, false)
+pub unsafe fn WdfRequestRetrieveInputBuffer(
+    Request: WDFREQUEST,
+    MinimumRequiredSize: usize,
+    Buffer: *mut PVOID,
+    Length: *mut usize,
+) -> NTSTATUS {
+    retrieve_buffer(
+        "WdfRequestRetrieveInputBuffer",
+        Request,
+        MinimumRequiredSize,
+        Buffer,
+        Length,
+        false,
+    )
 }
 
 /// `WdfRequestRetrieveOutputBuffer`.
@@ -517,32 +729,67 @@ pub unsafe fn WdfRequestRetrieveInputBuffer(Request: WDFREQUEST, MinimumRequired
 /// # Safety
 /// Same contract as the real method.
 #[must_use]
-pub unsafe fn WdfRequestRetrieveOutputBuffer(Request: WDFREQUEST, MinimumRequiredSize: usize, Buffer: *mut PVOID, Length: *mut usize) -> NTSTATUS {
-    retrieve_buffer("WdfRequestRetrieveOutputBuffer", Request, MinimumRequiredSize, Buffer, Length, true)
+pub unsafe fn WdfRequestRetrieveOutputBuffer(
+    Request: WDFREQUEST,
+    MinimumRequiredSize: usize,
+    Buffer: *mut PVOID,
+    Length: *mut usize,
+) -> NTSTATUS {
+    retrieve_buffer(
+        "WdfRequestRetrieveOutputBuffer",
+        Request,
+        MinimumRequiredSize,
+        Buffer,
+        Length,
+        true,
+    )
 }
 
 /// `WdfRequestCompleteWithInformation`.
 ///
 /// # Safety
 /// Same contract as the real method.
-pub unsafe fn WdfRequestCompleteWithInformation(Request: WDFREQUEST, Status: NTSTATUS, Information: ULONG_PTR) {
+pub unsafe fn WdfRequestCompleteWithInformation(
+    Request: WDFREQUEST,
+    Status: NTSTATUS,
+    Information: ULONG_PTR,
+) {
     let kernel = kernel::current();
-    if !kernel::require_irql(&kernel, "WdfRequestCompleteWithInformation", kernel::DISPATCH) {
+    if !kernel::require_irql(
+        &kernel,
+        "WdfRequestCompleteWithInformation",
+        kernel::DISPATCH,
+    ) {
         return;
     }
     let mut state = lock(&kernel.wdf);
     let Some(record) = state.requests.get_mut(&(Request as usize)) else {
         drop(state);
-        kernel.violate(rules::WDF_REQUEST_COMPLETED_TWICE, format!("WdfRequestComplete({:#x}): not an outstanding request (completed already?)", Request as usize));
+        kernel.violate(
+            rules::WDF_REQUEST_COMPLETED_TWICE,
+            format!(
+                "WdfRequestComplete({:#x}): not an outstanding request (completed already?)",
+                Request as usize
+            ),
+        );
         return;
     };
     if record.completion.is_some() {
         drop(state);
-        kernel.violate(rules::WDF_REQUEST_COMPLETED_TWICE, format!("request {:#x} completed again with {Status:#010x}", Request as usize));
+        kernel.violate(
+            rules::WDF_REQUEST_COMPLETED_TWICE,
+            format!(
+                "request {:#x} completed again with {Status:#010x}",
+                Request as usize
+            ),
+        );
         return;
     }
     if Status >= 0 && Information > record.output_len as u64 {
-        let detail = format!("request {:#x} completed with Information {Information} but its output buffer holds {}", Request as usize, record.output_len);
+        let detail = format!(
+            "request {:#x} completed with Information {Information} but its output buffer holds {}",
+            Request as usize, record.output_len
+        );
         drop(state);
         kernel.violate(rules::WDF_INFORMATION_TOO_LARGE, detail);
         return;

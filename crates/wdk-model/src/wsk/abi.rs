@@ -1,12 +1,22 @@
 //! The WSK ABI as the provider sees it (Windows x64), transcribed independently of the
 //! driver's own bindings in `src/wsk/` so that a layout slip on one side fails a test instead
 //! of being shared silently. Checked against shared/reference/wsk-abi.md below.
-#![allow(non_camel_case_types, non_snake_case, missing_docs, clippy::upper_case_acronyms)]
+#![allow(
+    non_camel_case_types,
+    non_snake_case,
+    missing_docs,
+    clippy::upper_case_acronyms
+)]
 
 use crate::types::*;
 
 pub type WSK_CLIENT_EVENT = Option<
-    unsafe extern "system" fn(ClientContext: PVOID, EventType: ULONG, Information: PVOID, InformationLength: SIZE_T) -> NTSTATUS,
+    unsafe extern "system" fn(
+        ClientContext: PVOID,
+        EventType: ULONG,
+        Information: PVOID,
+        InformationLength: SIZE_T,
+    ) -> NTSTATUS,
 >;
 
 #[repr(C)]
@@ -129,9 +139,16 @@ pub type PFN_WSK_CONTROL_SOCKET = Option<
         Irp: PIRP,
     ) -> NTSTATUS,
 >;
-pub type PFN_WSK_CLOSE_SOCKET = Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, Irp: PIRP) -> NTSTATUS>;
-pub type PFN_WSK_BIND =
-    Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, LocalAddress: *mut SOCKADDR, Flags: ULONG, Irp: PIRP) -> NTSTATUS>;
+pub type PFN_WSK_CLOSE_SOCKET =
+    Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, Irp: PIRP) -> NTSTATUS>;
+pub type PFN_WSK_BIND = Option<
+    unsafe extern "system" fn(
+        Socket: *mut WSK_SOCKET,
+        LocalAddress: *mut SOCKADDR,
+        Flags: ULONG,
+        Irp: PIRP,
+    ) -> NTSTATUS,
+>;
 pub type PFN_WSK_SEND_TO = Option<
     unsafe extern "system" fn(
         Socket: *mut WSK_SOCKET,
@@ -155,10 +172,16 @@ pub type PFN_WSK_RECEIVE_FROM = Option<
         Irp: PIRP,
     ) -> NTSTATUS,
 >;
-pub type PFN_WSK_RELEASE_DATAGRAM_INDICATION_LIST =
-    Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, DatagramIndication: PVOID) -> NTSTATUS>;
-pub type PFN_WSK_GET_LOCAL_ADDRESS =
-    Option<unsafe extern "system" fn(Socket: *mut WSK_SOCKET, LocalAddress: *mut SOCKADDR, Irp: PIRP) -> NTSTATUS>;
+pub type PFN_WSK_RELEASE_DATAGRAM_INDICATION_LIST = Option<
+    unsafe extern "system" fn(Socket: *mut WSK_SOCKET, DatagramIndication: PVOID) -> NTSTATUS,
+>;
+pub type PFN_WSK_GET_LOCAL_ADDRESS = Option<
+    unsafe extern "system" fn(
+        Socket: *mut WSK_SOCKET,
+        LocalAddress: *mut SOCKADDR,
+        Irp: PIRP,
+    ) -> NTSTATUS,
+>;
 pub type PFN_WSK_SEND_MESSAGES = Option<
     unsafe extern "system" fn(
         Socket: *mut WSK_SOCKET,
@@ -198,7 +221,10 @@ pub const IPPROTO_UDP: ULONG = 17;
 const _: () = {
     use core::mem::{offset_of, size_of};
     assert!(size_of::<WSK_SOCKET>() == 8);
-    assert!(size_of::<WSK_CLIENT_DISPATCH>() == 16 && offset_of!(WSK_CLIENT_DISPATCH, WskClientEvent) == 8);
+    assert!(
+        size_of::<WSK_CLIENT_DISPATCH>() == 16
+            && offset_of!(WSK_CLIENT_DISPATCH, WskClientEvent) == 8
+    );
     assert!(size_of::<WSK_CLIENT_NPI>() == 16 && offset_of!(WSK_CLIENT_NPI, Dispatch) == 8);
     assert!(size_of::<WSK_REGISTRATION>() == 24);
     assert!(size_of::<WSK_PROVIDER_NPI>() == 16 && offset_of!(WSK_PROVIDER_NPI, Dispatch) == 8);
@@ -210,7 +236,11 @@ const _: () = {
     assert!(offset_of!(WSK_PROVIDER_DATAGRAM_DISPATCH, WskSendTo) == 24);
     assert!(offset_of!(WSK_PROVIDER_DATAGRAM_DISPATCH, WskGetLocalAddress) == 48);
     assert!(offset_of!(WSK_PROVIDER_DATAGRAM_DISPATCH, WskSendMessages) == 56);
-    assert!(size_of::<WSK_BUF>() == 24 && offset_of!(WSK_BUF, Offset) == 8 && offset_of!(WSK_BUF, Length) == 16);
+    assert!(
+        size_of::<WSK_BUF>() == 24
+            && offset_of!(WSK_BUF, Offset) == 8
+            && offset_of!(WSK_BUF, Length) == 16
+    );
     assert!(size_of::<WSK_BUF_LIST>() == 32 && offset_of!(WSK_BUF_LIST, Buffer) == 8);
     assert!(size_of::<SOCKADDR_IN>() == 16 && offset_of!(SOCKADDR_IN, sin_addr) == 4);
     assert!(size_of::<SOCKADDR_IN6>() == 28 && offset_of!(SOCKADDR_IN6, sin6_addr) == 8);

@@ -16,7 +16,10 @@ pub(crate) unsafe fn read(address: *const SOCKADDR) -> Option<SocketAddr> {
         AF_INET => {
             // SAFETY: an AF_INET address is a SOCKADDR_IN (caller's guarantee).
             let v4 = unsafe { address.cast::<SOCKADDR_IN>().read_unaligned() };
-            Some(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(v4.sin_addr), u16::from_be(v4.sin_port))))
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                Ipv4Addr::from(v4.sin_addr),
+                u16::from_be(v4.sin_port),
+            )))
         }
         AF_INET6 => {
             // SAFETY: an AF_INET6 address is a SOCKADDR_IN6 (caller's guarantee).
@@ -39,7 +42,12 @@ pub(crate) unsafe fn read(address: *const SOCKADDR) -> Option<SocketAddr> {
 pub(crate) unsafe fn write(address: SocketAddr, out: *mut SOCKADDR) {
     match address {
         SocketAddr::V4(v4) => {
-            let raw = SOCKADDR_IN { sin_family: AF_INET, sin_port: v4.port().to_be(), sin_addr: v4.ip().octets(), sin_zero: [0; 8] };
+            let raw = SOCKADDR_IN {
+                sin_family: AF_INET,
+                sin_port: v4.port().to_be(),
+                sin_addr: v4.ip().octets(),
+                sin_zero: [0; 8],
+            };
             // SAFETY: the caller guarantees room for a SOCKADDR_IN.
             unsafe { out.cast::<SOCKADDR_IN>().write_unaligned(raw) };
         }

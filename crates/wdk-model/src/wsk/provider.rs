@@ -39,7 +39,11 @@ impl Provider {
 
 impl Drop for WskState {
     fn drop(&mut self) {
-        for address in self.closed.drain(..).chain(self.sockets.drain().map(|(a, _)| a)) {
+        for address in self
+            .closed
+            .drain(..)
+            .chain(self.sockets.drain().map(|(a, _)| a))
+        {
             // SAFETY: every socket address came from Box::into_raw in WskSocket and is freed
             // only here, once, when the kernel goes away.
             drop(unsafe { Box::from_raw(address as *mut super::socket::ModelSocket) });
@@ -53,13 +57,19 @@ impl Drop for WskState {
 /// Same contract as the real routine.
 #[unsafe(no_mangle)]
 #[allow(non_snake_case)]
-pub unsafe extern "system" fn WskRegister(WskClientNpi: *mut WSK_CLIENT_NPI, WskRegistration: *mut WSK_REGISTRATION) -> NTSTATUS {
+pub unsafe extern "system" fn WskRegister(
+    WskClientNpi: *mut WSK_CLIENT_NPI,
+    WskRegistration: *mut WSK_REGISTRATION,
+) -> NTSTATUS {
     let kernel = kernel::current();
     if !kernel::require_irql(&kernel, "WskRegister", kernel::PASSIVE) {
         return STATUS_INVALID_DEVICE_STATE;
     }
     if WskClientNpi.is_null() || WskRegistration.is_null() {
-        kernel.violate(rules::WSK_BAD_ARGUMENT, "WskRegister with a NULL client NPI or registration");
+        kernel.violate(
+            rules::WSK_BAD_ARGUMENT,
+            "WskRegister with a NULL client NPI or registration",
+        );
         return STATUS_INVALID_PARAMETER;
     }
     // SAFETY: the caller passes a valid client NPI whose Dispatch stays resident.
@@ -74,10 +84,14 @@ pub unsafe extern "system" fn WskRegister(WskClientNpi: *mut WSK_CLIENT_NPI, Wsk
     let mut wsk = kernel.wsk.lock();
     if wsk.registrations.contains_key(&(WskRegistration as usize)) {
         drop(wsk);
-        kernel.violate(rules::WSK_UNBALANCED, "WskRegister twice with the same WSK_REGISTRATION");
+        kernel.violate(
+            rules::WSK_UNBALANCED,
+            "WskRegister twice with the same WSK_REGISTRATION",
+        );
         return STATUS_INVALID_PARAMETER;
     }
-    wsk.registrations.insert(WskRegistration as usize, Registration { captures: 0 });
+    wsk.registrations
+        .insert(WskRegistration as usize, Registration { captures: 0 });
     drop(wsk);
     kernel.note("WSK: WskRegister: client registered (WSK 1.0)");
     STATUS_SUCCESS
@@ -98,7 +112,10 @@ pub unsafe extern "system" fn WskDeregister(WskRegistration: *mut WSK_REGISTRATI
     let mut wsk = kernel.wsk.lock();
     let Some(registration) = wsk.registrations.get(&(WskRegistration as usize)) else {
         drop(wsk);
-        kernel.violate(rules::WSK_UNBALANCED, "WskDeregister of a registration that is not registered");
+        kernel.violate(
+            rules::WSK_UNBALANCED,
+            "WskDeregister of a registration that is not registered",
+        );
         return;
     };
     let captures = registration.captures;
@@ -128,15 +145,35 @@ pub unsafe extern "system" fn WskCaptureProviderNPI(
     WskProviderNpi: *mut WSK_PROVIDER_NPI,
 ) -> NTSTATUS {
     let kernel = kernel::current();
-    let max = if WaitTimeout == WSK_NO_WAIT { kernel::DISPATCH } else { kernel::PASSIVE };
+    let max = if WaitTimeout == WSK_NO_WAIT {
+        kernel::DISPATCH
+    } else {
+        kernel::PASSIVE
+    };
     if !kernel::require_irql(&kernel, "WskCaptureProviderNPI (with a wait)", max) {
         return STATUS_DEVICE_NOT_READY;
     }
-    if WaitTimeout == WSK_INFINITE_WAIT && kernel.in_driver_entry.load(std::sync::atomic::Ordering::SeqCst) {
-        kernel.violate(rules::UNBOUNDED_WAIT_IN_DRIVER_ENTRY, "WskCaptureProviderNPI(WSK_INFINITE_WAIT) in DriverEntry");
+    if WaitTimeout == WSK_INFINITE_WAIT
+        && kernel
+            .in_driver_entry
+            .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        kernel.violate(
+            rules::UNBOUNDED_WAIT_IN_DRIVER_ENTRY,
+            "WskCaptureProviderNPI(WSK_INFINITE_WAIT) in DriverEntry",
+        );
     }
-    if WskProviderNpi.is_null() || !kernel.wsk.lock().registrations.contains_key(&(WskRegistration as usize)) {
-        kernel.violate(rules::WSK_UNBALANCED, "WskCaptureProviderNPI on a registration that is not registered");
+    if WskProviderNpi.is_null()
+        || !kernel
+            .wsk
+            .lock()
+            .registrations
+            .contains_key(&(WskRegistration as usize))
+    {
+        kernel.violate(
+            rules::WSK_UNBALANCED,
+            "WskCaptureProviderNPI on a registration that is not registered",
+        );
         return STATUS_DEVICE_NOT_READY;
     }
     if !wait_until_ready(&kernel, WaitTimeout) {
@@ -170,7 +207,11 @@ fn wait_until_ready(kernel: &Arc<Kernel>, wait_ms: ULONG) -> bool {
     if wait_ms == WSK_NO_WAIT {
         return false;
     }
-    let budget = if wait_ms == WSK_INFINITE_WAIT { ready_at - now } else { Duration::from_millis(wait_ms.into()) };
+    let budget = if wait_ms == WSK_INFINITE_WAIT {
+        ready_at - now
+    } else {
+        Duration::from_millis(wait_ms.into())
+    };
     std::thread::sleep(budget.min(ready_at - now));
     Instant::now() >= ready_at
 }
@@ -195,12 +236,20 @@ pub unsafe extern "system" fn WskReleaseProviderNPI(WskRegistration: *mut WSK_RE
         }
         _ => {
             drop(wsk);
-            kernel.violate(rules::WSK_UNBALANCED, "WskReleaseProviderNPI without a matching capture");
+            kernel.violate(
+                rules::WSK_UNBALANCED,
+                "WskReleaseProviderNPI without a matching capture",
+            );
         }
     }
 }
 
 /// Whether `client` (a provider NPI's Client) is captured now.
 pub(crate) fn client_captured(kernel: &Kernel, client: *mut WSK_CLIENT) -> bool {
-    kernel.wsk.lock().registrations.get(&(client as usize)).is_some_and(|r| r.captures > 0)
+    kernel
+        .wsk
+        .lock()
+        .registrations
+        .get(&(client as usize))
+        .is_some_and(|r| r.captures > 0)
 }

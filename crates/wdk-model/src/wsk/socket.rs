@@ -77,10 +77,11 @@ static DATAGRAM_DISPATCH: WSK_PROVIDER_DATAGRAM_DISPATCH = WSK_PROVIDER_DATAGRAM
 };
 
 /// A provider that predates Windows 8 has no WskSendMessages.
-static DATAGRAM_DISPATCH_NO_SEND_MESSAGES: WSK_PROVIDER_DATAGRAM_DISPATCH = WSK_PROVIDER_DATAGRAM_DISPATCH {
-    WskSendMessages: None,
-    ..DATAGRAM_DISPATCH
-};
+static DATAGRAM_DISPATCH_NO_SEND_MESSAGES: WSK_PROVIDER_DATAGRAM_DISPATCH =
+    WSK_PROVIDER_DATAGRAM_DISPATCH {
+        WskSendMessages: None,
+        ..DATAGRAM_DISPATCH
+    };
 
 /// What a closed socket's WSK_SOCKET points at: every entry reports the stale use.
 static CLOSED_DISPATCH: WSK_PROVIDER_DATAGRAM_DISPATCH = WSK_PROVIDER_DATAGRAM_DISPATCH {
@@ -99,25 +100,67 @@ unsafe extern "system" fn unsupported() -> NTSTATUS {
 }
 
 fn stale_use(call: &str, socket: *mut WSK_SOCKET) -> NTSTATUS {
-    kernel::current().violate(rules::WSK_SOCKET_INVALID, format!("{call} on socket {:#x} after WskCloseSocket", socket as usize));
+    kernel::current().violate(
+        rules::WSK_SOCKET_INVALID,
+        format!(
+            "{call} on socket {:#x} after WskCloseSocket",
+            socket as usize
+        ),
+    );
     STATUS_INVALID_HANDLE
 }
-unsafe extern "system" fn closed_control(s: *mut WSK_SOCKET, _: ULONG, _: ULONG, _: ULONG, _: SIZE_T, _: PVOID, _: SIZE_T, _: PVOID, _: *mut SIZE_T, _: PIRP) -> NTSTATUS {
+unsafe extern "system" fn closed_control(
+    s: *mut WSK_SOCKET,
+    _: ULONG,
+    _: ULONG,
+    _: ULONG,
+    _: SIZE_T,
+    _: PVOID,
+    _: SIZE_T,
+    _: PVOID,
+    _: *mut SIZE_T,
+    _: PIRP,
+) -> NTSTATUS {
     stale_use("WskControlSocket", s)
 }
 unsafe extern "system" fn closed_close(s: *mut WSK_SOCKET, _: PIRP) -> NTSTATUS {
     stale_use("WskCloseSocket", s)
 }
-unsafe extern "system" fn closed_bind(s: *mut WSK_SOCKET, _: *mut SOCKADDR, _: ULONG, _: PIRP) -> NTSTATUS {
+unsafe extern "system" fn closed_bind(
+    s: *mut WSK_SOCKET,
+    _: *mut SOCKADDR,
+    _: ULONG,
+    _: PIRP,
+) -> NTSTATUS {
     stale_use("WskBind", s)
 }
-unsafe extern "system" fn closed_send_to(s: *mut WSK_SOCKET, _: *mut WSK_BUF, _: ULONG, _: *mut SOCKADDR, _: ULONG, _: PVOID, _: PIRP) -> NTSTATUS {
+unsafe extern "system" fn closed_send_to(
+    s: *mut WSK_SOCKET,
+    _: *mut WSK_BUF,
+    _: ULONG,
+    _: *mut SOCKADDR,
+    _: ULONG,
+    _: PVOID,
+    _: PIRP,
+) -> NTSTATUS {
     stale_use("WskSendTo", s)
 }
-unsafe extern "system" fn closed_get_local_address(s: *mut WSK_SOCKET, _: *mut SOCKADDR, _: PIRP) -> NTSTATUS {
+unsafe extern "system" fn closed_get_local_address(
+    s: *mut WSK_SOCKET,
+    _: *mut SOCKADDR,
+    _: PIRP,
+) -> NTSTATUS {
     stale_use("WskGetLocalAddress", s)
 }
-unsafe extern "system" fn closed_send_messages(s: *mut WSK_SOCKET, _: *mut WSK_BUF_LIST, _: ULONG, _: *mut SOCKADDR, _: ULONG, _: PVOID, _: PIRP) -> NTSTATUS {
+unsafe extern "system" fn closed_send_messages(
+    s: *mut WSK_SOCKET,
+    _: *mut WSK_BUF_LIST,
+    _: ULONG,
+    _: *mut SOCKADDR,
+    _: ULONG,
+    _: PVOID,
+    _: PIRP,
+) -> NTSTATUS {
     stale_use("WskSendMessages", s)
 }
 
@@ -141,7 +184,12 @@ fn complete_with(kernel: &Arc<Kernel>, irp: PIRP, socket: Option<usize>, work: W
     };
     match kernel.config.completion {
         CompletionMode::Inline => finish(kernel),
-        CompletionMode::Async | CompletionMode::NeverForSends => submit(kernel, Box::new(move |k| { let _ = finish(k); })),
+        CompletionMode::Async | CompletionMode::NeverForSends => submit(
+            kernel,
+            Box::new(move |k| {
+                let _ = finish(k);
+            }),
+        ),
         CompletionMode::Delayed(delay) => submit(
             kernel,
             Box::new(move |k| {
@@ -167,7 +215,9 @@ fn fail(kernel: &Arc<Kernel>, irp: PIRP, socket: Option<usize>, status: NTSTATUS
 /// One IRP of `socket` finished; the last one lets a pending close complete.
 fn finish_pending(kernel: &Arc<Kernel>, socket: usize) {
     let mut wsk = kernel.wsk.lock();
-    let Some(record) = wsk.sockets.get_mut(&socket) else { return };
+    let Some(record) = wsk.sockets.get_mut(&socket) else {
+        return;
+    };
     record.pending -= 1;
     if !(record.closing && record.pending == 0) {
         return;
@@ -177,7 +227,9 @@ fn finish_pending(kernel: &Arc<Kernel>, socket: usize) {
     wsk.closed.push(socket);
     drop(wsk);
     // SAFETY: the socket memory stays allocated (in `closed`) until the kernel goes away.
-    unsafe { (*(socket as *mut ModelSocket)).header.Dispatch = (&raw const CLOSED_DISPATCH).cast() };
+    unsafe {
+        (*(socket as *mut ModelSocket)).header.Dispatch = (&raw const CLOSED_DISPATCH).cast()
+    };
     kernel.note("WSK: WskCloseSocket: socket closed");
     if let Some(irp) = close_irp {
         irp::complete(kernel, irp as PIRP, STATUS_SUCCESS, 0);
@@ -199,10 +251,18 @@ impl Drop for CallGuard {
     }
 }
 
-fn enter_call(call: &'static str, socket: *mut WSK_SOCKET, irp: PIRP, max_irql: KIRQL) -> Option<CallGuard> {
+fn enter_call(
+    call: &'static str,
+    socket: *mut WSK_SOCKET,
+    irp: PIRP,
+    max_irql: KIRQL,
+) -> Option<CallGuard> {
     let kernel = kernel::current();
     if kernel::in_completion_routine() {
-        kernel.violate(rules::WSK_CALL_IN_COMPLETION, format!("{call} called from a completion routine"));
+        kernel.violate(
+            rules::WSK_CALL_IN_COMPLETION,
+            format!("{call} called from a completion routine"),
+        );
     }
     if !kernel::require_irql(&kernel, call, max_irql) {
         return None;
@@ -215,7 +275,10 @@ fn enter_call(call: &'static str, socket: *mut WSK_SOCKET, irp: PIRP, max_irql: 
     let mut wsk = kernel.wsk.lock();
     let Some(record) = wsk.sockets.get_mut(&key).filter(|r| !r.closing) else {
         drop(wsk);
-        kernel.violate(rules::WSK_SOCKET_INVALID, format!("{call} on {key:#x}, which is not a live socket"));
+        kernel.violate(
+            rules::WSK_SOCKET_INVALID,
+            format!("{call} on {key:#x}, which is not a live socket"),
+        );
         return None;
     };
     record.executing += 1;
@@ -226,7 +289,10 @@ fn enter_call(call: &'static str, socket: *mut WSK_SOCKET, irp: PIRP, max_irql: 
         }
         return None;
     }
-    Some(CallGuard { kernel, socket: key })
+    Some(CallGuard {
+        kernel,
+        socket: key,
+    })
 }
 
 /// Marks one more IRP pending on the socket (completion will call [`finish_pending`]).
@@ -272,13 +338,19 @@ unsafe extern "system" fn wsk_socket(
     let kernel = kernel::current();
     let _ = (SocketContext, Dispatch);
     if kernel::in_completion_routine() {
-        kernel.violate(rules::WSK_CALL_IN_COMPLETION, "WskSocket called from a completion routine");
+        kernel.violate(
+            rules::WSK_CALL_IN_COMPLETION,
+            "WskSocket called from a completion routine",
+        );
     }
     if !kernel::require_irql(&kernel, "WskSocket", kernel::DISPATCH) {
         return STATUS_INVALID_DEVICE_STATE;
     }
     if !client_captured(&kernel, Client) {
-        kernel.violate(rules::WSK_NPI_NOT_CAPTURED, "WskSocket through a provider NPI that is not captured (released?)");
+        kernel.violate(
+            rules::WSK_NPI_NOT_CAPTURED,
+            "WskSocket through a provider NPI that is not captured (released?)",
+        );
         return STATUS_INVALID_PARAMETER;
     }
     if Irp.is_null() {
@@ -289,7 +361,10 @@ unsafe extern "system" fn wsk_socket(
         return STATUS_INVALID_PARAMETER;
     }
     if !OwningProcess.is_null() || !OwningThread.is_null() || !SecurityDescriptor.is_null() {
-        kernel.violate(rules::WSK_BAD_ARGUMENT, "the model supports WskSocket with NULL owning process, thread and security descriptor");
+        kernel.violate(
+            rules::WSK_BAD_ARGUMENT,
+            "the model supports WskSocket with NULL owning process, thread and security descriptor",
+        );
         return fail(&kernel, Irp, None, STATUS_NOT_SUPPORTED);
     }
     let domain = match AddressFamily {
@@ -316,11 +391,20 @@ unsafe extern "system" fn wsk_socket(
         return fail(&kernel, Irp, None, STATUS_UNSUCCESSFUL);
     }
     let _ = host.set_send_buffer_size(4 << 20);
-    let dispatch = if kernel.config.send_messages_supported { &DATAGRAM_DISPATCH } else { &DATAGRAM_DISPATCH_NO_SEND_MESSAGES };
+    let dispatch = if kernel.config.send_messages_supported {
+        &DATAGRAM_DISPATCH
+    } else {
+        &DATAGRAM_DISPATCH_NO_SEND_MESSAGES
+    };
     let mut wsk = kernel.wsk.lock();
     wsk.sockets_created += 1;
     let id = wsk.sockets_created;
-    let socket = Box::into_raw(Box::new(ModelSocket { header: WSK_SOCKET { Dispatch: (dispatch as *const WSK_PROVIDER_DATAGRAM_DISPATCH).cast() }, id }));
+    let socket = Box::into_raw(Box::new(ModelSocket {
+        header: WSK_SOCKET {
+            Dispatch: (dispatch as *const WSK_PROVIDER_DATAGRAM_DISPATCH).cast(),
+        },
+        id,
+    }));
     wsk.sockets.insert(
         socket as usize,
         SocketRecord {
@@ -337,9 +421,17 @@ unsafe extern "system" fn wsk_socket(
         },
     );
     drop(wsk);
-    kernel.note(format!("WSK: WskSocket: datagram socket #{id} ({})", address::family_name(AddressFamily)));
+    kernel.note(format!(
+        "WSK: WskSocket: datagram socket #{id} ({})",
+        address::family_name(AddressFamily)
+    ));
     let information = socket as u64;
-    complete_with(&kernel, Irp, None, Box::new(move |_| (STATUS_SUCCESS, information)))
+    complete_with(
+        &kernel,
+        Irp,
+        None,
+        Box::new(move |_| (STATUS_SUCCESS, information)),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,9 +442,17 @@ unsafe extern "system" fn wsk_socket(
 ///
 /// # Safety
 /// `address` must be NULL or point to a SOCKADDR of the size its family implies.
-unsafe fn read_address(kernel: &Kernel, call: &str, family: u16, address: *const SOCKADDR) -> Result<SocketAddr, NTSTATUS> {
+unsafe fn read_address(
+    kernel: &Kernel,
+    call: &str,
+    family: u16,
+    address: *const SOCKADDR,
+) -> Result<SocketAddr, NTSTATUS> {
     if address.is_null() {
-        kernel.violate(rules::WSK_BAD_ARGUMENT, format!("{call} with a NULL address"));
+        kernel.violate(
+            rules::WSK_BAD_ARGUMENT,
+            format!("{call} with a NULL address"),
+        );
         return Err(STATUS_INVALID_PARAMETER);
     }
     // SAFETY: the caller guarantees the memory.
@@ -363,7 +463,10 @@ unsafe fn read_address(kernel: &Kernel, call: &str, family: u16, address: *const
             let given = unsafe { (*address).sa_family };
             kernel.violate(
                 rules::WSK_FAMILY_MISMATCH,
-                format!("{call}: address family {given} ({parsed:?}) on an {} socket", address::family_name(family)),
+                format!(
+                    "{call}: address family {given} ({parsed:?}) on an {} socket",
+                    address::family_name(family)
+                ),
             );
             Err(STATUS_INVALID_ADDRESS)
         }
@@ -380,18 +483,43 @@ struct SocketView {
 }
 
 fn socket_snapshot(kernel: &Kernel, socket: usize) -> Option<SocketView> {
-    kernel.wsk.lock().sockets.get(&socket).map(|r| SocketView { family: r.family, host: r.host.clone(), bound: r.bound, fixed: r.fixed, id: r.id })
+    kernel.wsk.lock().sockets.get(&socket).map(|r| SocketView {
+        family: r.family,
+        host: r.host.clone(),
+        bound: r.bound,
+        fixed: r.fixed,
+        id: r.id,
+    })
 }
 
 #[allow(non_snake_case)]
-unsafe extern "system" fn wsk_bind(Socket: *mut WSK_SOCKET, LocalAddress: *mut SOCKADDR, Flags: ULONG, Irp: PIRP) -> NTSTATUS {
-    let Some(guard) = enter_call("WskBind", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+unsafe extern "system" fn wsk_bind(
+    Socket: *mut WSK_SOCKET,
+    LocalAddress: *mut SOCKADDR,
+    Flags: ULONG,
+    Irp: PIRP,
+) -> NTSTATUS {
+    let Some(guard) = enter_call("WskBind", Socket, Irp, kernel::DISPATCH) else {
+        return STATUS_INVALID_PARAMETER;
+    };
     let kernel = guard.kernel.clone();
     let key = guard.socket;
-    let Some(SocketView { family, host, bound, id, .. }) = socket_snapshot(&kernel, key) else { return STATUS_INVALID_HANDLE };
+    let Some(SocketView {
+        family,
+        host,
+        bound,
+        id,
+        ..
+    }) = socket_snapshot(&kernel, key)
+    else {
+        return STATUS_INVALID_HANDLE;
+    };
     add_pending(&kernel, key);
     if Flags != 0 {
-        kernel.violate(rules::WSK_FLAGS_NOT_ZERO, format!("WskBind with Flags {Flags:#x}"));
+        kernel.violate(
+            rules::WSK_FLAGS_NOT_ZERO,
+            format!("WskBind with Flags {Flags:#x}"),
+        );
         return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
     }
     // SAFETY: the driver passes a SOCKADDR of its socket's family.
@@ -405,7 +533,10 @@ unsafe extern "system" fn wsk_bind(Socket: *mut WSK_SOCKET, LocalAddress: *mut S
     if let Some(status) = kernel.injected_fault(FaultSite::WskBind) {
         return fail(&kernel, Irp, Some(key), status);
     }
-    let result = host.bind(&SockAddr::from(local)).and_then(|()| host.local_addr()).map(|a| a.as_socket());
+    let result = host
+        .bind(&SockAddr::from(local))
+        .and_then(|()| host.local_addr())
+        .map(|a| a.as_socket());
     let status = match result {
         Ok(Some(actual)) => {
             if let Some(record) = kernel.wsk.lock().sockets.get_mut(&key) {
@@ -422,20 +553,33 @@ unsafe extern "system" fn wsk_bind(Socket: *mut WSK_SOCKET, LocalAddress: *mut S
 }
 
 #[allow(non_snake_case)]
-unsafe extern "system" fn wsk_get_local_address(Socket: *mut WSK_SOCKET, LocalAddress: *mut SOCKADDR, Irp: PIRP) -> NTSTATUS {
-    let Some(guard) = enter_call("WskGetLocalAddress", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+unsafe extern "system" fn wsk_get_local_address(
+    Socket: *mut WSK_SOCKET,
+    LocalAddress: *mut SOCKADDR,
+    Irp: PIRP,
+) -> NTSTATUS {
+    let Some(guard) = enter_call("WskGetLocalAddress", Socket, Irp, kernel::DISPATCH) else {
+        return STATUS_INVALID_PARAMETER;
+    };
     let kernel = guard.kernel.clone();
     let key = guard.socket;
-    let Some(SocketView { bound, .. }) = socket_snapshot(&kernel, key) else { return STATUS_INVALID_HANDLE };
+    let Some(SocketView { bound, .. }) = socket_snapshot(&kernel, key) else {
+        return STATUS_INVALID_HANDLE;
+    };
     add_pending(&kernel, key);
     if LocalAddress.is_null() {
-        kernel.violate(rules::WSK_BAD_ARGUMENT, "WskGetLocalAddress with a NULL output address");
+        kernel.violate(
+            rules::WSK_BAD_ARGUMENT,
+            "WskGetLocalAddress with a NULL output address",
+        );
         return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
     }
     if let Some(status) = kernel.injected_fault(FaultSite::WskGetLocalAddress) {
         return fail(&kernel, Irp, Some(key), status);
     }
-    let Some(bound) = bound else { return fail(&kernel, Irp, Some(key), STATUS_INVALID_DEVICE_STATE) };
+    let Some(bound) = bound else {
+        return fail(&kernel, Irp, Some(key), STATUS_INVALID_DEVICE_STATE);
+    };
     let out = LocalAddress as usize;
     drop(guard);
     complete_with(
@@ -465,19 +609,33 @@ unsafe extern "system" fn wsk_control_socket(
     Irp: PIRP,
 ) -> NTSTATUS {
     let _ = (Level, OutputBuffer, OutputSizeReturned);
-    let Some(guard) = enter_call("WskControlSocket", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+    let Some(guard) = enter_call("WskControlSocket", Socket, Irp, kernel::DISPATCH) else {
+        return STATUS_INVALID_PARAMETER;
+    };
     let kernel = guard.kernel.clone();
     let key = guard.socket;
-    let Some(SocketView { family, bound, id, .. }) = socket_snapshot(&kernel, key) else { return STATUS_INVALID_HANDLE };
+    let Some(SocketView {
+        family, bound, id, ..
+    }) = socket_snapshot(&kernel, key)
+    else {
+        return STATUS_INVALID_HANDLE;
+    };
     add_pending(&kernel, key);
     let setting_remote = match (RequestType, ControlCode) {
         (WSK_IOCTL, SIO_WSK_SET_REMOTE_ADDRESS) => true,
         (WSK_IOCTL, SIO_WSK_SET_SENDTO_ADDRESS) => false,
         _ => return fail(&kernel, Irp, Some(key), STATUS_NOT_SUPPORTED),
     };
-    let name = if setting_remote { "SIO_WSK_SET_REMOTE_ADDRESS" } else { "SIO_WSK_SET_SENDTO_ADDRESS" };
+    let name = if setting_remote {
+        "SIO_WSK_SET_REMOTE_ADDRESS"
+    } else {
+        "SIO_WSK_SET_SENDTO_ADDRESS"
+    };
     if bound.is_none() {
-        kernel.violate(rules::WSK_NOT_BOUND, format!("WskControlSocket({name}) before WskBind"));
+        kernel.violate(
+            rules::WSK_NOT_BOUND,
+            format!("WskControlSocket({name}) before WskBind"),
+        );
         return fail(&kernel, Irp, Some(key), STATUS_INVALID_DEVICE_STATE);
     }
     if OutputSize != 0 {
@@ -489,14 +647,24 @@ unsafe extern "system" fn wsk_control_socket(
     let fixed = if InputSize == 0 || InputBuffer.is_null() {
         None
     } else {
-        let needed = if family == AF_INET { size_of::<SOCKADDR_IN>() } else { size_of::<SOCKADDR_IN6>() };
+        let needed = if family == AF_INET {
+            size_of::<SOCKADDR_IN>()
+        } else {
+            size_of::<SOCKADDR_IN6>()
+        };
         if (InputSize as usize) < needed {
             return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
         }
         // SAFETY: InputSize covers a SOCKADDR of the socket's family.
         match unsafe { read_address(&kernel, name, family, InputBuffer.cast()) } {
-            Ok(address) if address.port() == 0 => return fail(&kernel, Irp, Some(key), STATUS_INVALID_ADDRESS),
-            Ok(address) => Some(if setting_remote { FixedDestination::Remote(address) } else { FixedDestination::SendTo(address) }),
+            Ok(address) if address.port() == 0 => {
+                return fail(&kernel, Irp, Some(key), STATUS_INVALID_ADDRESS);
+            }
+            Ok(address) => Some(if setting_remote {
+                FixedDestination::Remote(address)
+            } else {
+                FixedDestination::SendTo(address)
+            }),
             Err(status) => return fail(&kernel, Irp, Some(key), status),
         }
     };
@@ -512,7 +680,10 @@ unsafe extern "system" fn wsk_control_socket(
     }
     drop(wsk);
     kernel.note(match fixed {
-        Some(f) => format!("WSK: WskControlSocket({name}): socket #{id} sends to {} by default", f.address()),
+        Some(f) => format!(
+            "WSK: WskControlSocket({name}): socket #{id} sends to {} by default",
+            f.address()
+        ),
         None => format!("WSK: WskControlSocket({name}): socket #{id} fixed address cleared"),
     });
     drop(guard);
@@ -527,12 +698,23 @@ unsafe extern "system" fn wsk_control_socket(
 ///
 /// # Safety
 /// `remote` must be NULL or point to a SOCKADDR of the size its family implies.
-unsafe fn destination(kernel: &Kernel, call: &str, family: u16, fixed: Option<FixedDestination>, remote: *const SOCKADDR) -> Result<(SocketAddr, bool), NTSTATUS> {
+unsafe fn destination(
+    kernel: &Kernel,
+    call: &str,
+    family: u16,
+    fixed: Option<FixedDestination>,
+    remote: *const SOCKADDR,
+) -> Result<(SocketAddr, bool), NTSTATUS> {
     if remote.is_null() {
         return match fixed {
             Some(fixed) => Ok((fixed.address(), true)),
             None => {
-                kernel.violate(rules::WSK_NULL_REMOTE_ADDRESS, format!("{call} with RemoteAddress NULL and no fixed remote or send-to address"));
+                kernel.violate(
+                    rules::WSK_NULL_REMOTE_ADDRESS,
+                    format!(
+                        "{call} with RemoteAddress NULL and no fixed remote or send-to address"
+                    ),
+                );
                 Err(STATUS_INVALID_PARAMETER)
             }
         };
@@ -550,17 +732,33 @@ fn allowed(kernel: &Kernel, destination: &SocketAddr) -> bool {
 }
 
 /// Checks shared by WskSendTo and WskSendMessages before any datagram is taken.
-fn check_send_call(kernel: &Kernel, call: &str, bound: Option<SocketAddr>, flags: ULONG, control_length: ULONG, control: PVOID) -> Result<(), NTSTATUS> {
+fn check_send_call(
+    kernel: &Kernel,
+    call: &str,
+    bound: Option<SocketAddr>,
+    flags: ULONG,
+    control_length: ULONG,
+    control: PVOID,
+) -> Result<(), NTSTATUS> {
     if flags != 0 {
-        kernel.violate(rules::WSK_FLAGS_NOT_ZERO, format!("{call} with Flags {flags:#x}"));
+        kernel.violate(
+            rules::WSK_FLAGS_NOT_ZERO,
+            format!("{call} with Flags {flags:#x}"),
+        );
         return Err(STATUS_INVALID_PARAMETER);
     }
     if control_length != 0 || !control.is_null() {
-        kernel.violate(rules::WSK_BAD_ARGUMENT, format!("the model supports {call} without control information"));
+        kernel.violate(
+            rules::WSK_BAD_ARGUMENT,
+            format!("the model supports {call} without control information"),
+        );
         return Err(STATUS_NOT_SUPPORTED);
     }
     if bound.is_none() {
-        kernel.violate(rules::WSK_NOT_BOUND, format!("{call} on a socket that is not bound"));
+        kernel.violate(
+            rules::WSK_NOT_BOUND,
+            format!("{call} on a socket that is not bound"),
+        );
         return Err(STATUS_INVALID_DEVICE_STATE);
     }
     Ok(())
@@ -577,7 +775,10 @@ struct Datagram {
 unsafe fn take_datagram(kernel: &Kernel, buffer: *const WSK_BUF) -> Result<Datagram, NTSTATUS> {
     // SAFETY: the caller's guarantee.
     let buffer = unsafe { &*buffer };
-    let (Ok(offset), Ok(length)) = (usize::try_from(buffer.Offset), usize::try_from(buffer.Length)) else {
+    let (Ok(offset), Ok(length)) = (
+        usize::try_from(buffer.Offset),
+        usize::try_from(buffer.Length),
+    ) else {
         return Err(STATUS_INVALID_PARAMETER);
     };
     let Some(segments) = mdl::validate_chain(kernel, buffer.Mdl, offset, length) else {
@@ -590,27 +791,43 @@ unsafe fn take_datagram(kernel: &Kernel, buffer: *const WSK_BUF) -> Result<Datag
 
 /// Sends the datagrams (at completion time) and releases their pins. Detects buffers the
 /// driver changed while the send was pending.
-fn transmit(kernel: &Arc<Kernel>, host: &Socket, to: SocketAddr, datagrams: &[Datagram]) -> (NTSTATUS, u64) {
+fn transmit(
+    kernel: &Arc<Kernel>,
+    host: &Socket,
+    to: SocketAddr,
+    datagrams: &[Datagram],
+) -> (NTSTATUS, u64) {
     let mut sent = 0u64;
     let mut status = STATUS_SUCCESS;
     let target = SockAddr::from(to);
     for datagram in datagrams {
         let now = mdl::gather(&datagram.segments);
         if now != datagram.snapshot {
-            kernel.violate(rules::BUFFER_MODIFIED_WHILE_PENDING, format!("a {}-byte datagram to {to} changed between submission and send", now.len()));
+            kernel.violate(
+                rules::BUFFER_MODIFIED_WHILE_PENDING,
+                format!(
+                    "a {}-byte datagram to {to} changed between submission and send",
+                    now.len()
+                ),
+            );
         }
         if status != STATUS_SUCCESS {
             continue;
         }
         if !allowed(kernel, &to) {
-            kernel.note(format!("WSK: send to {to} refused: the model only sends to loopback"));
+            kernel.note(format!(
+                "WSK: send to {to} refused: the model only sends to loopback"
+            ));
             status = STATUS_NETWORK_UNREACHABLE;
             continue;
         }
         match host.send_to(&now, &target) {
             Ok(n) => {
                 sent += n as u64;
-                kernel.counters.datagrams_sent.fetch_add(1, Ordering::Relaxed);
+                kernel
+                    .counters
+                    .datagrams_sent
+                    .fetch_add(1, Ordering::Relaxed);
             }
             Err(error) => status = map_io_error(&error),
         }
@@ -629,7 +846,14 @@ fn unpin_all(kernel: &Kernel, datagrams: &[Datagram]) {
 
 /// Issues a send of `datagrams` on the socket, honouring the completion mode (including
 /// sends that never complete until close).
-fn issue_send(kernel: &Arc<Kernel>, guard: CallGuard, irp: PIRP, to: SocketAddr, host: Arc<Socket>, datagrams: Vec<Datagram>) -> NTSTATUS {
+fn issue_send(
+    kernel: &Arc<Kernel>,
+    guard: CallGuard,
+    irp: PIRP,
+    to: SocketAddr,
+    host: Arc<Socket>,
+    datagrams: Vec<Datagram>,
+) -> NTSTATUS {
     let key = guard.socket;
     drop(guard);
     if kernel.config.completion == CompletionMode::NeverForSends {
@@ -644,7 +868,12 @@ fn issue_send(kernel: &Arc<Kernel>, guard: CallGuard, irp: PIRP, to: SocketAddr,
         irp,
         Some(key),
         Box::new(move |kernel| {
-            let cancelled = kernel.wsk.lock().sockets.get(&key).is_none_or(|r| r.closing);
+            let cancelled = kernel
+                .wsk
+                .lock()
+                .sockets
+                .get(&key)
+                .is_none_or(|r| r.closing);
             if cancelled {
                 unpin_all(kernel, &datagrams);
                 return (STATUS_CANCELLED, 0);
@@ -664,19 +893,38 @@ unsafe extern "system" fn wsk_send_to(
     ControlInfo: PVOID,
     Irp: PIRP,
 ) -> NTSTATUS {
-    let Some(guard) = enter_call("WskSendTo", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+    let Some(guard) = enter_call("WskSendTo", Socket, Irp, kernel::DISPATCH) else {
+        return STATUS_INVALID_PARAMETER;
+    };
     let kernel = guard.kernel.clone();
     let key = guard.socket;
-    let Some(SocketView { family, host, bound, fixed, .. }) = socket_snapshot(&kernel, key) else { return STATUS_INVALID_HANDLE };
+    let Some(SocketView {
+        family,
+        host,
+        bound,
+        fixed,
+        ..
+    }) = socket_snapshot(&kernel, key)
+    else {
+        return STATUS_INVALID_HANDLE;
+    };
     add_pending(&kernel, key);
-    if let Err(status) = check_send_call(&kernel, "WskSendTo", bound, Flags, ControlInfoLength, ControlInfo) {
+    if let Err(status) = check_send_call(
+        &kernel,
+        "WskSendTo",
+        bound,
+        Flags,
+        ControlInfoLength,
+        ControlInfo,
+    ) {
         return fail(&kernel, Irp, Some(key), status);
     }
     // SAFETY: the driver passes NULL or a SOCKADDR of its socket's family.
-    let (to, used_fixed) = match unsafe { destination(&kernel, "WskSendTo", family, fixed, RemoteAddress) } {
-        Ok(found) => found,
-        Err(status) => return fail(&kernel, Irp, Some(key), status),
-    };
+    let (to, used_fixed) =
+        match unsafe { destination(&kernel, "WskSendTo", family, fixed, RemoteAddress) } {
+            Ok(found) => found,
+            Err(status) => return fail(&kernel, Irp, Some(key), status),
+        };
     if Buffer.is_null() {
         kernel.violate(rules::WSK_BAD_ARGUMENT, "WskSendTo with a NULL WSK_BUF");
         return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
@@ -688,15 +936,25 @@ unsafe extern "system" fn wsk_send_to(
     };
     kernel.counters.wsk_send_to.fetch_add(1, Ordering::Relaxed);
     if used_fixed {
-        kernel.counters.wsk_send_to_null_remote.fetch_add(1, Ordering::Relaxed);
+        kernel
+            .counters
+            .wsk_send_to_null_remote
+            .fetch_add(1, Ordering::Relaxed);
     }
     if let Some(status) = kernel.injected_fault(FaultSite::WskSendTo) {
         unpin_all(&kernel, std::slice::from_ref(&datagram));
         return fail(&kernel, Irp, Some(key), status);
     }
     if kernel.tracing() {
-        let via = if used_fixed { " (RemoteAddress NULL: fixed destination)" } else { "" };
-        kernel.note(format!("WSK: WskSendTo: {} bytes to {to}{via}", datagram.snapshot.len()));
+        let via = if used_fixed {
+            " (RemoteAddress NULL: fixed destination)"
+        } else {
+            ""
+        };
+        kernel.note(format!(
+            "WSK: WskSendTo: {} bytes to {to}{via}",
+            datagram.snapshot.len()
+        ));
     }
     issue_send(&kernel, guard, Irp, to, host, vec![datagram])
 }
@@ -711,19 +969,38 @@ unsafe extern "system" fn wsk_send_messages(
     ControlInfo: PVOID,
     Irp: PIRP,
 ) -> NTSTATUS {
-    let Some(guard) = enter_call("WskSendMessages", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+    let Some(guard) = enter_call("WskSendMessages", Socket, Irp, kernel::DISPATCH) else {
+        return STATUS_INVALID_PARAMETER;
+    };
     let kernel = guard.kernel.clone();
     let key = guard.socket;
-    let Some(SocketView { family, host, bound, fixed, .. }) = socket_snapshot(&kernel, key) else { return STATUS_INVALID_HANDLE };
+    let Some(SocketView {
+        family,
+        host,
+        bound,
+        fixed,
+        ..
+    }) = socket_snapshot(&kernel, key)
+    else {
+        return STATUS_INVALID_HANDLE;
+    };
     add_pending(&kernel, key);
-    if let Err(status) = check_send_call(&kernel, "WskSendMessages", bound, Flags, ControlInfoLength, ControlInfo) {
+    if let Err(status) = check_send_call(
+        &kernel,
+        "WskSendMessages",
+        bound,
+        Flags,
+        ControlInfoLength,
+        ControlInfo,
+    ) {
         return fail(&kernel, Irp, Some(key), status);
     }
     // SAFETY: the driver passes NULL or a SOCKADDR of its socket's family.
-    let (to, used_fixed) = match unsafe { destination(&kernel, "WskSendMessages", family, fixed, RemoteAddress) } {
-        Ok(found) => found,
-        Err(status) => return fail(&kernel, Irp, Some(key), status),
-    };
+    let (to, used_fixed) =
+        match unsafe { destination(&kernel, "WskSendMessages", family, fixed, RemoteAddress) } {
+            Ok(found) => found,
+            Err(status) => return fail(&kernel, Irp, Some(key), status),
+        };
     let mut datagrams = Vec::new();
     let mut node = BufferList;
     while !node.is_null() {
@@ -739,19 +1016,31 @@ unsafe extern "system" fn wsk_send_messages(
         node = unsafe { (*node).Next };
     }
     if datagrams.is_empty() {
-        kernel.violate(rules::WSK_BAD_ARGUMENT, "WskSendMessages with an empty buffer list");
+        kernel.violate(
+            rules::WSK_BAD_ARGUMENT,
+            "WskSendMessages with an empty buffer list",
+        );
         return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
     }
-    kernel.counters.wsk_send_messages.fetch_add(1, Ordering::Relaxed);
+    kernel
+        .counters
+        .wsk_send_messages
+        .fetch_add(1, Ordering::Relaxed);
     if used_fixed {
-        kernel.counters.wsk_send_to_null_remote.fetch_add(1, Ordering::Relaxed);
+        kernel
+            .counters
+            .wsk_send_to_null_remote
+            .fetch_add(1, Ordering::Relaxed);
     }
     if let Some(status) = kernel.injected_fault(FaultSite::WskSendMessages) {
         unpin_all(&kernel, &datagrams);
         return fail(&kernel, Irp, Some(key), status);
     }
     if kernel.tracing() {
-        kernel.note(format!("WSK: WskSendMessages: {} datagrams to {to}", datagrams.len()));
+        kernel.note(format!(
+            "WSK: WskSendMessages: {} datagrams to {to}",
+            datagrams.len()
+        ));
     }
     issue_send(&kernel, guard, Irp, to, host, datagrams)
 }
@@ -762,7 +1051,9 @@ unsafe extern "system" fn wsk_send_messages(
 
 #[allow(non_snake_case)]
 unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -> NTSTATUS {
-    let Some(guard) = enter_call("WskCloseSocket", Socket, Irp, kernel::DISPATCH) else { return STATUS_INVALID_PARAMETER };
+    let Some(guard) = enter_call("WskCloseSocket", Socket, Irp, kernel::DISPATCH) else {
+        return STATUS_INVALID_PARAMETER;
+    };
     let kernel = guard.kernel.clone();
     let key = guard.socket;
     if let Some(status) = kernel.injected_fault(FaultSite::WskClose) {
@@ -772,11 +1063,16 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
         return fail(&kernel, Irp, Some(key), status);
     }
     let mut wsk = kernel.wsk.lock();
-    let Some(record) = wsk.sockets.get_mut(&key) else { return STATUS_INVALID_HANDLE };
+    let Some(record) = wsk.sockets.get_mut(&key) else {
+        return STATUS_INVALID_HANDLE;
+    };
     if record.executing > 1 {
         let others = record.executing - 1;
         drop(wsk);
-        kernel.violate(rules::WSK_CLOSE_OVERLAP, format!("WskCloseSocket while {others} other call(s) on the socket are executing"));
+        kernel.violate(
+            rules::WSK_CLOSE_OVERLAP,
+            format!("WskCloseSocket while {others} other call(s) on the socket are executing"),
+        );
         drop(guard);
         return fail(&kernel, Irp, None, STATUS_INVALID_DEVICE_STATE);
     }
@@ -787,7 +1083,10 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
     record.pending += 1;
     drop(wsk);
     drop(guard);
-    kernel.note(format!("WSK: WskCloseSocket: closing ({} stuck send(s) cancelled)", stuck.len()));
+    kernel.note(format!(
+        "WSK: WskCloseSocket: closing ({} stuck send(s) cancelled)",
+        stuck.len()
+    ));
     for (irp, segments) in stuck {
         let kernel2 = kernel.clone();
         complete_with(

@@ -62,7 +62,9 @@ fn run(receiver: &Mutex<Receiver<Job>>, kernel: &Weak<Kernel>) {
             Ok(job) => job,
             Err(_) => return,
         };
-        let Some(kernel) = kernel.upgrade() else { return };
+        let Some(kernel) = kernel.upgrade() else {
+            return;
+        };
         let _entered = kernel::enter(&kernel);
         kernel::set_irql(kernel::PASSIVE);
         job(&kernel);

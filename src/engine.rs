@@ -1,6 +1,7 @@
 //! The WSK engine: one per driver. It registers as a WSK client at load, captures the provider
-//! and creates a bound datagram socket per address family on first use, sends through the slot
-//! pool, counts what happened, and tears everything down in order at unload.
+//! and creates a bound datagram socket per address family on first use, applies configuration
+//! (bind address, fixed destinations), sends through the slot pool, counts what happened, and
+//! tears everything down in order at unload.
 
 use core::cell::UnsafeCell;
 use core::net::SocketAddr;
@@ -11,9 +12,13 @@ use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{
     NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_CANCELLED, STATUS_DELETE_PENDING,
     STATUS_DEVICE_BUSY, STATUS_DEVICE_NOT_READY, STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INVALID_ADDRESS, STATUS_INVALID_BUFFER_SIZE, STATUS_IO_TIMEOUT,
     STATUS_MORE_PROCESSING_REQUIRED, WDFREQUEST,
 };
-use wsk_sample_ioctl::{SEND_REPLY_SIZE, SendReply, Stats};
+use wsk_sample_ioctl::{
+    BATCH_REPLY_SIZE, BatchReply, BatchRequest, ConfigAction, Destination, FixedDestination,
+    SEND_REPLY_SIZE, SendReply, Stats,
+};
 
 use crate::kernel::{self, Event, EventKind};
 use crate::slots::{Slot, SlotPool};
@@ -28,10 +33,12 @@ pub const SLOT_SIZE: u32 = 65_536;
 pub const DEFAULT_SLOT_COUNT: u32 = 32;
 /// How long the first send waits for the WSK provider to become ready.
 const CAPTURE_WAIT_MS: u32 = 2_000;
-/// Bound on each control-path WSK call (socket, bind, local address, close).
+/// Bound on each control-path WSK call (socket, bind, local address, control, close).
 const CONTROL_TIMEOUT_MS: u32 = 5_000;
 /// How long a send waits for a free slot before failing with STATUS_INSUFFICIENT_RESOURCES.
 const SLOT_WAIT_MS: u32 = 1_000;
+/// How often a failed WskCloseSocket is retried.
+const CLOSE_ATTEMPTS: u32 = 3;
 /// How long unload waits for sends in flight before closing the sockets (which cancels them).
 const DRAIN_TIMEOUT_MS: u32 = 10_000;
 
@@ -51,7 +58,7 @@ pub enum FailureKind {
     Cancelled,
 }
 
-/// A request that failed before reaching WSK.
+/// A request that failed before its completion routine could complete it.
 #[derive(Clone, Copy, Debug)]
 pub struct Failure {
     pub status: NTSTATUS,
@@ -76,8 +83,8 @@ struct Counters {
     failed_cancelled: AtomicU64,
 }
 
-/// Work in flight, and the refusal of new work once unload begins (the pattern of
-/// EX_RUNDOWN_REF, with a bounded wait).
+/// Work in flight, and the refusal of new work while the owner needs quiet (the pattern of
+/// EX_RUNDOWN_REF, with bounded waits and the option to reopen).
 struct Rundown {
     active: AtomicU64,
     closing: AtomicBool,
@@ -85,6 +92,13 @@ struct Rundown {
 }
 
 impl Rundown {
+    /// # Safety
+    /// `this` points to writable memory that stays put for the rundown's life.
+    unsafe fn init(this: *mut Rundown) {
+        // SAFETY: the caller's guarantee.
+        unsafe { Event::init(&raw mut (*this).drained, EventKind::Notification, false) };
+    }
+
     fn acquire(&self) -> bool {
         if self.closing.load(Ordering::SeqCst) {
             return false;
@@ -118,9 +132,39 @@ impl Rundown {
         true
     }
 
+    /// Closes if nothing is in flight (true); otherwise stays open (false).
+    fn try_quiesce(&self) -> bool {
+        self.closing.store(true, Ordering::SeqCst);
+        if self.active.load(Ordering::SeqCst) == 0 {
+            return true;
+        }
+        self.reopen();
+        false
+    }
+
+    fn reopen(&self) {
+        self.closing.store(false, Ordering::SeqCst);
+    }
+
     fn in_flight(&self) -> u64 {
         self.active.load(Ordering::SeqCst)
     }
+}
+
+/// One family's socket and its configuration.
+struct FamilyState {
+    socket: AtomicPtr<WSK_SOCKET>,
+    /// Sends in flight on this family's socket; closed while the socket is reconfigured.
+    gate: Rundown,
+    /// The fixed destination, readable without the control lock (written under it).
+    fixed_set: AtomicBool,
+    // Written only under the control lock; the provider reads them during control calls, and
+    // `local` and `fixed` are published to readers by `socket` / `fixed_set` (Release/Acquire).
+    bind: UnsafeCell<Option<SocketAddr>>,
+    bind_address: UnsafeCell<SockAddrStorage>,
+    local: UnsafeCell<SockAddrStorage>,
+    fixed: UnsafeCell<Option<FixedDestination>>,
+    fixed_address: UnsafeCell<SockAddrStorage>,
 }
 
 pub struct Engine {
@@ -128,21 +172,19 @@ pub struct Engine {
     registered: bool,
     provider: UnsafeCell<WSK_PROVIDER_NPI>,
     captured: AtomicBool,
-    sockets: [AtomicPtr<WSK_SOCKET>; 2],
-    local: [UnsafeCell<SockAddrStorage>; 2],
-    bind_address: UnsafeCell<SockAddrStorage>,
-    /// A synchronization event used as a mutex over the control path (socket creation).
+    families: [FamilyState; 2],
+    /// A synchronization event used as a mutex over the control path.
     control_lock: Event,
     control: SyncCall,
     rundown: Rundown,
     slots: SlotPool,
     stats: Counters,
+    batches: AtomicU64,
     sequence: AtomicU64,
 }
 
 // SAFETY: the fields mutated after init are atomics, kernel objects, or UnsafeCells written only
-// under `control_lock` (provider NPI, local and bind addresses) before the socket pointer that
-// publishes them is stored with Release ordering.
+// under `control_lock` and published with Release stores (see FamilyState).
 unsafe impl Sync for Engine {}
 
 impl Engine {
@@ -151,21 +193,26 @@ impl Engine {
     pub fn create(slot_count: u32) -> Result<NonNull<Engine>, NTSTATUS> {
         let memory = kernel::allocate::<Engine>().ok_or(STATUS_INSUFFICIENT_RESOURCES)?;
         let engine = memory.as_ptr();
-        // SAFETY: fresh zeroed nonpaged memory, sized for an Engine; zero is a valid value for
-        // every field, and the kernel objects are initialised in place before use.
+        // SAFETY: fresh zeroed nonpaged memory, sized for an Engine. Zero is a valid bit
+        // pattern for every field (null, false, 0), but an all-zero `Option<SocketAddr>` is
+        // `Some(0.0.0.0:0)`, so the optional cells are written explicitly; the kernel objects
+        // are initialised in place.
         unsafe {
             Event::init(
                 &raw mut (*engine).control_lock,
                 EventKind::Synchronization,
                 true,
             );
-            Event::init(
-                &raw mut (*engine).rundown.drained,
-                EventKind::Notification,
-                false,
-            );
+            Rundown::init(&raw mut (*engine).rundown);
+            for index in 0..2 {
+                let family = &raw mut (*engine).families[index];
+                Rundown::init(&raw mut (*family).gate);
+                (&raw mut (*family).bind).write(UnsafeCell::new(None));
+                (&raw mut (*family).fixed).write(UnsafeCell::new(None));
+            }
             SyncCall::init(&raw mut (*engine).control);
-            if !SlotPool::init(&raw mut (*engine).slots, slot_count, SLOT_SIZE, engine) {
+            SlotPool::init(&raw mut (*engine).slots, SLOT_SIZE);
+            if !(*engine).slots.build(slot_count, engine) {
                 kernel::free(memory);
                 return Err(STATUS_INSUFFICIENT_RESOURCES);
             }
@@ -184,23 +231,34 @@ impl Engine {
         Ok(memory)
     }
 
-    /// The bound socket for `family`, created and bound on first use.
-    fn socket_for(&self, family: Family) -> Result<*mut WSK_SOCKET, Failure> {
-        let existing = self.sockets[family.index()].load(Ordering::Acquire);
-        if !existing.is_null() {
-            return Ok(existing);
-        }
+    fn family(&self, family: Family) -> &FamilyState {
+        &self.families[family.index()]
+    }
+
+    /// Runs `f` with the control lock held (bounded wait).
+    fn with_control_lock<R>(&self, f: impl FnOnce() -> Result<R, Failure>) -> Result<R, Failure> {
         if !self.control_lock.wait(CONTROL_TIMEOUT_MS) {
             return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
         }
-        let result = self.open_socket(family);
+        let result = f();
         self.control_lock.set();
         result
     }
 
-    /// With `control_lock` held.
+    /// The bound socket for `family`, created and bound on first use.
+    fn socket_for(&self, family: Family) -> Result<*mut WSK_SOCKET, Failure> {
+        let existing = self.family(family).socket.load(Ordering::Acquire);
+        if !existing.is_null() {
+            return Ok(existing);
+        }
+        self.with_control_lock(|| self.open_socket(family))
+    }
+
+    /// With the control lock held: the family's socket, created, bound (to the configured
+    /// address or the wildcard) and named if it does not exist yet.
     fn open_socket(&self, family: Family) -> Result<*mut WSK_SOCKET, Failure> {
-        let existing = self.sockets[family.index()].load(Ordering::Acquire);
+        let state = self.family(family);
+        let existing = state.socket.load(Ordering::Acquire);
         if !existing.is_null() {
             return Ok(existing);
         }
@@ -218,9 +276,18 @@ impl Engine {
         if socket.is_null() {
             return Err(not_ready(STATUS_DEVICE_NOT_READY));
         }
-        // SAFETY: written under the control lock; the provider reads it during the call.
-        let bind_address = unsafe { &mut *self.bind_address.get() };
-        *bind_address = SockAddrStorage::wildcard(family);
+        // SAFETY: the configuration cells are written under the control lock, which we hold.
+        let (bind, bind_address, local) = unsafe {
+            (
+                *state.bind.get(),
+                &mut *state.bind_address.get(),
+                &mut *state.local.get(),
+            )
+        };
+        *bind_address = bind.map_or_else(
+            || SockAddrStorage::wildcard(family),
+            SockAddrStorage::from_socket_addr,
+        );
         // SAFETY: a live socket; the address lives in the engine until the IRP completes.
         let bound = self
             .control
@@ -231,9 +298,6 @@ impl Engine {
             self.close_socket(socket);
             return Err(not_ready(status));
         }
-        // SAFETY: written by the provider under the control lock, read only after the socket
-        // pointer is published below.
-        let local = unsafe { &mut *self.local[family.index()].get() };
         // SAFETY: a live, bound socket; the output lives in the engine.
         let named = self
             .control
@@ -243,11 +307,11 @@ impl Engine {
         if named.is_err() {
             *local = SockAddrStorage::ZERO;
         }
-        self.sockets[family.index()].store(socket, Ordering::Release);
+        state.socket.store(socket, Ordering::Release);
         Ok(socket)
     }
 
-    /// With `control_lock` held.
+    /// With the control lock held.
     fn capture_provider(&self) -> Result<(), Failure> {
         if self.captured.load(Ordering::Acquire) {
             return Ok(());
@@ -264,15 +328,153 @@ impl Engine {
         Ok(())
     }
 
-    /// Closes a socket and waits (bounded) for the close to complete; true if it did.
+    /// Closes a socket and waits (bounded) for the close to complete; true if it did. A close
+    /// that fails leaves the socket open, so it is retried a few times; one that times out is
+    /// not (its IRP is still with the provider).
     fn close_socket(&self, socket: *mut WSK_SOCKET) -> bool {
-        // SAFETY: a live socket no other call is executing on (callers hold the control lock
-        // and have stopped sends); it is not used afterwards.
-        self.control
-            .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
-                wsk::close(socket, irp)
-            })
-            .is_ok()
+        for _ in 0..CLOSE_ATTEMPTS {
+            // SAFETY: a live socket no other call is executing on (callers hold the control
+            // lock and have stopped sends on it); it is not used after a successful close.
+            let closed = self
+                .control
+                .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
+                    wsk::close(socket, irp)
+                });
+            match closed {
+                Ok(_) => return true,
+                Err(STATUS_IO_TIMEOUT | STATUS_DEVICE_BUSY) => return false,
+                Err(_) => continue,
+            }
+        }
+        false
+    }
+
+    /// Applies a configure request at PASSIVE_LEVEL. Refused with STATUS_DEVICE_BUSY while the
+    /// family has sends in flight (sends racing a reconfiguration may see the same status).
+    pub fn configure(&self, action: ConfigAction) -> Result<(), Failure> {
+        if !self.rundown.acquire() {
+            return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
+        }
+        let result = self.with_control_lock(|| {
+            // A socket action needs its family quiet; resizing the pool needs both.
+            let families: &[Family] = match action.family().map(Family::from) {
+                Some(Family::V4) => &[Family::V4],
+                Some(Family::V6) => &[Family::V6],
+                None => &[Family::V4, Family::V6],
+            };
+            let mut closed = 0;
+            while closed < families.len() && self.family(families[closed]).gate.try_quiesce() {
+                closed += 1;
+            }
+            let result = if closed < families.len() {
+                Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources))
+            } else if let ConfigAction::PoolSlots(count) = action {
+                self.resize_pool(count)
+            } else {
+                self.apply(families[0], action)
+            };
+            for &family in &families[..closed] {
+                self.family(family).gate.reopen();
+            }
+            result
+        });
+        self.rundown.release();
+        result
+    }
+
+    /// With the control lock held and every gate closed: rebuilds the pool with `count` slots,
+    /// or with the old count if that fails.
+    fn resize_pool(&self, count: u32) -> Result<(), Failure> {
+        let old = self.slots.slot_count();
+        let engine: *const Engine = self;
+        // SAFETY: every gate is closed and no send is in flight, so no slot is in use and no
+        // other thread takes or returns one while the pool is rebuilt.
+        unsafe {
+            self.slots.destroy();
+            if self.slots.build(count, engine) {
+                return Ok(());
+            }
+            self.slots.build(old, engine);
+        }
+        Err(Failure::new(
+            STATUS_INSUFFICIENT_RESOURCES,
+            FailureKind::NoResources,
+        ))
+    }
+
+    /// With the control lock held and the family's gate closed (no send in flight on it).
+    fn apply(&self, family: Family, action: ConfigAction) -> Result<(), Failure> {
+        let state = self.family(family);
+        let not_ready = |status| Failure::new(status, FailureKind::NotReady);
+        match action {
+            ConfigAction::Bind(local) => {
+                // SAFETY: configuration cells are written under the control lock.
+                let previous = unsafe { (*state.bind.get()).replace(local) };
+                let old = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
+                if !old.is_null() {
+                    state.fixed_set.store(false, Ordering::Release);
+                    if !self.close_socket(old) {
+                        return Err(not_ready(STATUS_DEVICE_BUSY));
+                    }
+                }
+                self.open_socket(family).map(|_| ()).inspect_err(|_| {
+                    // SAFETY: as above. A failed bind leaves the previous configuration.
+                    unsafe { *state.bind.get() = previous };
+                })
+            }
+            ConfigAction::FixedRemote(address) | ConfigAction::FixedSendTo(address) => {
+                let socket = self.open_socket(family)?;
+                let (code, fixed) = match action {
+                    ConfigAction::FixedRemote(_) => (
+                        SIO_WSK_SET_REMOTE_ADDRESS,
+                        FixedDestination::Remote(address),
+                    ),
+                    _ => (
+                        SIO_WSK_SET_SENDTO_ADDRESS,
+                        FixedDestination::SendTo(address),
+                    ),
+                };
+                // SAFETY: written under the control lock; lives in the engine until the IRP completes.
+                let input = unsafe { &mut *state.fixed_address.get() };
+                *input = SockAddrStorage::from_socket_addr(address);
+                let size = input.len();
+                // SAFETY: a live, bound socket; the input stays valid until completion.
+                let set = self
+                    .control
+                    .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
+                        wsk::control_ioctl(socket, code, input.as_mut_ptr(), size, irp)
+                    });
+                set.map_err(|status| Failure::new(status, FailureKind::Transport))?;
+                // SAFETY: written under the control lock, published by `fixed_set`.
+                unsafe { *state.fixed.get() = Some(fixed) };
+                state.fixed_set.store(true, Ordering::Release);
+                Ok(())
+            }
+            ConfigAction::PoolSlots(_) => Ok(()),
+            ConfigAction::ClearFixed(_) => {
+                let socket = state.socket.load(Ordering::Acquire);
+                // SAFETY: read under the control lock.
+                let current = unsafe { *state.fixed.get() };
+                let (Some(current), false) = (current, socket.is_null()) else {
+                    return Ok(());
+                };
+                let code = match current {
+                    FixedDestination::Remote(_) => SIO_WSK_SET_REMOTE_ADDRESS,
+                    FixedDestination::SendTo(_) => SIO_WSK_SET_SENDTO_ADDRESS,
+                };
+                // SAFETY: a live, bound socket; an empty input clears the address.
+                let cleared =
+                    self.control
+                        .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
+                            wsk::control_ioctl(socket, code, core::ptr::null_mut(), 0, irp)
+                        });
+                cleared.map_err(|status| Failure::new(status, FailureKind::Transport))?;
+                state.fixed_set.store(false, Ordering::Release);
+                // SAFETY: written under the control lock.
+                unsafe { *state.fixed.get() = None };
+                Ok(())
+            }
+        }
     }
 
     /// Sends one datagram for `request`, whose reply goes to `reply` (at least
@@ -282,14 +484,21 @@ impl Engine {
         &self,
         request: WDFREQUEST,
         reply: *mut u8,
-        destination: SocketAddr,
+        destination: Destination,
         payload: &[u8],
     ) -> Result<(), Failure> {
         if !self.rundown.acquire() {
             return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
         }
-        let result = self.start_send(request, reply, destination, payload);
+        let family = Family::from(destination.family());
+        let gate = &self.family(family).gate;
+        if !gate.acquire() {
+            self.rundown.release();
+            return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
+        }
+        let result = self.start_send(request, reply, family, destination, payload);
         if result.is_err() {
+            gate.release();
             self.rundown.release();
         }
         result
@@ -299,10 +508,12 @@ impl Engine {
         &self,
         request: WDFREQUEST,
         reply: *mut u8,
-        destination: SocketAddr,
+        family: Family,
+        destination: Destination,
         payload: &[u8],
     ) -> Result<(), Failure> {
-        let socket = self.socket_for(Family::of(&destination))?;
+        let socket = self.socket_for(family)?;
+        let explicit = self.explicit_destination(family, destination)?;
         let no_resources = Failure::new(STATUS_INSUFFICIENT_RESOURCES, FailureKind::NoResources);
         let slot = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
         let Some(irp) = irp::allocate_irp() else {
@@ -317,21 +528,163 @@ impl Engine {
             let length = payload.len().min(self.slots.slot_size() as usize);
             core::ptr::copy_nonoverlapping(payload.as_ptr(), (*slot_ptr).buffer.as_ptr(), length);
             (*slot_ptr).wsk_buf.Length = length as u64;
-            (*slot_ptr).remote.set(destination);
+            (*slot_ptr).family = family;
             (*slot_ptr).request = request;
             (*slot_ptr).reply = reply;
             (*slot_ptr).sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+            let remote = match explicit {
+                Some(address) => {
+                    (*slot_ptr).remote.set(address);
+                    (*slot_ptr).remote.as_mut_ptr()
+                }
+                None => core::ptr::null_mut(),
+            };
             irp::set_completion_routine(irp, send_complete, slot_ptr.cast());
             // From here the slot and the IRP belong to the provider and the completion routine
             // (which may already have run when this returns): neither is touched again.
-            let _ = wsk::send_to(
-                socket,
-                &raw mut (*slot_ptr).wsk_buf,
-                (*slot_ptr).remote.as_mut_ptr(),
-                irp,
-            );
+            let _ = wsk::send_to(socket, &raw mut (*slot_ptr).wsk_buf, remote, irp);
         }
         Ok(())
+    }
+
+    /// Sends a batch for `request` (reply: at least BATCH_REPLY_SIZE bytes of its output
+    /// buffer): one slot carries every datagram, described by the slot's list nodes over its
+    /// one MDL, and goes out with one WskSendMessages and one IRP. A provider without
+    /// WskSendMessages gets one WskSendTo per datagram instead.
+    pub fn send_batch(
+        &self,
+        request: WDFREQUEST,
+        reply: *mut u8,
+        batch: &BatchRequest<'_>,
+    ) -> Result<(), Failure> {
+        if !self.rundown.acquire() {
+            return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
+        }
+        let family = Family::from(batch.destination.family());
+        let gate = &self.family(family).gate;
+        if !gate.acquire() {
+            self.rundown.release();
+            return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
+        }
+        let result = self.start_batch(request, reply, family, batch);
+        if result.is_err() {
+            gate.release();
+            self.rundown.release();
+        }
+        result
+    }
+
+    fn start_batch(
+        &self,
+        request: WDFREQUEST,
+        reply: *mut u8,
+        family: Family,
+        batch: &BatchRequest<'_>,
+    ) -> Result<(), Failure> {
+        let socket = self.socket_for(family)?;
+        let explicit = self.explicit_destination(family, batch.destination)?;
+        let no_resources = Failure::new(STATUS_INSUFFICIENT_RESOURCES, FailureKind::NoResources);
+        let count = batch.count();
+        if batch.total_length() > self.slots.slot_size() as usize
+            || count > wsk_sample_ioctl::MAX_BATCH_DATAGRAMS
+        {
+            return Err(Failure::new(
+                STATUS_INVALID_BUFFER_SIZE,
+                FailureKind::Validation,
+            ));
+        }
+        // SAFETY: a live socket.
+        let batched = unsafe { wsk::has_send_messages(socket) };
+        let mut irps = IrpSet::new();
+        let wanted = if batched { 1 } else { count };
+        if !irps.allocate(wanted) {
+            return Err(no_resources);
+        }
+        let Some(slot) = self.slots.take(SLOT_WAIT_MS) else {
+            irps.free_all();
+            return Err(no_resources);
+        };
+        let slot_ptr = slot.as_ptr();
+        // SAFETY: the slot is ours until the last completion gives it back. The payloads fit
+        // its buffer (checked above) and the nodes array holds MAX_BATCH_DATAGRAMS entries.
+        unsafe {
+            let payloads = batch.payloads();
+            core::ptr::copy_nonoverlapping(
+                payloads.as_ptr(),
+                (*slot_ptr).buffer.as_ptr(),
+                payloads.len(),
+            );
+            let nodes = (*slot_ptr).nodes.as_ptr();
+            let mdl = (*slot_ptr).mdl();
+            let mut offset = 0u32;
+            for (index, length) in batch.lengths().enumerate() {
+                let next = if index + 1 < count {
+                    nodes.add(index + 1)
+                } else {
+                    core::ptr::null_mut()
+                };
+                nodes.add(index).write(WSK_BUF_LIST {
+                    Next: next,
+                    Buffer: WSK_BUF {
+                        Mdl: mdl,
+                        Offset: offset,
+                        Length: length as u64,
+                    },
+                });
+                offset += length as u32;
+            }
+            (*slot_ptr).family = family;
+            (*slot_ptr).request = request;
+            (*slot_ptr).reply = reply;
+            (*slot_ptr).batch_count = count as u32;
+            (*slot_ptr).sequence = self.sequence.fetch_add(count as u64, Ordering::Relaxed) + 1;
+            (*slot_ptr)
+                .parts_pending
+                .store(wanted as u32, Ordering::Relaxed);
+            (*slot_ptr).parts_sent.store(0, Ordering::Relaxed);
+            (*slot_ptr).parts_bytes.store(0, Ordering::Relaxed);
+            (*slot_ptr).first_error.store(0, Ordering::Relaxed);
+            let remote = match explicit {
+                Some(address) => {
+                    (*slot_ptr).remote.set(address);
+                    (*slot_ptr).remote.as_mut_ptr()
+                }
+                None => core::ptr::null_mut(),
+            };
+            // From here the slot and the IRPs belong to the provider and the completion
+            // routines: none is touched again.
+            if batched {
+                let irp = irps.take(0);
+                irp::set_completion_routine(irp, batch_complete, slot_ptr.cast());
+                let _ = wsk::send_messages(socket, nodes, remote, irp);
+            } else {
+                for index in 0..count {
+                    let irp = irps.take(index);
+                    irp::set_completion_routine(irp, batch_part_complete, slot_ptr.cast());
+                    let _ = wsk::send_to(socket, &raw mut (*nodes.add(index)).Buffer, remote, irp);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The address to pass WSK: the explicit one, or NULL when the socket has a fixed
+    /// destination (refused before any WSK call when it has none).
+    fn explicit_destination(
+        &self,
+        family: Family,
+        destination: Destination,
+    ) -> Result<Option<SocketAddr>, Failure> {
+        match destination {
+            Destination::Address(address) => Ok(Some(address)),
+            Destination::Fixed(_) if self.family(family).fixed_set.load(Ordering::Acquire) => {
+                Ok(None)
+            }
+            Destination::Fixed(_) => Err(Failure::new(
+                STATUS_INVALID_ADDRESS,
+                FailureKind::Validation,
+            )),
+        }
     }
 
     pub fn count_request(&self) {
@@ -349,23 +702,31 @@ impl Engine {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    fn local_address(&self, family: Family) -> Option<SocketAddr> {
+        let state = self.family(family);
+        if state.socket.load(Ordering::Acquire).is_null() {
+            return None;
+        }
+        // SAFETY: published before the socket pointer (Release/Acquire).
+        unsafe { (*state.local.get()).to_socket_addr() }
+    }
+
+    fn fixed_destination(&self, family: Family) -> Option<FixedDestination> {
+        let state = self.family(family);
+        if !state.fixed_set.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: published before `fixed_set` (Release/Acquire).
+        unsafe { *state.fixed.get() }
+    }
+
     pub fn stats(&self) -> Stats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let local = |family: Family| {
-            if self.sockets[family.index()]
-                .load(Ordering::Acquire)
-                .is_null()
-            {
-                return None;
-            }
-            // SAFETY: published before the socket pointer (Release/Acquire) and not written again.
-            unsafe { (*self.local[family.index()].get()).to_socket_addr() }
-        };
         Stats {
             requests: get(&self.stats.requests),
             datagrams_sent: get(&self.stats.datagrams_sent),
             bytes_sent: get(&self.stats.bytes_sent),
-            in_flight: self.rundown.in_flight(),
+            in_flight: self.families.iter().map(|f| f.gate.in_flight()).sum(),
             failed_validation: get(&self.stats.failed_validation),
             failed_no_resources: get(&self.stats.failed_no_resources),
             failed_not_ready: get(&self.stats.failed_not_ready),
@@ -374,12 +735,15 @@ impl Engine {
             pool_slots: self.slots.slot_count(),
             pool_free: self.slots.free_slots(),
             slot_size: self.slots.slot_size(),
-            local_v4: local(Family::V4),
-            local_v6: local(Family::V6),
+            local_v4: self.local_address(Family::V4),
+            local_v6: self.local_address(Family::V6),
+            fixed_v4: self.fixed_destination(Family::V4),
+            fixed_v6: self.fixed_destination(Family::V6),
+            batches: get(&self.batches),
         }
     }
 
-    /// Unload, in the order WSK needs: refuse new sends, wait (bounded) for sends in flight,
+    /// Unload, in the order WSK needs: refuse new work, wait (bounded) for sends in flight,
     /// close the sockets (cancelling what is left), release the provider, deregister, free.
     /// If a close never completes, deregistering would hang and freeing would hand the
     /// provider freed memory, so the engine is deliberately leaked instead.
@@ -390,29 +754,32 @@ impl Engine {
         // SAFETY: the caller's guarantee: the engine is live and nobody else uses it now.
         let this = unsafe { &mut *engine.as_ptr() };
         let drained = this.rundown.wait(DRAIN_TIMEOUT_MS);
-        let mut closed_all = true;
-        if this.control_lock.wait(CONTROL_TIMEOUT_MS) {
-            for family in Family::ALL {
-                let socket =
-                    this.sockets[family.index()].swap(core::ptr::null_mut(), Ordering::AcqRel);
-                if !socket.is_null() {
-                    closed_all &= this.close_socket(socket);
+        let closed_all = this
+            .with_control_lock(|| {
+                let mut closed_all = true;
+                for state in &this.families {
+                    let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
+                    if !socket.is_null() {
+                        closed_all &= this.close_socket(socket);
+                    }
                 }
-            }
-            let orphan = this
-                .control
-                .orphan
-                .swap(core::ptr::null_mut(), Ordering::AcqRel);
-            if !orphan.is_null() {
-                closed_all &= this.close_socket(orphan);
-            }
-            this.control_lock.set();
-        } else {
-            closed_all = false;
-        }
-        // Closing cancelled whatever was still in flight; those completions release the rundown.
+                let orphan = this
+                    .control
+                    .orphan
+                    .swap(core::ptr::null_mut(), Ordering::AcqRel);
+                if !orphan.is_null() {
+                    closed_all &= this.close_socket(orphan);
+                }
+                Ok(closed_all)
+            })
+            .unwrap_or(false);
+        // Closing cancelled whatever was still in flight; those completions release the gates.
         let drained = drained || this.rundown.wait(CONTROL_TIMEOUT_MS);
-        if !closed_all || !drained {
+        let quiet = this
+            .families
+            .iter()
+            .all(|f| f.gate.wait(CONTROL_TIMEOUT_MS));
+        if !closed_all || !drained || !quiet {
             return;
         }
         let registration = &raw mut this.registration;
@@ -424,7 +791,7 @@ impl Engine {
             // SAFETY: every socket is closed and the capture released, so this returns.
             unsafe { WskDeregister(registration) };
         }
-        // SAFETY: no send is in flight (drained) and no slot is in use.
+        // SAFETY: no send is in flight and no slot is in use.
         unsafe { this.slots.destroy() };
         // SAFETY: allocated in `create`; nothing refers to it any more.
         unsafe { kernel::free(engine) };
@@ -439,9 +806,15 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
     // SAFETY: the context is the slot that carried this send; it stays ours until given back.
-    let (engine, request, reply, sequence) = unsafe {
+    let (engine, family, request, reply, sequence) = unsafe {
         let s = slot.as_ptr();
-        (&*(*s).engine, (*s).request, (*s).reply, (*s).sequence)
+        (
+            &*(*s).engine,
+            (*s).family,
+            (*s).request,
+            (*s).reply,
+            (*s).sequence,
+        )
     };
     // SAFETY: the provider hands the IRP back in this routine.
     let (status, information) = unsafe {
@@ -476,7 +849,170 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
     }
     // SAFETY: the slot is not touched after this.
     unsafe { engine.slots.give_back(slot) };
-    ioctl::complete(request, status, reply_length);
+    // Release before completing, so a caller that sees its request done also sees it gone
+    // from the in-flight count. The engine is not touched after the rundown release;
+    // completing the request only involves the framework.
+    engine.family(family).gate.release();
     engine.rundown.release();
+    ioctl::complete(request, status, reply_length);
     STATUS_MORE_PROCESSING_REQUIRED
+}
+
+/// The IRPs a batch needs, allocated up front so that a failure leaves nothing half-sent.
+struct IrpSet {
+    irps: [PIRP; wsk_sample_ioctl::MAX_BATCH_DATAGRAMS],
+    count: usize,
+}
+
+impl IrpSet {
+    fn new() -> Self {
+        IrpSet {
+            irps: [core::ptr::null_mut(); wsk_sample_ioctl::MAX_BATCH_DATAGRAMS],
+            count: 0,
+        }
+    }
+
+    /// Allocates `wanted` IRPs; on failure frees those allocated and returns false.
+    fn allocate(&mut self, wanted: usize) -> bool {
+        while self.count < wanted.min(self.irps.len()) {
+            let Some(irp) = irp::allocate_irp() else {
+                self.free_all();
+                return false;
+            };
+            self.irps[self.count] = irp;
+            self.count += 1;
+        }
+        true
+    }
+
+    fn take(&mut self, index: usize) -> PIRP {
+        core::mem::replace(&mut self.irps[index], core::ptr::null_mut())
+    }
+
+    fn free_all(&mut self) {
+        for irp in &mut self.irps[..self.count] {
+            if !irp.is_null() {
+                // SAFETY: allocated by `allocate` and never submitted.
+                unsafe { IoFreeIrp(*irp) };
+                *irp = core::ptr::null_mut();
+            }
+        }
+        self.count = 0;
+    }
+}
+
+/// Reads a completed IRP's status and information and frees it.
+///
+/// # Safety
+/// `irp` is a driver IRP handed back to its completion routine, not used afterwards.
+unsafe fn take_result(irp: PIRP) -> (NTSTATUS, u64) {
+    // SAFETY: the caller's guarantee.
+    let result = unsafe {
+        (
+            (*irp).IoStatus.__bindgen_anon_1.Status,
+            (*irp).IoStatus.Information,
+        )
+    };
+    // SAFETY: the caller's guarantee.
+    unsafe { IoFreeIrp(irp) };
+    result
+}
+
+/// Completion of a batch sent with one WskSendMessages.
+unsafe extern "C" fn batch_complete(
+    _device: PDEVICE_OBJECT,
+    irp: PIRP,
+    context: PVOID,
+) -> NTSTATUS {
+    let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
+        return STATUS_MORE_PROCESSING_REQUIRED;
+    };
+    // SAFETY: the provider hands our IRP back here.
+    let (status, bytes) = unsafe { take_result(irp) };
+    // SAFETY: the slot carried this batch and stays ours until `finish_batch` returns it.
+    let count = unsafe { (*slot.as_ptr()).batch_count };
+    let sent = if status >= 0 { count } else { 0 };
+    // SAFETY: as above; this is the batch's only completion.
+    unsafe { finish_batch(slot, status, sent, bytes) };
+    STATUS_MORE_PROCESSING_REQUIRED
+}
+
+/// Completion of one datagram of a batch sent as separate WskSendTo calls; the last one
+/// finishes the batch.
+unsafe extern "C" fn batch_part_complete(
+    _device: PDEVICE_OBJECT,
+    irp: PIRP,
+    context: PVOID,
+) -> NTSTATUS {
+    let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
+        return STATUS_MORE_PROCESSING_REQUIRED;
+    };
+    // SAFETY: the provider hands our IRP back here.
+    let (status, bytes) = unsafe { take_result(irp) };
+    // SAFETY: the slot stays ours until the last part completes.
+    let s = unsafe { slot.as_ref() };
+    if status >= 0 {
+        s.parts_sent.fetch_add(1, Ordering::AcqRel);
+        s.parts_bytes.fetch_add(bytes, Ordering::AcqRel);
+    } else {
+        let _ = s
+            .first_error
+            .compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire);
+    }
+    if s.parts_pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+        let status = s.first_error.load(Ordering::Acquire);
+        let (sent, bytes) = (
+            s.parts_sent.load(Ordering::Acquire),
+            s.parts_bytes.load(Ordering::Acquire),
+        );
+        // SAFETY: the last part: nothing else refers to the slot any more.
+        unsafe { finish_batch(slot, status, sent, bytes) };
+    }
+    STATUS_MORE_PROCESSING_REQUIRED
+}
+
+/// Records a finished batch, returns its slot and completes its request.
+///
+/// # Safety
+/// `slot` carried the batch and nothing else uses it any more.
+unsafe fn finish_batch(slot: NonNull<Slot>, status: NTSTATUS, sent: u32, bytes: u64) {
+    // SAFETY: the caller's guarantee.
+    let (engine, family, request, reply, first_sequence) = unsafe {
+        let s = slot.as_ptr();
+        (
+            &*(*s).engine,
+            (*s).family,
+            (*s).request,
+            (*s).reply,
+            (*s).sequence,
+        )
+    };
+    let mut reply_length = 0;
+    engine.batches.fetch_add(1, Ordering::Relaxed);
+    engine
+        .stats
+        .datagrams_sent
+        .fetch_add(u64::from(sent), Ordering::Relaxed);
+    engine.stats.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+    if status >= 0 {
+        // SAFETY: `reply` is the request's output buffer, retrieved with at least
+        // BATCH_REPLY_SIZE bytes and valid until the request completes below.
+        let out = unsafe { &mut *reply.cast::<[u8; BATCH_REPLY_SIZE]>() };
+        BatchReply {
+            datagrams_sent: sent,
+            bytes_sent: bytes,
+            first_sequence,
+        }
+        .encode(out);
+        reply_length = BATCH_REPLY_SIZE as u64;
+    } else if status == STATUS_CANCELLED {
+        engine.count_failure(FailureKind::Cancelled);
+    } else {
+        engine.count_failure(FailureKind::Transport);
+    }
+    // SAFETY: the slot is not touched after this.
+    unsafe { engine.slots.give_back(slot) };
+    engine.family(family).gate.release();
+    engine.rundown.release();
+    ioctl::complete(request, status, reply_length);
 }

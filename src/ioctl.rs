@@ -3,13 +3,14 @@
 //! completion routine.
 
 use wdk_sys::{
-    NTSTATUS, PVOID, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_ADDRESS,
+    NTSTATUS, PVOID, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH,
     STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, ULONG, WDFQUEUE, WDFREQUEST,
     call_unsafe_wdf_function_binding,
 };
 use wsk_sample_ioctl::{
-    IOCTL_WSK_SAMPLE_QUERY_STATS, IOCTL_WSK_SAMPLE_SEND, SEND_REPLY_SIZE, STATS_REPLY_SIZE,
-    decode_send_request,
+    BATCH_REPLY_SIZE, ConfigAction, IOCTL_WSK_SAMPLE_CONFIGURE, IOCTL_WSK_SAMPLE_QUERY_STATS,
+    IOCTL_WSK_SAMPLE_SEND, IOCTL_WSK_SAMPLE_SEND_BATCH, SEND_REPLY_SIZE, STATS_REPLY_SIZE,
+    decode_batch_request, decode_send_request,
 };
 
 use crate::device;
@@ -84,6 +85,8 @@ pub unsafe extern "C" fn evt_io_device_control(
     let result = match code {
         IOCTL_WSK_SAMPLE_SEND => send(engine, request),
         IOCTL_WSK_SAMPLE_QUERY_STATS => query_stats(engine, request),
+        IOCTL_WSK_SAMPLE_CONFIGURE => configure(engine, request),
+        IOCTL_WSK_SAMPLE_SEND_BATCH => send_batch(engine, request),
         _ => Err(Failure::new(
             STATUS_INVALID_DEVICE_REQUEST,
             FailureKind::Validation,
@@ -108,9 +111,25 @@ fn send(engine: &Engine, request: WDFREQUEST) -> Result<(), Failure> {
     // An empty input is just a short one.
     let input = input_buffer(request).map_err(|_| invalid(STATUS_INFO_LENGTH_MISMATCH))?;
     let send = decode_send_request(input).map_err(|e| invalid(e.ntstatus()))?;
-    // Fixed destinations are not configured yet, so every send names its destination.
-    let destination = send.destination.ok_or(invalid(STATUS_INVALID_ADDRESS))?;
-    engine.send(request, reply, destination, send.payload)
+    engine.send(request, reply, send.destination, send.payload)
+}
+
+/// Validates a batch and starts it; its completion routine completes the request.
+fn send_batch(engine: &Engine, request: WDFREQUEST) -> Result<(), Failure> {
+    let reply =
+        output_buffer(request, BATCH_REPLY_SIZE).map_err(|_| invalid(STATUS_BUFFER_TOO_SMALL))?;
+    let input = input_buffer(request).map_err(|_| invalid(STATUS_INFO_LENGTH_MISMATCH))?;
+    let batch = decode_batch_request(input).map_err(|e| invalid(e.ntstatus()))?;
+    engine.send_batch(request, reply, &batch)
+}
+
+/// Applies a configure request synchronously (bounded waits inside).
+fn configure(engine: &Engine, request: WDFREQUEST) -> Result<(), Failure> {
+    let input = input_buffer(request).map_err(|_| invalid(STATUS_INFO_LENGTH_MISMATCH))?;
+    let action = ConfigAction::decode(input).map_err(|e| invalid(e.ntstatus()))?;
+    engine.configure(action)?;
+    complete(request, STATUS_SUCCESS, 0);
+    Ok(())
 }
 
 fn query_stats(engine: &Engine, request: WDFREQUEST) -> Result<(), Failure> {

@@ -1,19 +1,25 @@
-//! The send-buffer pool: fixed-size slots of nonpaged memory, each with its MDL and WSK_BUF
-//! built once at load, so a send copies the payload and allocates nothing but its IRP.
+//! The send-buffer pool: fixed-size slots of nonpaged memory, each with its MDL, WSK_BUF and
+//! WSK_BUF_LIST nodes built once, so a send copies the payload and allocates nothing but its IRP.
+//!
+//! The pool can be rebuilt with another slot count while no send is in flight (the engine
+//! guarantees that with its gates); everything that changes then is an atomic or is touched only
+//! under the free-list lock, so readers such as the stats query stay sound.
 
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 use wdk_sys::ntddk::{IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool};
 use wdk_sys::{PMDL, WDFREQUEST};
+use wsk_sample_ioctl::MAX_BATCH_DATAGRAMS;
 
 use crate::kernel::{self, Event, EventKind, SpinLock};
-use crate::wsk::SockAddrStorage;
-use crate::wsk::abi::WSK_BUF;
+use crate::wsk::abi::{WSK_BUF, WSK_BUF_LIST};
+use crate::wsk::{Family, SockAddrStorage};
 
-/// One datagram in flight: its buffer, MDL, WSK_BUF and destination, plus the request it
-/// completes.
+/// One send in flight: its buffer, MDL, WSK_BUF and destination, plus the request it
+/// completes. A batch packs all its datagrams into the one buffer and describes them with the
+/// slot's preallocated WSK_BUF_LIST nodes, all over the slot's single MDL.
 #[repr(C)]
 pub struct Slot {
     pub wsk_buf: WSK_BUF,
@@ -22,15 +28,34 @@ pub struct Slot {
     pub request: WDFREQUEST,
     pub reply: *mut u8,
     pub sequence: u64,
+    pub family: Family,
     pub engine: *const crate::engine::Engine,
+    /// MAX_BATCH_DATAGRAMS list nodes, allocated with the slot.
+    pub nodes: NonNull<WSK_BUF_LIST>,
+    /// Datagrams in the batch this slot carries.
+    pub batch_count: u32,
+    /// For a batch sent as separate WskSendTo calls: IRPs not yet completed, datagrams and
+    /// bytes sent, and the first error.
+    pub parts_pending: AtomicU32,
+    pub parts_sent: AtomicU32,
+    pub parts_bytes: AtomicU64,
+    pub first_error: AtomicI32,
     next_free: u32,
 }
 
+impl Slot {
+    /// The MDL over the slot's whole buffer.
+    pub fn mdl(&self) -> PMDL {
+        self.wsk_buf.Mdl
+    }
+}
+
 const NONE: u32 = u32::MAX;
+const NODES_BYTES: usize = MAX_BATCH_DATAGRAMS * size_of::<WSK_BUF_LIST>();
 
 pub struct SlotPool {
-    slots: *mut Slot,
-    count: u32,
+    slots: AtomicPtr<Slot>,
+    count: AtomicU32,
     slot_size: u32,
     /// Head of the free list; read and written only with `lock` held.
     free_head: UnsafeCell<u32>,
@@ -40,85 +65,104 @@ pub struct SlotPool {
 }
 
 impl SlotPool {
-    /// Builds `count` slots of `slot_size` bytes in place. On failure everything built so far
-    /// is freed and the pool is left empty (safe to `destroy`).
+    /// Initialises an empty pool of `slot_size`-byte slots in place; [`SlotPool::build`] fills it.
     ///
     /// # Safety
-    /// `this` points to writable nonpaged memory that stays put until `destroy`.
-    pub unsafe fn init(
-        this: *mut SlotPool,
-        count: u32,
-        slot_size: u32,
-        engine: *const crate::engine::Engine,
-    ) -> bool {
-        // SAFETY: the caller's guarantee.
-        let pool = unsafe { &mut *this };
-        // SAFETY: as above; the lock and event live inside the pool.
+    /// `this` points to writable nonpaged memory that stays put until the pool is destroyed.
+    pub unsafe fn init(this: *mut SlotPool, slot_size: u32) {
+        // SAFETY: the caller's guarantee; every field is written before use.
         unsafe {
-            SpinLock::init(&raw mut pool.lock);
-            Event::init(&raw mut pool.returned, EventKind::Synchronization, false);
+            SpinLock::init(&raw mut (*this).lock);
+            Event::init(&raw mut (*this).returned, EventKind::Synchronization, false);
+            (&raw mut (*this).slots).write(AtomicPtr::new(core::ptr::null_mut()));
+            (&raw mut (*this).count).write(AtomicU32::new(0));
+            (&raw mut (*this).slot_size).write(slot_size);
+            (&raw mut (*this).free_head).write(UnsafeCell::new(NONE));
+            (&raw mut (*this).free_count).write(AtomicU32::new(0));
         }
-        pool.count = 0;
-        pool.slot_size = slot_size;
-        pool.free_head = UnsafeCell::new(NONE);
-        pool.free_count = AtomicU32::new(0);
+    }
+
+    /// Builds `count` slots. On failure everything built is freed and the pool stays empty.
+    ///
+    /// # Safety
+    /// The pool is empty and no other thread uses it during the call (the engine's gates are
+    /// closed).
+    pub unsafe fn build(&self, count: u32, engine: *const crate::engine::Engine) -> bool {
         let Some(bytes) = (count as usize).checked_mul(size_of::<Slot>()) else {
             return false;
         };
-        let Some(slots) = kernel::allocate_bytes(bytes) else {
+        let Some(array) = kernel::allocate_bytes(bytes) else {
             return false;
         };
-        pool.slots = slots.as_ptr().cast();
+        let slots = array.as_ptr().cast::<Slot>();
+        self.slots.store(slots, Ordering::Release);
         for index in 0..count {
-            let Some(buffer) = kernel::allocate_bytes(slot_size as usize) else {
-                // SAFETY: slots 0..index are built; free them.
-                unsafe { pool.destroy() };
+            let Some(slot) = self.build_slot(engine) else {
+                // SAFETY: slots 0..index are built and no one else uses the pool.
+                unsafe { self.destroy() };
                 return false;
             };
-            // SAFETY: the buffer is nonpaged pool of `slot_size` bytes.
-            let mdl = unsafe {
-                IoAllocateMdl(
-                    buffer.as_ptr().cast(),
-                    slot_size,
-                    0,
-                    0,
-                    core::ptr::null_mut(),
-                )
-            };
-            if mdl.is_null() {
-                // SAFETY: from allocate_bytes, not yet in a slot.
-                unsafe { kernel::free(buffer) };
-                // SAFETY: as above.
-                unsafe { pool.destroy() };
-                return false;
+            // SAFETY: `index` < `count`, inside the slot array; the free list is ours alone.
+            unsafe {
+                let head = &mut *self.free_head.get();
+                slots.add(index as usize).write(Slot {
+                    next_free: *head,
+                    ..slot
+                });
+                *head = index;
             }
-            // SAFETY: the MDL describes nonpaged pool.
-            unsafe { MmBuildMdlForNonPagedPool(mdl) };
-            let slot = Slot {
-                wsk_buf: WSK_BUF {
-                    Mdl: mdl,
-                    Offset: 0,
-                    Length: 0,
-                },
-                remote: SockAddrStorage::ZERO,
-                buffer,
-                request: core::ptr::null_mut(),
-                reply: core::ptr::null_mut(),
-                sequence: 0,
-                engine,
-                next_free: *pool.free_head.get_mut(),
-            };
-            // SAFETY: `index` < `count`, inside the slot array.
-            unsafe { pool.slots.add(index as usize).write(slot) };
-            *pool.free_head.get_mut() = index;
-            pool.count = index + 1;
-            pool.free_count.fetch_add(1, Ordering::Relaxed);
+            self.count.store(index + 1, Ordering::Release);
+            self.free_count.fetch_add(1, Ordering::Relaxed);
         }
         true
     }
 
+    /// One slot's buffer, list nodes and MDL (built for nonpaged pool).
+    fn build_slot(&self, engine: *const crate::engine::Engine) -> Option<Slot> {
+        let buffer = kernel::allocate_bytes(self.slot_size as usize)?;
+        let Some(nodes) = kernel::allocate_bytes(NODES_BYTES) else {
+            // SAFETY: from allocate_bytes, not yet in a slot.
+            unsafe { kernel::free(buffer) };
+            return None;
+        };
+        let no_irp = core::ptr::null_mut();
+        // SAFETY: the buffer is nonpaged pool of `slot_size` bytes.
+        let mdl = unsafe { IoAllocateMdl(buffer.as_ptr().cast(), self.slot_size, 0, 0, no_irp) };
+        if mdl.is_null() {
+            // SAFETY: from allocate_bytes, not yet in a slot.
+            unsafe {
+                kernel::free(buffer);
+                kernel::free(nodes);
+            }
+            return None;
+        }
+        // SAFETY: the MDL describes nonpaged pool.
+        unsafe { MmBuildMdlForNonPagedPool(mdl) };
+        Some(Slot {
+            wsk_buf: WSK_BUF {
+                Mdl: mdl,
+                Offset: 0,
+                Length: 0,
+            },
+            remote: SockAddrStorage::ZERO,
+            buffer,
+            request: core::ptr::null_mut(),
+            reply: core::ptr::null_mut(),
+            sequence: 0,
+            family: Family::V4,
+            engine,
+            nodes: nodes.cast(),
+            batch_count: 0,
+            parts_pending: AtomicU32::new(0),
+            parts_sent: AtomicU32::new(0),
+            parts_bytes: AtomicU64::new(0),
+            first_error: AtomicI32::new(0),
+            next_free: NONE,
+        })
+    }
+
     pub fn slot_count(&self) -> u32 {
-        self.count
+        self.count.load(Ordering::Acquire)
     }
 
     pub fn slot_size(&self) -> u32 {
@@ -137,7 +181,7 @@ impl SlotPool {
             return None;
         }
         // SAFETY: free-list indices are < count, inside the slot array.
-        let slot = unsafe { self.slots.add(*head as usize) };
+        let slot = unsafe { self.slots.load(Ordering::Acquire).add(*head as usize) };
         // SAFETY: a free slot is owned by the pool; the lock is held.
         *head = unsafe { (*slot).next_free };
         self.free_count.fetch_sub(1, Ordering::Relaxed);
@@ -172,7 +216,9 @@ impl SlotPool {
             let head = unsafe { &mut *self.free_head.get() };
             // SAFETY: the caller's guarantee: the slot is one of ours and no longer used.
             unsafe {
-                let index = slot.as_ptr().offset_from(self.slots) as u32;
+                let index =
+                    slot.as_ptr()
+                        .offset_from(self.slots.load(Ordering::Acquire)) as u32;
                 (*slot.as_ptr()).request = core::ptr::null_mut();
                 (*slot.as_ptr()).reply = core::ptr::null_mut();
                 (*slot.as_ptr()).next_free = *head;
@@ -183,31 +229,28 @@ impl SlotPool {
         self.returned.set();
     }
 
-    /// Frees every slot's MDL and buffer and the slot array. No send may be in flight.
+    /// Frees every slot's MDL, buffer and nodes and the slot array, leaving the pool empty.
     ///
     /// # Safety
-    /// Called once, at unload (or on a failed init), with no slot in use.
-    pub unsafe fn destroy(&mut self) {
-        if self.slots.is_null() {
-            return;
-        }
-        for index in 0..self.count {
-            // SAFETY: slots 0..count were built by `init`.
-            let slot = unsafe { &*self.slots.add(index as usize) };
-            let mdl: PMDL = slot.wsk_buf.Mdl;
-            // SAFETY: built in `init`, freed once here.
-            unsafe {
-                IoFreeMdl(mdl);
-                kernel::free(slot.buffer);
+    /// No slot is in use and no other thread uses the pool during the call.
+    pub unsafe fn destroy(&self) {
+        let slots = self.slots.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        let count = self.count.swap(0, Ordering::AcqRel);
+        if let Some(array) = NonNull::new(slots) {
+            for index in 0..count {
+                // SAFETY: slots 0..count were built by `build`; each is freed once.
+                unsafe {
+                    let slot = &*slots.add(index as usize);
+                    IoFreeMdl(slot.mdl());
+                    kernel::free(slot.buffer);
+                    kernel::free(slot.nodes);
+                }
             }
+            // SAFETY: the slot array from `build`, freed once.
+            unsafe { kernel::free(array) };
         }
-        if let Some(slots) = NonNull::new(self.slots) {
-            // SAFETY: the slot array from `init`, freed once.
-            unsafe { kernel::free(slots) };
-        }
-        self.slots = core::ptr::null_mut();
-        self.count = 0;
-        *self.free_head.get_mut() = NONE;
+        // SAFETY: the caller's guarantee: nobody else touches the free list now.
+        unsafe { *self.free_head.get() = NONE };
         self.free_count.store(0, Ordering::Relaxed);
     }
 }

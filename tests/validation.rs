@@ -11,14 +11,22 @@ use wdk_model::Caller;
 use wdk_model::harness::{Access, HarnessError};
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::{
-    IOCTL_WSK_SAMPLE_QUERY_STATS, IOCTL_WSK_SAMPLE_SEND, MAX_UDP_PAYLOAD_V4, MAX_UDP_PAYLOAD_V6,
-    SEND_HEADER_SIZE, SEND_REPLY_SIZE, USER_DEVICE_PATH, ctl_code, encode_send_request,
+    Destination, Family, IOCTL_WSK_SAMPLE_QUERY_STATS, IOCTL_WSK_SAMPLE_SEND, MAX_UDP_PAYLOAD_V4,
+    MAX_UDP_PAYLOAD_V6, SEND_HEADER_SIZE, SEND_REPLY_SIZE, STATS_REPLY_SIZE, USER_DEVICE_PATH,
+    ctl_code, encode_send, encode_send_request,
 };
 
 /// A well-formed request, as raw bytes to mutate.
 fn request(to: SocketAddr, payload: &[u8]) -> Vec<u8> {
     let mut input = vec![0u8; SEND_HEADER_SIZE + payload.len()];
     encode_send_request(Some(to), payload, &mut input).expect("valid");
+    input
+}
+
+/// A request for the socket's fixed destination.
+fn fixed_request(family: Family, payload: &[u8]) -> Vec<u8> {
+    let mut input = vec![0u8; SEND_HEADER_SIZE + payload.len()];
+    encode_send(Destination::Fixed(family), payload, &mut input).expect("valid");
     input
 }
 
@@ -71,7 +79,7 @@ fn every_malformed_send_is_refused_with_its_documented_status() {
         ),
         (
             "unknown flags",
-            with(2, &1u16.to_le_bytes()),
+            with(2, &2u16.to_le_bytes()),
             SEND_REPLY_SIZE,
             STATUS_INVALID_PARAMETER,
         ),
@@ -124,8 +132,20 @@ fn every_malformed_send_is_refused_with_its_documented_status() {
             STATUS_INVALID_BUFFER_SIZE,
         ),
         (
-            "no destination and no fixed one",
+            "no destination and no fixed-destination flag",
             with(8, &[0u8; 32]),
+            SEND_REPLY_SIZE,
+            STATUS_INVALID_ADDRESS_COMPONENT,
+        ),
+        (
+            "fixed-destination flag with a full address",
+            with(2, &1u16.to_le_bytes()),
+            SEND_REPLY_SIZE,
+            STATUS_INVALID_ADDRESS_COMPONENT,
+        ),
+        (
+            "fixed destination never configured",
+            fixed_request(Family::V4, b"x"),
             SEND_REPLY_SIZE,
             STATUS_INVALID_ADDRESS,
         ),
@@ -184,7 +204,7 @@ fn unknown_control_codes_and_short_stats_buffers_are_refused() {
         bench.ioctl(other_device, &[], 0).status,
         STATUS_INVALID_DEVICE_REQUEST
     );
-    let short = bench.ioctl(IOCTL_WSK_SAMPLE_QUERY_STATS, &[], 159);
+    let short = bench.ioctl(IOCTL_WSK_SAMPLE_QUERY_STATS, &[], STATS_REPLY_SIZE - 1);
     assert_eq!(short.status, STATUS_BUFFER_TOO_SMALL);
     let stats = bench.stats();
     assert_eq!(stats.failed_validation, 3);
@@ -225,7 +245,7 @@ fn only_administrators_open_the_device_and_reading_handles_cannot_send() {
     assert_eq!(send.expect("completed").status, STATUS_ACCESS_DENIED);
     let stats = bench
         .kernel
-        .device_io_control(&reader, IOCTL_WSK_SAMPLE_QUERY_STATS, &[], 160)
+        .device_io_control(&reader, IOCTL_WSK_SAMPLE_QUERY_STATS, &[], STATS_REPLY_SIZE)
         .expect("completed");
     assert_eq!(stats.status, STATUS_SUCCESS);
     receiver.assert_nothing_more();
@@ -236,8 +256,8 @@ fn only_administrators_open_the_device_and_reading_handles_cannot_send() {
 fn stats_output_has_no_uninitialised_bytes() {
     let bench = Bench::new();
     // The model fills system buffers with 0xC5 before the driver sees them.
-    let stats = bench.ioctl(IOCTL_WSK_SAMPLE_QUERY_STATS, &[], 160);
-    assert_eq!(stats.output.len(), 160);
+    let stats = bench.ioctl(IOCTL_WSK_SAMPLE_QUERY_STATS, &[], STATS_REPLY_SIZE);
+    assert_eq!(stats.output.len(), STATS_REPLY_SIZE);
     assert!(
         stats.output.windows(4).all(|w| w != [0xC5; 4]),
         "stats reply leaks buffer contents: {:x?}",

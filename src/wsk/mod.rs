@@ -95,16 +95,6 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 2] = [Family::V4, Family::V6];
-
-    pub fn of(address: &SocketAddr) -> Family {
-        if address.is_ipv4() {
-            Family::V4
-        } else {
-            Family::V6
-        }
-    }
-
     pub fn index(self) -> usize {
         self as usize
     }
@@ -218,4 +208,83 @@ pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP) -> NTSTATUS {
         Some(close) => unsafe { close(socket, irp) },
         None => STATUS_NOT_SUPPORTED,
     }
+}
+
+/// `WskControlSocket(WskIoctl, code, 0, input…)` with no output: how SIO_WSK_SET_REMOTE_ADDRESS
+/// and SIO_WSK_SET_SENDTO_ADDRESS are set (an address) or cleared (no input).
+///
+/// # Safety
+/// `socket` live and bound; `input` NULL or valid for `input_size` bytes until the IRP
+/// completes; `irp` as above.
+pub unsafe fn control_ioctl(
+    socket: *mut WSK_SOCKET,
+    code: u32,
+    input: *mut SOCKADDR,
+    input_size: usize,
+    irp: PIRP,
+) -> NTSTATUS {
+    // SAFETY: the caller's guarantees.
+    match unsafe { dispatch(socket) }.WskControlSocket {
+        // SAFETY: the caller's guarantees; the level is ignored for WskIoctl.
+        Some(control) => unsafe {
+            control(
+                socket,
+                WSK_IOCTL,
+                code,
+                0,
+                input_size as u64,
+                input.cast(),
+                0,
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                irp,
+            )
+        },
+        None => STATUS_NOT_SUPPORTED,
+    }
+}
+
+impl From<wsk_sample_ioctl::Family> for Family {
+    fn from(family: wsk_sample_ioctl::Family) -> Family {
+        match family {
+            wsk_sample_ioctl::Family::V4 => Family::V4,
+            wsk_sample_ioctl::Family::V6 => Family::V6,
+        }
+    }
+}
+
+impl SockAddrStorage {
+    /// Bytes of the SOCKADDR for the stored family (what WSK is told the input size is).
+    pub fn len(&self) -> usize {
+        match u16::from_le_bytes([self.bytes[0], self.bytes[1]]) {
+            AF_INET => size_of::<SOCKADDR_IN>(),
+            _ => size_of::<SOCKADDR_IN6>(),
+        }
+    }
+}
+
+/// `WskSendMessages` of a WSK_BUF_LIST (one datagram per node, one destination for all);
+/// `None` if the provider predates Windows 8 and has no such entry.
+///
+/// # Safety
+/// As for [`send_to`], for every node of the list and the nodes themselves.
+pub unsafe fn send_messages(
+    socket: *mut WSK_SOCKET,
+    list: *mut WSK_BUF_LIST,
+    remote: *mut SOCKADDR,
+    irp: PIRP,
+) -> Option<NTSTATUS> {
+    // SAFETY: the caller's guarantees.
+    let send = unsafe { dispatch(socket) }.WskSendMessages?;
+    // SAFETY: the caller's guarantees; Flags 0 and no control information.
+    Some(unsafe { send(socket, list, 0, remote, 0, core::ptr::null_mut(), irp) })
+}
+
+/// Whether the socket's provider has WskSendMessages.
+///
+/// # Safety
+/// `socket` must be a live datagram socket.
+pub unsafe fn has_send_messages(socket: *mut WSK_SOCKET) -> bool {
+    // SAFETY: the caller's guarantee.
+    unsafe { dispatch(socket) }.WskSendMessages.is_some()
 }

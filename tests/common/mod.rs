@@ -8,8 +8,9 @@ use std::time::Duration;
 use wdk_model::harness::{Access, Handle, IoResult, Kernel, Report};
 use wdk_model::{Caller, KernelConfig};
 use wsk_sample_ioctl::{
+    CONFIG_REQUEST_SIZE, ConfigAction, Destination, IOCTL_WSK_SAMPLE_CONFIGURE,
     IOCTL_WSK_SAMPLE_QUERY_STATS, IOCTL_WSK_SAMPLE_SEND, SEND_REPLY_SIZE, STATS_REPLY_SIZE,
-    SendReply, Stats, USER_DEVICE_PATH, encode_send_request, send_request_len,
+    SendReply, Stats, USER_DEVICE_PATH, encode_send, encode_send_request, send_request_len,
 };
 
 pub struct Bench {
@@ -43,6 +44,31 @@ impl Bench {
         let mut input = vec![0u8; send_request_len(payload.len())];
         encode_send_request(Some(destination), payload, &mut input).expect("a valid request");
         self.ioctl(IOCTL_WSK_SAMPLE_SEND, &input, SEND_REPLY_SIZE)
+    }
+
+    pub fn send_to(&self, destination: Destination, payload: &[u8]) -> IoResult {
+        let mut input = vec![0u8; send_request_len(payload.len())];
+        encode_send(destination, payload, &mut input).expect("a valid request");
+        self.ioctl(IOCTL_WSK_SAMPLE_SEND, &input, SEND_REPLY_SIZE)
+    }
+
+    /// Sends a batch; returns the raw result.
+    pub fn send_batch(&self, destination: Destination, datagrams: &[&[u8]]) -> IoResult {
+        let total = datagrams.iter().map(|d| d.len()).sum();
+        let mut input = vec![0u8; wsk_sample_ioctl::batch_request_len(datagrams.len(), total)];
+        wsk_sample_ioctl::encode_batch(destination, datagrams, &mut input).expect("a valid batch");
+        self.ioctl(
+            wsk_sample_ioctl::IOCTL_WSK_SAMPLE_SEND_BATCH,
+            &input,
+            wsk_sample_ioctl::BATCH_REPLY_SIZE,
+        )
+    }
+
+    /// Applies a configuration; returns the status.
+    pub fn configure(&self, action: ConfigAction) -> i32 {
+        let mut input = [0u8; CONFIG_REQUEST_SIZE];
+        action.encode(&mut input).expect("a valid configuration");
+        self.ioctl(IOCTL_WSK_SAMPLE_CONFIGURE, &input, 0).status
     }
 
     /// Sends and insists on success; returns the driver's reply.

@@ -222,6 +222,9 @@ impl Kernel {
         self.core.in_driver_entry.store(false, Ordering::SeqCst);
         self.check_irql("DriverEntry");
         if status < 0 {
+            // KMDF deletes a driver object whose DriverEntry failed: its cleanup callback
+            // runs, EvtDriverUnload does not.
+            self.delete_driver_object();
             return Err(HarnessError::DriverEntryFailed(status));
         }
         self.loaded = true;
@@ -506,11 +509,7 @@ impl Kernel {
             unsafe { unload(driver as WDFDRIVER) };
             self.check_irql("EvtDriverUnload");
         }
-        let cleanup = lock(&core.wdf).objects.get(&driver).and_then(|o| o.cleanup);
-        if let Some(cleanup) = cleanup {
-            // SAFETY: as above.
-            unsafe { cleanup(driver as WDFOBJECT) };
-        }
+        self.delete_driver_object();
         // A routine that has signalled its waiter may still be returning (its epilogue); give
         // it a moment. One still running after that is doing real work in an unloaded driver.
         let grace = Instant::now() + std::time::Duration::from_millis(500);
@@ -524,6 +523,20 @@ impl Kernel {
                 rules::UNLOAD_WITH_COMPLETION_RUNNING,
                 format!("{running} completion routine(s) still running when the driver unloaded"),
             );
+        }
+    }
+
+    /// Runs the driver object's cleanup callback and deletes it.
+    fn delete_driver_object(&self) {
+        let core = &self.core;
+        let (driver, cleanup) = {
+            let state = lock(&core.wdf);
+            let Some(driver) = state.driver else { return };
+            (driver, state.objects.get(&driver).and_then(|o| o.cleanup))
+        };
+        if let Some(cleanup) = cleanup {
+            // SAFETY: the driver's cleanup callback for its still-live driver object.
+            unsafe { cleanup(driver as WDFOBJECT) };
         }
         let mut state = lock(&core.wdf);
         state.delete_object(driver);

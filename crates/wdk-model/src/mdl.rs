@@ -299,6 +299,23 @@ pub(crate) fn pin(kernel: &Kernel, segments: &[Segment], pin: bool) {
     }
 }
 
+/// Whether the memory the segments describe still holds `snapshot`.
+pub(crate) fn matches(segments: &[Segment], snapshot: &[u8]) -> bool {
+    let mut rest = snapshot;
+    for segment in segments {
+        let Some((expected, tail)) = rest.split_at_checked(segment.len) else {
+            return false;
+        };
+        // SAFETY: the segment lies inside a live, pinned pool allocation (validate_chain + pin).
+        let now = unsafe { std::slice::from_raw_parts(segment.address as *const u8, segment.len) };
+        if now != expected {
+            return false;
+        }
+        rest = tail;
+    }
+    rest.is_empty()
+}
+
 /// Copies the bytes the segments describe. The segments are pinned, so the memory is live.
 pub(crate) fn gather(segments: &[Segment]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(segments.iter().map(|s| s.len).sum());

@@ -13,7 +13,9 @@
 //! | Code | Function | Method | Access | Input | Output |
 //! |------|----------|--------|--------|-------|--------|
 //! | [`IOCTL_WSK_SAMPLE_SEND`] = `0x8057_A000` | `0x800` | buffered | write | send request | [`SendReply`] (16 bytes) |
-//! | [`IOCTL_WSK_SAMPLE_QUERY_STATS`] = `0x8057_6004` | `0x801` | buffered | read | none | [`Stats`] (160 bytes) |
+//! | [`IOCTL_WSK_SAMPLE_QUERY_STATS`] = `0x8057_6004` | `0x801` | buffered | read | none | [`Stats`] (256 bytes) |
+//! | [`IOCTL_WSK_SAMPLE_CONFIGURE`] = `0x8057_A008` | `0x802` | buffered | write | config request (48 bytes) | none |
+//! | [`IOCTL_WSK_SAMPLE_SEND_BATCH`] = `0x8057_A00C` | `0x803` | buffered | write | batch request | [`BatchReply`] (24 bytes) |
 //!
 //! # Wire address (32 bytes)
 //!
@@ -33,9 +35,9 @@
 //! | Offset | Size | Field | Notes |
 //! |-------:|-----:|-------|-------|
 //! | 0 | 2 | version | [`ABI_VERSION`] (1) |
-//! | 2 | 2 | flags | no flags are defined; see [`SEND_FLAGS_KNOWN`] |
+//! | 2 | 2 | flags | [`SEND_FLAG_FIXED_DESTINATION`] or 0 |
 //! | 4 | 4 | header_size | [`SEND_HEADER_SIZE`] (48) |
-//! | 8 | 32 | destination | wire address; family 0 = the socket's fixed destination |
+//! | 8 | 32 | destination | a wire address; with [`SEND_FLAG_FIXED_DESTINATION`], only the family (2 or 23) is set and the datagram goes to that socket's fixed destination |
 //! | 40 | 4 | payload_length | 1 ..= family maximum |
 //! | 44 | 4 | reserved | must be 0 |
 //! | 48 | payload_length | payload | the datagram |
@@ -49,13 +51,49 @@
 //! | 4 | 4 | bytes_sent |
 //! | 8 | 8 | sequence |
 //!
-//! # Stats reply (output of `IOCTL_WSK_SAMPLE_QUERY_STATS`, 160 bytes)
+//! # Batch request (input of `IOCTL_WSK_SAMPLE_SEND_BATCH`)
+//!
+//! | Offset | Size | Field | Notes |
+//! |-------:|-----:|-------|-------|
+//! | 0 | 2 | version | [`ABI_VERSION`] (1) |
+//! | 2 | 2 | flags | [`SEND_FLAG_FIXED_DESTINATION`] or 0 |
+//! | 4 | 4 | header_size | [`BATCH_HEADER_SIZE`] (48) |
+//! | 8 | 32 | destination | as in a send request; every datagram goes there |
+//! | 40 | 4 | count | datagrams, 1 ..= [`MAX_BATCH_DATAGRAMS`] |
+//! | 44 | 4 | total_length | sum of the lengths, at most [`MAX_BATCH_BYTES`] |
+//! | 48 | 4 × count | lengths | each 1 ..= the family maximum |
+//! | … | total_length | payloads | the datagrams, back to back, in order |
+//!
+//! # Batch reply (output of `IOCTL_WSK_SAMPLE_SEND_BATCH`, 24 bytes)
 //!
 //! | Offset | Size | Field |
 //! |-------:|-----:|-------|
 //! | 0 | 2 | version (1) |
 //! | 2 | 2 | reserved (0) |
-//! | 4 | 4 | size (160) |
+//! | 4 | 4 | datagrams_sent |
+//! | 8 | 8 | bytes_sent |
+//! | 16 | 8 | first_sequence (the driver's sequence number of the first datagram) |
+//!
+//! # Config request (input of `IOCTL_WSK_SAMPLE_CONFIGURE`, 48 bytes)
+//!
+//! | Offset | Size | Field | Notes |
+//! |-------:|-----:|-------|-------|
+//! | 0 | 2 | version | [`ABI_VERSION`] (1) |
+//! | 2 | 2 | family | the socket to configure: 2 (IPv4) or 23 (IPv6) |
+//! | 4 | 4 | action | 1 bind, 2 fixed remote, 3 fixed send-to, 4 clear the fixed address, 5 pool size |
+//! | 8 | 32 | address | bind: local address (port 0 = ephemeral); 2 and 3: the destination; 4: all zero |
+//! | 40 | 8 | value | action 5: the number of send slots ([`MIN_POOL_SLOTS`] ..= [`MAX_POOL_SLOTS`]); otherwise 0 |
+//!
+//! The address's family must be the request's family. Action 5 applies to the whole driver: family
+//! and address are 0, and the driver refuses it (STATUS_DEVICE_BUSY) unless no send is in flight.
+//!
+//! # Stats reply (output of `IOCTL_WSK_SAMPLE_QUERY_STATS`, 256 bytes)
+//!
+//! | Offset | Size | Field |
+//! |-------:|-----:|-------|
+//! | 0 | 2 | version (1) |
+//! | 2 | 2 | reserved (0) |
+//! | 4 | 4 | size (256) |
 //! | 8 | 8 | requests |
 //! | 16 | 8 | datagrams_sent |
 //! | 24 | 8 | bytes_sent |
@@ -71,6 +109,12 @@
 //! | 92 | 4 | reserved (0) |
 //! | 96 | 32 | local_v4 (wire address, family 0 if no IPv4 socket) |
 //! | 128 | 32 | local_v6 (wire address, family 0 if no IPv6 socket) |
+//! | 160 | 32 | fixed_v4 (wire address, family 0 if none) |
+//! | 192 | 32 | fixed_v6 (wire address, family 0 if none) |
+//! | 224 | 4 | fixed_kind_v4: 0 none, 1 remote (SIO_WSK_SET_REMOTE_ADDRESS), 2 send-to (SIO_WSK_SET_SENDTO_ADDRESS) |
+//! | 228 | 4 | fixed_kind_v6 (same values) |
+//! | 232 | 8 | batches (batch requests completed) |
+//! | 240 | 16 | reserved (0) |
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -116,6 +160,20 @@ pub const IOCTL_WSK_SAMPLE_SEND: u32 = ctl_code(
     FILE_WRITE_DATA,
 );
 /// Returns the driver's counters. Read access suffices: it changes nothing.
+pub const IOCTL_WSK_SAMPLE_SEND_BATCH: u32 = ctl_code(
+    FILE_DEVICE_WSK_SAMPLE,
+    0x803,
+    METHOD_BUFFERED,
+    FILE_WRITE_DATA,
+);
+/// Configures a socket (bind address, fixed destination) or the driver (pool size).
+pub const IOCTL_WSK_SAMPLE_CONFIGURE: u32 = ctl_code(
+    FILE_DEVICE_WSK_SAMPLE,
+    0x802,
+    METHOD_BUFFERED,
+    FILE_WRITE_DATA,
+);
+/// Reads the driver's counters and configuration.
 pub const IOCTL_WSK_SAMPLE_QUERY_STATS: u32 = ctl_code(
     FILE_DEVICE_WSK_SAMPLE,
     0x801,
@@ -210,11 +268,28 @@ pub const WIRE_ADDRESS_SIZE: usize = 32;
 pub const SEND_HEADER_SIZE: usize = 48;
 /// Send flags this version understands; a request with any other bit is refused
 /// so a future flag is never silently ignored by an older driver.
-pub const SEND_FLAGS_KNOWN: u16 = 0;
+pub const SEND_FLAGS_KNOWN: u16 = SEND_FLAG_FIXED_DESTINATION;
+/// Send to the fixed destination configured on the socket of the family the destination field
+/// names (the driver then passes WSK a NULL RemoteAddress).
+pub const SEND_FLAG_FIXED_DESTINATION: u16 = 0x0001;
+/// Size of a configure request.
+pub const CONFIG_REQUEST_SIZE: usize = 48;
+/// Size of a batch request's fixed header.
+pub const BATCH_HEADER_SIZE: usize = 48;
+/// Most datagrams in one batch.
+pub const MAX_BATCH_DATAGRAMS: usize = 256;
+/// Most payload bytes in one batch: one send slot, which the batch's datagrams share.
+pub const MAX_BATCH_BYTES: usize = 65_536;
+/// Size of a batch reply.
+pub const BATCH_REPLY_SIZE: usize = 24;
+/// Fewest send slots the pool may be configured with.
+pub const MIN_POOL_SLOTS: u32 = 1;
+/// Most send slots the pool may be configured with (each slot holds 64 KiB of nonpaged memory).
+pub const MAX_POOL_SLOTS: u32 = 256;
 /// Size of the send reply.
 pub const SEND_REPLY_SIZE: usize = 16;
 /// Size of the stats reply.
-pub const STATS_REPLY_SIZE: usize = 160;
+pub const STATS_REPLY_SIZE: usize = 256;
 
 // Field offsets. Each layout is asserted below to be contiguous and to end at
 // its structure's size, so a field cannot overlap another or fall off the end.
@@ -255,11 +330,33 @@ const T_SLOT_SIZE: usize = 88;
 const T_RESERVED2: usize = 92;
 const T_LOCAL_V4: usize = 96;
 const T_LOCAL_V6: usize = 128;
+const T_FIXED_V4: usize = 160;
+const T_FIXED_V6: usize = 192;
+const T_FIXED_KIND_V4: usize = 224;
+const T_FIXED_KIND_V6: usize = 228;
+const T_BATCHES: usize = 232;
+const T_RESERVED3: usize = 240;
+
+const C_VERSION: usize = 0;
+const C_FAMILY: usize = 2;
+const C_ACTION: usize = 4;
+const C_ADDRESS: usize = 8;
+const C_VALUE: usize = 40;
+
+const B_COUNT: usize = 40;
+const B_TOTAL: usize = 44;
+
+const BR_VERSION: usize = 0;
+const BR_RESERVED: usize = 2;
+const BR_DATAGRAMS: usize = 4;
+const BR_BYTES: usize = 8;
+const BR_FIRST_SEQUENCE: usize = 16;
 
 // The size fields as they travel; compared as u32 so a large wire value can
 // never truncate into a match.
 const SEND_HEADER_SIZE_WIRE: u32 = SEND_HEADER_SIZE as u32;
 const STATS_REPLY_SIZE_WIRE: u32 = STATS_REPLY_SIZE as u32;
+const BATCH_HEADER_SIZE_WIRE: u32 = BATCH_HEADER_SIZE as u32;
 
 const _: () = {
     assert!(A_FAMILY == 0 && A_PORT == A_FAMILY + 2 && A_FLOW_INFO == A_PORT + 2);
@@ -287,8 +384,21 @@ const _: () = {
     assert!(T_POOL_SLOTS == T_FAILED_CANCELLED + 8 && T_POOL_FREE == T_POOL_SLOTS + 4);
     assert!(T_SLOT_SIZE == T_POOL_FREE + 4 && T_RESERVED2 == T_SLOT_SIZE + 4);
     assert!(T_LOCAL_V4 == T_RESERVED2 + 4 && T_LOCAL_V6 == T_LOCAL_V4 + WIRE_ADDRESS_SIZE);
-    assert!(T_LOCAL_V6 + WIRE_ADDRESS_SIZE == STATS_REPLY_SIZE);
-    assert!(STATS_REPLY_SIZE == 160);
+    assert!(T_FIXED_V4 == T_LOCAL_V6 + WIRE_ADDRESS_SIZE);
+    assert!(T_FIXED_V6 == T_FIXED_V4 + WIRE_ADDRESS_SIZE);
+    assert!(
+        T_FIXED_KIND_V4 == T_FIXED_V6 + WIRE_ADDRESS_SIZE && T_FIXED_KIND_V6 == T_FIXED_KIND_V4 + 4
+    );
+    assert!(T_BATCHES == T_FIXED_KIND_V6 + 4 && T_RESERVED3 == T_BATCHES + 8);
+    assert!(T_RESERVED3 + 16 == STATS_REPLY_SIZE);
+    assert!(STATS_REPLY_SIZE == 256);
+    assert!(C_FAMILY == C_VERSION + 2 && C_ACTION == C_FAMILY + 2 && C_ADDRESS == C_ACTION + 4);
+    assert!(C_VALUE == C_ADDRESS + WIRE_ADDRESS_SIZE && C_VALUE + 8 == CONFIG_REQUEST_SIZE);
+    assert!(
+        B_COUNT == S_PAYLOAD_LENGTH && B_TOTAL == B_COUNT + 4 && B_TOTAL + 4 == BATCH_HEADER_SIZE
+    );
+    assert!(BR_DATAGRAMS == 4 && BR_BYTES == 8 && BR_FIRST_SEQUENCE + 8 == BATCH_REPLY_SIZE);
+    assert!(MAX_BATCH_DATAGRAMS * 4 + MAX_BATCH_BYTES < u32::MAX as usize);
 
     // Sizes travel in u32 fields.
     assert!(MAX_UDP_PAYLOAD_V4 < MAX_UDP_PAYLOAD_V6 && MAX_UDP_PAYLOAD_V6 <= u32::MAX as usize);
@@ -399,6 +509,11 @@ pub enum AbiError {
     EmptyPayload,
     /// The payload exceeds the largest UDP datagram for the address family.
     PayloadTooLarge,
+    /// A configure request names an action this driver does not know.
+    UnknownAction,
+    /// A batch has no datagrams, more than [`MAX_BATCH_DATAGRAMS`], or more than
+    /// [`MAX_BATCH_BYTES`] of payload; or a pool size is out of range.
+    BadCount,
 }
 
 impl AbiError {
@@ -409,9 +524,13 @@ impl AbiError {
             Self::InputTooShort | Self::LengthMismatch => STATUS_INFO_LENGTH_MISMATCH,
             Self::OutputTooSmall => STATUS_BUFFER_TOO_SMALL,
             Self::UnsupportedVersion | Self::BadHeaderSize => STATUS_REVISION_MISMATCH,
-            Self::UnknownFlags | Self::ReservedNotZero => STATUS_INVALID_PARAMETER,
+            Self::UnknownFlags | Self::ReservedNotZero | Self::UnknownAction => {
+                STATUS_INVALID_PARAMETER
+            }
             Self::BadFamily | Self::PortZero | Self::BadAddress => STATUS_INVALID_ADDRESS_COMPONENT,
-            Self::EmptyPayload | Self::PayloadTooLarge => STATUS_INVALID_BUFFER_SIZE,
+            Self::EmptyPayload | Self::PayloadTooLarge | Self::BadCount => {
+                STATUS_INVALID_BUFFER_SIZE
+            }
         }
     }
 }
@@ -434,6 +553,14 @@ impl fmt::Display for AbiError {
             Self::PortZero => "destination port is 0",
             Self::BadAddress => "address has non-zero bytes in fields its family does not use",
             Self::EmptyPayload => "payload is empty (the driver does not send empty datagrams)",
+            Self::UnknownAction => {
+                "configure action is not 1 (bind), 2 (fixed remote), 3 (fixed send-to), 4 (clear) \
+                 or 5 (pool size)"
+            }
+            Self::BadCount => {
+                "count out of range: a batch carries 1 to 256 datagrams and at most 65,536 payload \
+                 bytes; the pool has 1 to 256 slots"
+            }
             Self::PayloadTooLarge => {
                 "payload is larger than the largest UDP datagram for the address family \
                  (65,507 bytes for IPv4, 65,527 for IPv6)"
@@ -547,6 +674,109 @@ pub const fn max_payload_for(destination: Option<SocketAddr>) -> usize {
 }
 
 // ---------------------------------------------------------------------------
+// Families and destinations
+// ---------------------------------------------------------------------------
+
+/// The two address families the driver keeps a socket for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// IPv4 (wire value 2).
+    V4,
+    /// IPv6 (wire value 23).
+    V6,
+}
+
+impl Family {
+    /// The family of an address.
+    pub const fn of(address: &SocketAddr) -> Family {
+        match address {
+            SocketAddr::V4(_) => Family::V4,
+            SocketAddr::V6(_) => Family::V6,
+        }
+    }
+
+    /// The Windows AF value used on the wire.
+    pub const fn wire(self) -> u16 {
+        match self {
+            Family::V4 => WIRE_AF_INET,
+            Family::V6 => WIRE_AF_INET6,
+        }
+    }
+
+    /// The family with this wire value, if any.
+    pub const fn from_wire(value: u16) -> Option<Family> {
+        match value {
+            WIRE_AF_INET => Some(Family::V4),
+            WIRE_AF_INET6 => Some(Family::V6),
+            _ => None,
+        }
+    }
+
+    /// The largest UDP payload of this family.
+    pub const fn max_payload(self) -> usize {
+        match self {
+            Family::V4 => MAX_UDP_PAYLOAD_V4,
+            Family::V6 => MAX_UDP_PAYLOAD_V6,
+        }
+    }
+}
+
+/// Where a send goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// This address (it overrides a fixed destination for this datagram).
+    Address(SocketAddr),
+    /// The fixed destination configured on this family's socket.
+    Fixed(Family),
+}
+
+impl Destination {
+    /// The family of the socket the datagram leaves from.
+    pub const fn family(&self) -> Family {
+        match self {
+            Destination::Address(address) => Family::of(address),
+            Destination::Fixed(family) => *family,
+        }
+    }
+}
+
+/// A fixed destination set on a socket, as the stats report it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixedDestination {
+    /// Set with SIO_WSK_SET_REMOTE_ADDRESS (sends go there; only its datagrams are received).
+    Remote(SocketAddr),
+    /// Set with SIO_WSK_SET_SENDTO_ADDRESS (sends go there; anyone may send to the socket).
+    SendTo(SocketAddr),
+}
+
+impl FixedDestination {
+    /// The address.
+    pub const fn address(&self) -> SocketAddr {
+        match self {
+            FixedDestination::Remote(a) | FixedDestination::SendTo(a) => *a,
+        }
+    }
+
+    const fn kind(this: Option<FixedDestination>) -> u32 {
+        match this {
+            None => 0,
+            Some(FixedDestination::Remote(_)) => 1,
+            Some(FixedDestination::SendTo(_)) => 2,
+        }
+    }
+
+    fn from_wire(kind: u32, address: Option<SocketAddr>) -> Result<Option<Self>, AbiError> {
+        match (kind, address) {
+            (0, None) => Ok(None),
+            (1, Some(a)) => Ok(Some(FixedDestination::Remote(a))),
+            (2, Some(a)) => Ok(Some(FixedDestination::SendTo(a))),
+            (0..=2, _) => Err(AbiError::BadAddress),
+            _ => Err(AbiError::UnknownAction),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Send request
 // ---------------------------------------------------------------------------
 
@@ -554,8 +784,8 @@ pub const fn max_payload_for(destination: Option<SocketAddr>) -> usize {
 /// request buffer so the driver never copies it twice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SendRequest<'a> {
-    /// Where to send; `None` means the socket's fixed destination.
-    pub destination: Option<SocketAddr>,
+    /// Where to send.
+    pub destination: Destination,
     /// The datagram, never empty and never above the family maximum.
     pub payload: &'a [u8],
 }
@@ -567,11 +797,11 @@ pub const fn send_request_len(payload_len: usize) -> usize {
 }
 
 /// Checks shared by the encoder and the decoder, in the decoder's order.
-fn check_send(destination: Option<SocketAddr>, payload_len: usize) -> Result<(), AbiError> {
+fn check_send(destination: Destination, payload_len: usize) -> Result<(), AbiError> {
     if payload_len == 0 {
         return Err(AbiError::EmptyPayload);
     }
-    if payload_len > max_payload_for(destination) {
+    if payload_len > destination.family().max_payload() {
         return Err(AbiError::PayloadTooLarge);
     }
     Ok(())
@@ -583,12 +813,25 @@ fn check_send(destination: Option<SocketAddr>, payload_len: usize) -> Result<(),
 /// oversized payload), so the tool cannot build a request the driver rejects;
 /// [`AbiError::OutputTooSmall`] if `out` is shorter than
 /// [`send_request_len`]`(payload.len())`.
+///
+/// `None` is refused with [`AbiError::BadFamily`]: a send names its destination, or uses
+/// [`encode_send`] with [`Destination::Fixed`].
 pub fn encode_send_request(
     destination: Option<SocketAddr>,
     payload: &[u8],
     out: &mut [u8],
 ) -> Result<usize, AbiError> {
-    if let Some(addr) = destination
+    let destination = destination.ok_or(AbiError::BadFamily)?;
+    encode_send(Destination::Address(destination), payload, out)
+}
+
+/// Encodes a send request to `destination` into `out`; see [`encode_send_request`].
+pub fn encode_send(
+    destination: Destination,
+    payload: &[u8],
+    out: &mut [u8],
+) -> Result<usize, AbiError> {
+    if let Destination::Address(addr) = destination
         && addr.port() == 0
     {
         return Err(AbiError::PortZero);
@@ -609,11 +852,13 @@ pub fn encode_send_request(
     const L: usize = SEND_HEADER_SIZE;
     *header = [0; L];
     put_u16::<S_VERSION, L>(header, ABI_VERSION);
-    put_u16::<S_FLAGS, L>(header, 0);
     put_u32::<S_HEADER_SIZE, L>(header, SEND_HEADER_SIZE_WIRE);
-    let mut wire = [0; WIRE_ADDRESS_SIZE];
-    encode_address(destination, &mut wire);
-    put::<S_DESTINATION, WIRE_ADDRESS_SIZE, L>(header, wire);
+    put::<S_DESTINATION, WIRE_ADDRESS_SIZE, L>(header, encode_destination(destination));
+    let flags = match destination {
+        Destination::Address(_) => 0,
+        Destination::Fixed(_) => SEND_FLAG_FIXED_DESTINATION,
+    };
+    put_u16::<S_FLAGS, L>(header, flags);
     put_u32::<S_PAYLOAD_LENGTH, L>(header, payload_length);
     put_u32::<S_RESERVED, L>(header, 0);
     body.copy_from_slice(payload);
@@ -648,7 +893,9 @@ pub fn decode_send_request(input: &[u8]) -> Result<SendRequest<'_>, AbiError> {
     if SEND_HEADER_SIZE.checked_add(payload_length) != Some(input.len()) {
         return Err(AbiError::LengthMismatch);
     }
-    let destination = decode_address(&take::<S_DESTINATION, WIRE_ADDRESS_SIZE, L>(header))?;
+    let fixed = get_u16::<S_FLAGS, L>(header) & SEND_FLAG_FIXED_DESTINATION != 0;
+    let destination =
+        decode_destination(&take::<S_DESTINATION, WIRE_ADDRESS_SIZE, L>(header), fixed)?;
     check_send(destination, payload_length)?;
     let payload = input
         .get(SEND_HEADER_SIZE..)
@@ -657,6 +904,348 @@ pub fn decode_send_request(input: &[u8]) -> Result<SendRequest<'_>, AbiError> {
         destination,
         payload,
     })
+}
+
+/// The wire form of a destination: an address, or for a fixed destination only the family.
+fn encode_destination(destination: Destination) -> [u8; WIRE_ADDRESS_SIZE] {
+    let mut wire = [0; WIRE_ADDRESS_SIZE];
+    match destination {
+        Destination::Address(address) => encode_address(Some(address), &mut wire),
+        Destination::Fixed(family) => {
+            put_u16::<A_FAMILY, WIRE_ADDRESS_SIZE>(&mut wire, family.wire())
+        }
+    }
+    wire
+}
+
+/// Decodes a destination field: a full address, or (with the fixed-destination flag) a
+/// family with every other byte zero.
+fn decode_destination(
+    wire: &[u8; WIRE_ADDRESS_SIZE],
+    fixed: bool,
+) -> Result<Destination, AbiError> {
+    if !fixed {
+        return decode_address(wire)?
+            .map(Destination::Address)
+            .ok_or(AbiError::BadFamily);
+    }
+    let family = Family::from_wire(get_u16::<A_FAMILY, WIRE_ADDRESS_SIZE>(wire))
+        .ok_or(AbiError::BadFamily)?;
+    if wire[2..] != [0; WIRE_ADDRESS_SIZE - 2] {
+        return Err(AbiError::BadAddress);
+    }
+    Ok(Destination::Fixed(family))
+}
+
+// ---------------------------------------------------------------------------
+// Batch request
+// ---------------------------------------------------------------------------
+
+/// A decoded `IOCTL_WSK_SAMPLE_SEND_BATCH` input, borrowing from the request buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchRequest<'a> {
+    /// Where every datagram goes.
+    pub destination: Destination,
+    lengths: &'a [u8],
+    payloads: &'a [u8],
+}
+
+impl<'a> BatchRequest<'a> {
+    /// Number of datagrams (1 ..= [`MAX_BATCH_DATAGRAMS`]).
+    pub fn count(&self) -> usize {
+        self.lengths.len() / 4
+    }
+
+    /// Total payload bytes (at most [`MAX_BATCH_BYTES`]).
+    pub fn total_length(&self) -> usize {
+        self.payloads.len()
+    }
+
+    /// All payloads back to back, in order.
+    pub fn payloads(&self) -> &'a [u8] {
+        self.payloads
+    }
+
+    /// The datagram lengths, in order (validated by the decoder).
+    pub fn lengths(&self) -> impl Iterator<Item = usize> + 'a {
+        self.lengths.chunks_exact(4).map(|raw| {
+            raw.iter()
+                .rev()
+                .fold(0usize, |n, &b| (n << 8) | usize::from(b))
+        })
+    }
+
+    /// The datagrams, in order. Lengths were validated by the decoder, so every slice is in
+    /// range; the iterator stops rather than panics if that ever failed.
+    pub fn datagrams(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let payloads = self.payloads;
+        let mut offset = 0usize;
+        self.lengths().map_while(move |length| {
+            let datagram = payloads.get(offset..offset.checked_add(length)?)?;
+            offset += length;
+            Some(datagram)
+        })
+    }
+}
+
+/// Total request size for `count` datagrams of `total_length` bytes in all (saturating).
+pub const fn batch_request_len(count: usize, total_length: usize) -> usize {
+    BATCH_HEADER_SIZE
+        .saturating_add(count.saturating_mul(4))
+        .saturating_add(total_length)
+}
+
+/// Encodes a batch of `datagrams` to `destination` into `out`; returns the bytes written.
+/// Refuses what [`decode_batch_request`] refuses.
+pub fn encode_batch(
+    destination: Destination,
+    datagrams: &[&[u8]],
+    out: &mut [u8],
+) -> Result<usize, AbiError> {
+    if let Destination::Address(addr) = destination
+        && addr.port() == 0
+    {
+        return Err(AbiError::PortZero);
+    }
+    let total = datagrams
+        .iter()
+        .fold(0usize, |sum, d| sum.saturating_add(d.len()));
+    if datagrams.is_empty() || datagrams.len() > MAX_BATCH_DATAGRAMS || total > MAX_BATCH_BYTES {
+        return Err(AbiError::BadCount);
+    }
+    for datagram in datagrams {
+        check_send(destination, datagram.len())?;
+    }
+    let size = batch_request_len(datagrams.len(), total);
+    let out = out.get_mut(..size).ok_or(AbiError::OutputTooSmall)?;
+    let (header, rest) = out
+        .split_at_mut_checked(BATCH_HEADER_SIZE)
+        .ok_or(AbiError::OutputTooSmall)?;
+    let header: &mut [u8; BATCH_HEADER_SIZE] =
+        header.try_into().map_err(|_| AbiError::OutputTooSmall)?;
+    const L: usize = BATCH_HEADER_SIZE;
+    *header = [0; L];
+    put_u16::<S_VERSION, L>(header, ABI_VERSION);
+    let flags = match destination {
+        Destination::Address(_) => 0,
+        Destination::Fixed(_) => SEND_FLAG_FIXED_DESTINATION,
+    };
+    put_u16::<S_FLAGS, L>(header, flags);
+    put_u32::<S_HEADER_SIZE, L>(header, BATCH_HEADER_SIZE_WIRE);
+    put::<S_DESTINATION, WIRE_ADDRESS_SIZE, L>(header, encode_destination(destination));
+    // Both fit in u32: count <= 256 and total <= 65,536 (checked above).
+    put_u32::<B_COUNT, L>(header, datagrams.len() as u32);
+    put_u32::<B_TOTAL, L>(header, total as u32);
+    let (lengths, payloads) = rest
+        .split_at_mut_checked(datagrams.len() * 4)
+        .ok_or(AbiError::OutputTooSmall)?;
+    let mut offset = 0;
+    for (slot, datagram) in lengths.chunks_exact_mut(4).zip(datagrams) {
+        slot.copy_from_slice(&(datagram.len() as u32).to_le_bytes());
+        let target = payloads
+            .get_mut(offset..offset + datagram.len())
+            .ok_or(AbiError::OutputTooSmall)?;
+        target.copy_from_slice(datagram);
+        offset += datagram.len();
+    }
+    Ok(size)
+}
+
+/// Decodes and validates an `IOCTL_WSK_SAMPLE_SEND_BATCH` input buffer.
+///
+/// Checks, in order: length ≥ 48, version, header size, flags, count and total length in
+/// range, input length = 48 + 4 × count + total, destination, then each datagram's length
+/// (1 ..= the family maximum) and that the lengths add up to the total.
+pub fn decode_batch_request(input: &[u8]) -> Result<BatchRequest<'_>, AbiError> {
+    const L: usize = BATCH_HEADER_SIZE;
+    let header = prefix::<L>(input)?;
+    if get_u16::<S_VERSION, L>(header) != ABI_VERSION {
+        return Err(AbiError::UnsupportedVersion);
+    }
+    if get_u32::<S_HEADER_SIZE, L>(header) != BATCH_HEADER_SIZE_WIRE {
+        return Err(AbiError::BadHeaderSize);
+    }
+    let flags = get_u16::<S_FLAGS, L>(header);
+    if flags & !SEND_FLAGS_KNOWN != 0 {
+        return Err(AbiError::UnknownFlags);
+    }
+    let count = usize::try_from(get_u32::<B_COUNT, L>(header)).map_err(|_| AbiError::BadCount)?;
+    let total = usize::try_from(get_u32::<B_TOTAL, L>(header)).map_err(|_| AbiError::BadCount)?;
+    if count == 0 || count > MAX_BATCH_DATAGRAMS || total > MAX_BATCH_BYTES {
+        return Err(AbiError::BadCount);
+    }
+    if batch_request_len(count, total) != input.len() {
+        return Err(AbiError::LengthMismatch);
+    }
+    let fixed = flags & SEND_FLAG_FIXED_DESTINATION != 0;
+    let destination =
+        decode_destination(&take::<S_DESTINATION, WIRE_ADDRESS_SIZE, L>(header), fixed)?;
+    let body = input.get(L..).ok_or(AbiError::InputTooShort)?;
+    let (lengths, payloads) = body
+        .split_at_checked(count * 4)
+        .ok_or(AbiError::LengthMismatch)?;
+    let request = BatchRequest {
+        destination,
+        lengths,
+        payloads,
+    };
+    let mut sum = 0usize;
+    for length in request.lengths() {
+        check_send(destination, length)?;
+        sum = sum.saturating_add(length);
+    }
+    if sum != total {
+        return Err(AbiError::LengthMismatch);
+    }
+    Ok(request)
+}
+
+/// Output of `IOCTL_WSK_SAMPLE_SEND_BATCH`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct BatchReply {
+    /// Datagrams the transport reported sent.
+    pub datagrams_sent: u32,
+    /// Payload bytes the transport reported sent.
+    pub bytes_sent: u64,
+    /// The driver's sequence number of the batch's first datagram.
+    pub first_sequence: u64,
+}
+
+impl BatchReply {
+    /// Writes the 24-byte reply, reserved field included.
+    pub fn encode(&self, out: &mut [u8; BATCH_REPLY_SIZE]) {
+        const L: usize = BATCH_REPLY_SIZE;
+        *out = [0; L];
+        put_u16::<BR_VERSION, L>(out, ABI_VERSION);
+        put_u16::<BR_RESERVED, L>(out, 0);
+        put_u32::<BR_DATAGRAMS, L>(out, self.datagrams_sent);
+        put_u64::<BR_BYTES, L>(out, self.bytes_sent);
+        put_u64::<BR_FIRST_SEQUENCE, L>(out, self.first_sequence);
+    }
+
+    /// Decodes a reply; `bytes` must be exactly 24 bytes long.
+    pub fn decode(bytes: &[u8]) -> Result<Self, AbiError> {
+        const L: usize = BATCH_REPLY_SIZE;
+        let bytes = exact::<L>(bytes)?;
+        if get_u16::<BR_VERSION, L>(bytes) != ABI_VERSION {
+            return Err(AbiError::UnsupportedVersion);
+        }
+        if get_u16::<BR_RESERVED, L>(bytes) != 0 {
+            return Err(AbiError::ReservedNotZero);
+        }
+        Ok(Self {
+            datagrams_sent: get_u32::<BR_DATAGRAMS, L>(bytes),
+            bytes_sent: get_u64::<BR_BYTES, L>(bytes),
+            first_sequence: get_u64::<BR_FIRST_SEQUENCE, L>(bytes),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Configure request
+// ---------------------------------------------------------------------------
+
+/// What an `IOCTL_WSK_SAMPLE_CONFIGURE` request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigAction {
+    /// Bind the family's socket to this local address (recreating the socket if it exists).
+    Bind(SocketAddr),
+    /// Set a fixed remote address (SIO_WSK_SET_REMOTE_ADDRESS).
+    FixedRemote(SocketAddr),
+    /// Set a fixed send-to address (SIO_WSK_SET_SENDTO_ADDRESS).
+    FixedSendTo(SocketAddr),
+    /// Clear the family's fixed address.
+    ClearFixed(Family),
+    /// Rebuild the send pool with this many slots (refused while sends are in flight).
+    PoolSlots(u32),
+}
+
+impl ConfigAction {
+    /// The family of the socket the action applies to (`None` for driver-wide actions).
+    pub const fn family(&self) -> Option<Family> {
+        match self {
+            ConfigAction::Bind(a) | ConfigAction::FixedRemote(a) | ConfigAction::FixedSendTo(a) => {
+                Some(Family::of(a))
+            }
+            ConfigAction::ClearFixed(family) => Some(*family),
+            ConfigAction::PoolSlots(_) => None,
+        }
+    }
+
+    /// Writes the 48-byte request; refuses a destination with port 0.
+    pub fn encode(&self, out: &mut [u8; CONFIG_REQUEST_SIZE]) -> Result<(), AbiError> {
+        const L: usize = CONFIG_REQUEST_SIZE;
+        let (action, address, value) = match *self {
+            ConfigAction::Bind(a) => (1u32, Some(a), 0),
+            ConfigAction::FixedRemote(a) | ConfigAction::FixedSendTo(a) if a.port() == 0 => {
+                return Err(AbiError::PortZero);
+            }
+            ConfigAction::FixedRemote(a) => (2, Some(a), 0),
+            ConfigAction::FixedSendTo(a) => (3, Some(a), 0),
+            ConfigAction::ClearFixed(_) => (4, None, 0),
+            ConfigAction::PoolSlots(n) if !(MIN_POOL_SLOTS..=MAX_POOL_SLOTS).contains(&n) => {
+                return Err(AbiError::BadCount);
+            }
+            ConfigAction::PoolSlots(n) => (5, None, u64::from(n)),
+        };
+        *out = [0; L];
+        put_u16::<C_VERSION, L>(out, ABI_VERSION);
+        put_u16::<C_FAMILY, L>(out, self.family().map_or(WIRE_AF_UNSPEC, Family::wire));
+        put_u32::<C_ACTION, L>(out, action);
+        put_u64::<C_VALUE, L>(out, value);
+        let mut wire = [0; WIRE_ADDRESS_SIZE];
+        encode_address(address, &mut wire);
+        put::<C_ADDRESS, WIRE_ADDRESS_SIZE, L>(out, wire);
+        Ok(())
+    }
+
+    /// Decodes a configure request; `bytes` must be exactly 48 bytes long.
+    ///
+    /// Checks, in order: length, version, the pool-size action (family and address 0, value
+    /// in range), then for socket actions: value 0, family, action, and the address (of the
+    /// request's family; none for clear).
+    pub fn decode(bytes: &[u8]) -> Result<Self, AbiError> {
+        const L: usize = CONFIG_REQUEST_SIZE;
+        let bytes = exact::<L>(bytes)?;
+        if get_u16::<C_VERSION, L>(bytes) != ABI_VERSION {
+            return Err(AbiError::UnsupportedVersion);
+        }
+        let value = get_u64::<C_VALUE, L>(bytes);
+        if get_u32::<C_ACTION, L>(bytes) == 5 {
+            if get_u16::<C_FAMILY, L>(bytes) != WIRE_AF_UNSPEC
+                || take::<C_ADDRESS, WIRE_ADDRESS_SIZE, L>(bytes) != [0; WIRE_ADDRESS_SIZE]
+            {
+                return Err(AbiError::BadAddress);
+            }
+            return match u32::try_from(value) {
+                Ok(n) if (MIN_POOL_SLOTS..=MAX_POOL_SLOTS).contains(&n) => {
+                    Ok(ConfigAction::PoolSlots(n))
+                }
+                _ => Err(AbiError::BadCount),
+            };
+        }
+        if value != 0 {
+            return Err(AbiError::ReservedNotZero);
+        }
+        let family = Family::from_wire(get_u16::<C_FAMILY, L>(bytes)).ok_or(AbiError::BadFamily)?;
+        let wire = take::<C_ADDRESS, WIRE_ADDRESS_SIZE, L>(bytes);
+        let of_family = |address: Option<SocketAddr>| match address {
+            Some(a) if Family::of(&a) == family => Ok(a),
+            _ => Err(AbiError::BadFamily),
+        };
+        match get_u32::<C_ACTION, L>(bytes) {
+            1 => Ok(ConfigAction::Bind(of_family(decode_bind_address(&wire)?)?)),
+            2 => Ok(ConfigAction::FixedRemote(of_family(decode_address(
+                &wire,
+            )?)?)),
+            3 => Ok(ConfigAction::FixedSendTo(of_family(decode_address(
+                &wire,
+            )?)?)),
+            4 if wire == [0; WIRE_ADDRESS_SIZE] => Ok(ConfigAction::ClearFixed(family)),
+            4 => Err(AbiError::BadAddress),
+            _ => Err(AbiError::UnknownAction),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -736,6 +1325,12 @@ pub struct Stats {
     pub local_v4: Option<SocketAddr>,
     /// Local address of the IPv6 socket; must be IPv6 or `None`.
     pub local_v6: Option<SocketAddr>,
+    /// Fixed destination of the IPv4 socket.
+    pub fixed_v4: Option<FixedDestination>,
+    /// Fixed destination of the IPv6 socket.
+    pub fixed_v6: Option<FixedDestination>,
+    /// Batch requests completed.
+    pub batches: u64,
 }
 
 impl Stats {
@@ -766,6 +1361,14 @@ impl Stats {
         put::<T_LOCAL_V4, WIRE_ADDRESS_SIZE, L>(out, wire);
         encode_address(self.local_v6, &mut wire);
         put::<T_LOCAL_V6, WIRE_ADDRESS_SIZE, L>(out, wire);
+        encode_address(self.fixed_v4.map(|f| f.address()), &mut wire);
+        put::<T_FIXED_V4, WIRE_ADDRESS_SIZE, L>(out, wire);
+        encode_address(self.fixed_v6.map(|f| f.address()), &mut wire);
+        put::<T_FIXED_V6, WIRE_ADDRESS_SIZE, L>(out, wire);
+        put_u32::<T_FIXED_KIND_V4, L>(out, FixedDestination::kind(self.fixed_v4));
+        put_u32::<T_FIXED_KIND_V6, L>(out, FixedDestination::kind(self.fixed_v6));
+        put_u64::<T_BATCHES, L>(out, self.batches);
+        put::<T_RESERVED3, 16, L>(out, [0; 16]);
     }
 
     /// Decodes a reply; `bytes` must be exactly 160 bytes long.
@@ -782,7 +1385,10 @@ impl Stats {
         if get_u32::<T_SIZE, L>(bytes) != STATS_REPLY_SIZE_WIRE {
             return Err(AbiError::BadHeaderSize);
         }
-        if get_u16::<T_RESERVED, L>(bytes) != 0 || get_u32::<T_RESERVED2, L>(bytes) != 0 {
+        if get_u16::<T_RESERVED, L>(bytes) != 0
+            || get_u32::<T_RESERVED2, L>(bytes) != 0
+            || take::<T_RESERVED3, 16, L>(bytes) != [0; 16]
+        {
             return Err(AbiError::ReservedNotZero);
         }
         let local_v4 = decode_bind_address(&take::<T_LOCAL_V4, WIRE_ADDRESS_SIZE, L>(bytes))?;
@@ -793,6 +1399,23 @@ impl Stats {
         if matches!(local_v6, Some(SocketAddr::V4(_))) {
             return Err(AbiError::BadFamily);
         }
+        let fixed = |at_wire: [u8; WIRE_ADDRESS_SIZE], kind: u32, family: Family| {
+            let address = decode_address(&at_wire)?;
+            if address.is_some_and(|a| Family::of(&a) != family) {
+                return Err(AbiError::BadFamily);
+            }
+            FixedDestination::from_wire(kind, address)
+        };
+        let fixed_v4 = fixed(
+            take::<T_FIXED_V4, WIRE_ADDRESS_SIZE, L>(bytes),
+            get_u32::<T_FIXED_KIND_V4, L>(bytes),
+            Family::V4,
+        )?;
+        let fixed_v6 = fixed(
+            take::<T_FIXED_V6, WIRE_ADDRESS_SIZE, L>(bytes),
+            get_u32::<T_FIXED_KIND_V6, L>(bytes),
+            Family::V6,
+        )?;
         Ok(Self {
             requests: get_u64::<T_REQUESTS, L>(bytes),
             datagrams_sent: get_u64::<T_DATAGRAMS_SENT, L>(bytes),
@@ -808,6 +1431,9 @@ impl Stats {
             slot_size: get_u32::<T_SLOT_SIZE, L>(bytes),
             local_v4,
             local_v6,
+            fixed_v4,
+            fixed_v6,
+            batches: get_u64::<T_BATCHES, L>(bytes),
         })
     }
 

@@ -789,53 +789,105 @@ unsafe fn take_datagram(kernel: &Kernel, buffer: *const WSK_BUF) -> Result<Datag
     Ok(Datagram { segments, snapshot })
 }
 
-/// Sends the datagrams (at completion time) and releases their pins. Detects buffers the
-/// driver changed while the send was pending.
+/// Sends the datagrams (at completion time) straight from the driver's pinned memory, then
+/// releases the pins. A datagram whose bytes differ from the submission snapshot is reported:
+/// the driver changed a buffer WSK still owned.
 fn transmit(
     kernel: &Arc<Kernel>,
     host: &Socket,
     to: SocketAddr,
     datagrams: &[Datagram],
 ) -> (NTSTATUS, u64) {
-    let mut sent = 0u64;
-    let mut status = STATUS_SUCCESS;
-    let target = SockAddr::from(to);
     for datagram in datagrams {
-        let now = mdl::gather(&datagram.segments);
-        if now != datagram.snapshot {
+        if !mdl::matches(&datagram.segments, &datagram.snapshot) {
             kernel.violate(
                 rules::BUFFER_MODIFIED_WHILE_PENDING,
                 format!(
                     "a {}-byte datagram to {to} changed between submission and send",
-                    now.len()
+                    datagram.snapshot.len()
                 ),
             );
         }
-        if status != STATUS_SUCCESS {
-            continue;
-        }
-        if !allowed(kernel, &to) {
-            kernel.note(format!(
-                "WSK: send to {to} refused: the model only sends to loopback"
-            ));
-            status = STATUS_NETWORK_UNREACHABLE;
-            continue;
-        }
-        match host.send_to(&now, &target) {
-            Ok(n) => {
-                sent += n as u64;
-                kernel
-                    .counters
-                    .datagrams_sent
-                    .fetch_add(1, Ordering::Relaxed);
-            }
-            Err(error) => status = map_io_error(&error),
-        }
     }
-    for datagram in datagrams {
-        mdl::pin(kernel, &datagram.segments, false);
+    let result = if allowed(kernel, &to) {
+        send_all(host, &SockAddr::from(to), datagrams)
+    } else {
+        kernel.note(format!(
+            "WSK: send to {to} refused: the model only sends to loopback"
+        ));
+        (STATUS_NETWORK_UNREACHABLE, 0, 0)
+    };
+    kernel
+        .counters
+        .datagrams_sent
+        .fetch_add(result.2, Ordering::Relaxed);
+    unpin_all(kernel, datagrams);
+    (result.0, result.1)
+}
+
+/// The iovecs of one datagram, pointing into the driver's pinned memory.
+fn io_slices(datagram: &Datagram) -> Vec<std::io::IoSlice<'_>> {
+    datagram
+        .segments
+        .iter()
+        .map(|segment| {
+            // SAFETY: the segment lies in a live, pinned pool allocation (validate_chain + pin)
+            // that cannot be freed until the pins are released after the send.
+            std::io::IoSlice::new(unsafe {
+                std::slice::from_raw_parts(segment.address as *const u8, segment.len)
+            })
+        })
+        .collect()
+}
+
+/// Sends every datagram to `target`: one sendmsg for a single datagram, sendmmsg for several
+/// (as Windows sends a WskSendMessages list). Returns (status, bytes, datagrams) sent.
+fn send_all(host: &Socket, target: &SockAddr, datagrams: &[Datagram]) -> (NTSTATUS, u64, u64) {
+    if let [datagram] = datagrams {
+        return match host.send_to_vectored(&io_slices(datagram), target) {
+            Ok(n) => (STATUS_SUCCESS, n as u64, 1),
+            Err(error) => (map_io_error(&error), 0, 0),
+        };
     }
-    (status, sent)
+    let slices: Vec<Vec<std::io::IoSlice<'_>>> = datagrams.iter().map(io_slices).collect();
+    let mut headers: Vec<libc::mmsghdr> = slices
+        .iter()
+        .map(|iov| {
+            // SAFETY: an all-zero msghdr is valid; the fields set below point at live data.
+            let mut header: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            header.msg_hdr.msg_name = target.as_ptr() as *mut libc::c_void;
+            header.msg_hdr.msg_namelen = target.len();
+            header.msg_hdr.msg_iov = iov.as_ptr() as *mut libc::iovec;
+            header.msg_hdr.msg_iovlen = iov.len();
+            header
+        })
+        .collect();
+    let mut done = 0usize;
+    let mut bytes = 0u64;
+    while done < headers.len() {
+        let remaining = &mut headers[done..];
+        // SAFETY: every header points at the target address and at iovecs over pinned memory,
+        // all alive for this call; IoSlice is ABI-compatible with iovec.
+        let sent = unsafe {
+            libc::sendmmsg(
+                std::os::fd::AsRawFd::as_raw_fd(host),
+                remaining.as_mut_ptr(),
+                remaining.len() as libc::c_uint,
+                0,
+            )
+        };
+        if sent < 0 {
+            let error = std::io::Error::last_os_error();
+            return (map_io_error(&error), bytes, done as u64);
+        }
+        let sent = sent as usize;
+        bytes += remaining[..sent]
+            .iter()
+            .map(|h| u64::from(h.msg_len))
+            .sum::<u64>();
+        done += sent;
+    }
+    (STATUS_SUCCESS, bytes, done as u64)
 }
 
 fn unpin_all(kernel: &Kernel, datagrams: &[Datagram]) {

@@ -96,7 +96,8 @@ pub struct SOCKADDR {
     pub sa_data: [u8; 14],
 }
 
-#[repr(C)]
+/// `sin_addr` is an IN_ADDR (a union holding a ULONG), so the structure is 4-aligned.
+#[repr(C, align(4))]
 #[derive(Clone, Copy)]
 pub struct SOCKADDR_IN {
     pub sin_family: USHORT,

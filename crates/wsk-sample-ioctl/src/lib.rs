@@ -159,7 +159,7 @@ pub const IOCTL_WSK_SAMPLE_SEND: u32 = ctl_code(
     METHOD_BUFFERED,
     FILE_WRITE_DATA,
 );
-/// Returns the driver's counters. Read access suffices: it changes nothing.
+/// Sends a batch of datagrams to one destination with one WskSendMessages. Needs write access.
 pub const IOCTL_WSK_SAMPLE_SEND_BATCH: u32 = ctl_code(
     FILE_DEVICE_WSK_SAMPLE,
     0x803,
@@ -173,7 +173,7 @@ pub const IOCTL_WSK_SAMPLE_CONFIGURE: u32 = ctl_code(
     METHOD_BUFFERED,
     FILE_WRITE_DATA,
 );
-/// Reads the driver's counters and configuration.
+/// Returns the driver's counters and configuration. Read access suffices: it changes nothing.
 pub const IOCTL_WSK_SAMPLE_QUERY_STATS: u32 = ctl_code(
     FILE_DEVICE_WSK_SAMPLE,
     0x801,
@@ -1334,7 +1334,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Writes the 160-byte reply, reserved fields included. The addresses are
+    /// Writes the 256-byte reply, reserved fields included. The addresses are
     /// written as given; [`Stats::decode`] refuses an IPv6 address in
     /// `local_v4` or vice versa.
     pub fn encode(&self, out: &mut [u8; STATS_REPLY_SIZE]) {
@@ -1371,11 +1371,13 @@ impl Stats {
         put::<T_RESERVED3, 16, L>(out, [0; 16]);
     }
 
-    /// Decodes a reply; `bytes` must be exactly 160 bytes long.
+    /// Decodes a reply; `bytes` must be exactly 256 bytes long.
     ///
-    /// Checks, in order: length, version, size field, reserved fields, then
-    /// the local addresses (bind rules: port 0 allowed; each must have its
-    /// slot's family or be absent, else [`AbiError::BadFamily`]).
+    /// Checks, in order: length, version, size field, reserved fields, the local
+    /// addresses (bind rules: port 0 allowed; each must have its slot's family or
+    /// be absent, else [`AbiError::BadFamily`]), then the fixed destinations (kind
+    /// and address must agree, else [`AbiError::BadAddress`]; a kind above 2 is
+    /// [`AbiError::UnknownAction`]).
     pub fn decode(bytes: &[u8]) -> Result<Self, AbiError> {
         const L: usize = STATS_REPLY_SIZE;
         let bytes = exact::<L>(bytes)?;

@@ -69,7 +69,8 @@ pub struct SOCKADDR {
     pub sa_data: [u8; 14],
 }
 
-#[repr(C)]
+/// `sin_addr` is an IN_ADDR (a union holding a ULONG), so the structure is 4-aligned.
+#[repr(C, align(4))]
 #[derive(Clone, Copy, Default)]
 pub struct SOCKADDR_IN {
     pub sin_family: USHORT,
@@ -242,6 +243,7 @@ const _: () = {
             && offset_of!(WSK_BUF, Length) == 16
     );
     assert!(size_of::<WSK_BUF_LIST>() == 32 && offset_of!(WSK_BUF_LIST, Buffer) == 8);
+    assert!(core::mem::align_of::<SOCKADDR_IN>() == 4);
     assert!(size_of::<SOCKADDR_IN>() == 16 && offset_of!(SOCKADDR_IN, sin_addr) == 4);
     assert!(size_of::<SOCKADDR_IN6>() == 28 && offset_of!(SOCKADDR_IN6, sin6_addr) == 8);
     assert!(offset_of!(SOCKADDR_IN6, sin6_scope_id) == 24);

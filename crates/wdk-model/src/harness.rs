@@ -140,8 +140,8 @@ pub struct Kernel {
     core: Arc<Core>,
     driver_object: Box<[u64; 42]>,
     registry_path: Vec<u16>,
-    loaded: bool,
-    report: Option<Report>,
+    loaded: std::sync::atomic::AtomicBool,
+    report: std::sync::Mutex<Option<Report>>,
 }
 
 impl Kernel {
@@ -154,8 +154,8 @@ impl Kernel {
             core: Core::new(config),
             driver_object: Box::new([0; 42]),
             registry_path,
-            loaded: false,
-            report: None,
+            loaded: std::sync::atomic::AtomicBool::new(false),
+            report: std::sync::Mutex::new(None),
         }
     }
 
@@ -227,7 +227,7 @@ impl Kernel {
             self.delete_driver_object();
             return Err(HarnessError::DriverEntryFailed(status));
         }
-        self.loaded = true;
+        self.loaded.store(true, Ordering::SeqCst);
         let (driver, device_add) = {
             let mut state = lock(&self.core.wdf);
             let Some(driver) = state.driver else {
@@ -309,7 +309,7 @@ impl Kernel {
         output_len: usize,
     ) -> Result<IoResult, HarnessError> {
         let _entered = self.enter();
-        if !self.loaded {
+        if !self.loaded.load(Ordering::SeqCst) {
             return Err(HarnessError::NotLoaded);
         }
         let required = (code >> 14) & 3;
@@ -357,6 +357,7 @@ impl Kernel {
                     input_len: input.len(),
                     output_len,
                     completion: None,
+                    queue,
                 },
             );
             (request, queue, callback, passive)
@@ -423,23 +424,25 @@ impl Kernel {
 
     /// Unloads the driver: removes the device (waiting, bounded, for its requests), runs the
     /// cleanup callbacks and EvtDriverUnload at PASSIVE_LEVEL, then checks for leaks.
-    pub fn unload(&mut self) -> Report {
-        if let Some(report) = &self.report {
+    pub fn unload(&self) -> Report {
+        let mut cached = lock(&self.report);
+        if let Some(report) = cached.as_ref() {
             return report.clone();
         }
         let _entered = self.enter();
-        if self.loaded {
+        if self.loaded.swap(false, Ordering::SeqCst) {
             self.remove_devices();
             self.unload_driver();
         }
         let report = self.build_report();
-        self.report = Some(report.clone());
+        *cached = Some(report.clone());
         report
     }
 
     fn remove_devices(&self) {
         let core = &self.core;
         core.note("PnP: removing the device");
+        self.stop_outstanding_requests();
         let deadline = Instant::now() + core.config.request_timeout;
         let mut state = lock(&core.wdf);
         loop {
@@ -493,6 +496,26 @@ impl Kernel {
                 state.delete_object(queue);
             }
             state.delete_object(device.handle);
+        }
+    }
+
+    /// KMDF purges the queue at removal: EvtIoStop for each request the driver still owns,
+    /// which must lead to its completion.
+    fn stop_outstanding_requests(&self) {
+        let stops: Vec<_> = {
+            let state = lock(&self.core.wdf);
+            state
+                .requests
+                .iter()
+                .filter(|(_, r)| r.completion.is_none())
+                .filter_map(|(&request, r)| state.queues.get(&r.queue).and_then(|q| q.io_stop).map(|f| (f, r.queue, request)))
+                .collect()
+        };
+        for (io_stop, queue, request) in stops {
+            self.core.note("KMDF: EvtIoStop (purge) for an outstanding request");
+            // SAFETY: the driver's callback with its live queue and an outstanding request.
+            unsafe { io_stop(queue as WDFQUEUE, request as WDFREQUEST, _WDF_REQUEST_STOP_ACTION_FLAGS::WdfRequestStopActionPurge as ULONG) };
+            self.check_irql("EvtIoStop");
         }
     }
 
@@ -609,7 +632,7 @@ impl Kernel {
 
 impl Drop for Kernel {
     fn drop(&mut self) {
-        if self.loaded && self.report.is_none() {
+        if self.loaded.load(Ordering::SeqCst) && lock(&self.report).is_none() {
             let _ = self.unload();
         }
         self.core.set_trace_sink(None);

@@ -467,6 +467,16 @@ pub mod _WDF_TRI_STATE {
 }
 pub use self::_WDF_TRI_STATE::Type as WDF_TRI_STATE;
 
+pub mod _WDF_REQUEST_STOP_ACTION_FLAGS {
+    pub type Type = core::ffi::c_int;
+    pub const WdfRequestStopActionInvalid: Type = 0;
+    pub const WdfRequestStopActionSuspend: Type = 1;
+    /// The device is being removed: the request must be completed.
+    pub const WdfRequestStopActionPurge: Type = 2;
+    pub const WdfRequestStopRequestCancelable: Type = 0x1000_0000;
+}
+pub use self::_WDF_REQUEST_STOP_ACTION_FLAGS::Type as WDF_REQUEST_STOP_ACTION_FLAGS;
+
 pub mod _WDF_DEVICE_IO_TYPE {
     pub type Type = core::ffi::c_int;
     pub const WdfDeviceIoUndefined: Type = 0;

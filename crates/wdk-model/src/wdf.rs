@@ -52,6 +52,7 @@ pub(crate) struct DeviceRecord {
 pub(crate) struct QueueRecord {
     pub device: usize,
     pub device_control: PFN_WDF_IO_QUEUE_IO_DEVICE_CONTROL,
+    pub io_stop: PFN_WDF_IO_QUEUE_IO_STOP,
 }
 
 pub(crate) struct RequestRecord {
@@ -60,6 +61,8 @@ pub(crate) struct RequestRecord {
     pub input_len: usize,
     pub output_len: usize,
     pub completion: Option<(NTSTATUS, u64)>,
+    /// The queue that presented it (for EvtIoStop at device removal).
+    pub queue: usize,
 }
 
 #[derive(Default)]
@@ -583,6 +586,7 @@ pub unsafe fn WdfIoQueueCreate(
         QueueRecord {
             device,
             device_control: config.EvtIoDeviceControl,
+            io_stop: config.EvtIoStop,
         },
     );
     if let Some(record) = state.devices.iter_mut().find(|d| d.handle == device) {
@@ -806,4 +810,16 @@ pub unsafe fn WdfRequestCompleteWithInformation(
 pub unsafe fn WdfRequestComplete(Request: WDFREQUEST, Status: NTSTATUS) {
     // SAFETY: same contract.
     unsafe { WdfRequestCompleteWithInformation(Request, Status, 0) }
+}
+
+/// `WdfRequestStopAcknowledge`: the driver keeps the request across a stop.
+///
+/// # Safety
+/// Same contract as the real method.
+pub unsafe fn WdfRequestStopAcknowledge(Request: WDFREQUEST, Requeue: BOOLEAN) {
+    let _ = Requeue;
+    let kernel = kernel::current();
+    if !lock(&kernel.wdf).requests.contains_key(&(Request as usize)) {
+        bad_handle(&kernel, "WdfRequestStopAcknowledge", Request as usize, ObjectKind::Request);
+    }
 }

@@ -253,6 +253,7 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
         PowerManaged: _WDF_TRI_STATE::WdfFalse,
         DefaultQueue: 1,
         EvtIoDeviceControl: Some(ioctl::evt_io_device_control),
+        EvtIoStop: Some(ioctl::evt_io_stop),
         ..WDF_IO_QUEUE_CONFIG::default()
     };
     let mut queue: WDFQUEUE = core::ptr::null_mut();

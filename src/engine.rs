@@ -142,6 +142,11 @@ impl Rundown {
         false
     }
 
+    /// Refuses new work without waiting.
+    fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+    }
+
     fn reopen(&self) {
         self.closing.store(false, Ordering::SeqCst);
     }
@@ -156,6 +161,9 @@ struct FamilyState {
     socket: AtomicPtr<WSK_SOCKET>,
     /// Sends in flight on this family's socket; closed while the socket is reconfigured.
     gate: Rundown,
+    /// WSK send calls executing right now (between the call and its return), which a close
+    /// must not overlap.
+    calls: Rundown,
     /// The fixed destination, readable without the control lock (written under it).
     fixed_set: AtomicBool,
     // Written only under the control lock; the provider reads them during control calls, and
@@ -207,6 +215,7 @@ impl Engine {
             for index in 0..2 {
                 let family = &raw mut (*engine).families[index];
                 Rundown::init(&raw mut (*family).gate);
+                Rundown::init(&raw mut (*family).calls);
                 (&raw mut (*family).bind).write(UnsafeCell::new(None));
                 (&raw mut (*family).fixed).write(UnsafeCell::new(None));
             }
@@ -496,7 +505,9 @@ impl Engine {
             self.rundown.release();
             return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
         }
-        let result = self.start_send(request, reply, family, destination, payload);
+        let result = self.within_call_window(family, || {
+            self.start_send(request, reply, family, destination, payload)
+        });
         if result.is_err() {
             gate.release();
             self.rundown.release();
@@ -566,7 +577,8 @@ impl Engine {
             self.rundown.release();
             return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
         }
-        let result = self.start_batch(request, reply, family, batch);
+        let result =
+            self.within_call_window(family, || self.start_batch(request, reply, family, batch));
         if result.is_err() {
             gate.release();
             self.rundown.release();
@@ -685,6 +697,42 @@ impl Engine {
                 FailureKind::Validation,
             )),
         }
+    }
+
+    /// Runs a send's WSK call(s) inside the family's call window, which a close waits out.
+    fn within_call_window(
+        &self,
+        family: Family,
+        send: impl FnOnce() -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        let calls = &self.family(family).calls;
+        if !calls.acquire() {
+            return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
+        }
+        let result = send();
+        calls.release();
+        result
+    }
+
+    /// The device is going away (EvtIoStop with a purge): refuse new work, let executing WSK
+    /// calls return (bounded), and close the sockets, which cancels every send still pending
+    /// so that its completion routine completes its request. A provider that never completes
+    /// even the close leaves those requests pending, and KMDF's removal waits on them.
+    pub fn cancel_in_flight(&self) {
+        self.rundown.close();
+        let _ = self.with_control_lock(|| {
+            for state in &self.families {
+                if !state.calls.wait(CONTROL_TIMEOUT_MS) {
+                    continue;
+                }
+                let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
+                if !socket.is_null() {
+                    state.fixed_set.store(false, Ordering::Release);
+                    self.close_socket(socket);
+                }
+            }
+            Ok(())
+        });
     }
 
     pub fn count_request(&self) {

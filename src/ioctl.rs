@@ -3,9 +3,9 @@
 //! completion routine.
 
 use wdk_sys::{
-    NTSTATUS, PVOID, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH,
-    STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, ULONG, WDFQUEUE, WDFREQUEST,
-    call_unsafe_wdf_function_binding,
+    _WDF_REQUEST_STOP_ACTION_FLAGS, NTSTATUS, PVOID, STATUS_BUFFER_TOO_SMALL,
+    STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, ULONG, WDFQUEUE,
+    WDFREQUEST, call_unsafe_wdf_function_binding,
 };
 use wsk_sample_ioctl::{
     BATCH_REPLY_SIZE, ConfigAction, IOCTL_WSK_SAMPLE_CONFIGURE, IOCTL_WSK_SAMPLE_QUERY_STATS,
@@ -66,6 +66,20 @@ fn output_buffer(request: WDFREQUEST, minimum: usize) -> Result<*mut u8, NTSTATU
         Err(status)
     } else {
         Ok(buffer.cast())
+    }
+}
+
+/// EvtIoStop: at device removal (purge) the engine cancels every send still in flight, which
+/// completes its request; the queue is not power managed, so no other stop action comes.
+pub unsafe extern "C" fn evt_io_stop(queue: WDFQUEUE, request: WDFREQUEST, action_flags: ULONG) {
+    let purge = _WDF_REQUEST_STOP_ACTION_FLAGS::WdfRequestStopActionPurge as ULONG;
+    if action_flags & purge != 0 {
+        if let Some(engine) = device::engine_of_queue(queue) {
+            engine.cancel_in_flight();
+        }
+    } else {
+        // SAFETY: a request the driver owns; it stays with the driver across the stop.
+        unsafe { call_unsafe_wdf_function_binding!(WdfRequestStopAcknowledge, request, 0) };
     }
 }
 

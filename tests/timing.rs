@@ -1,0 +1,119 @@
+//! Completion timing: inline before the call returns, on another thread, late; and sends that
+//! never complete, where device removal cancels them (EvtIoStop → close) and unload still
+//! finishes within a bound, with nothing leaked.
+// The kernel model these tests drive exists off Windows only.
+#![cfg(not(target_os = "windows"))]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Bench, Receiver, pattern};
+use wdk_model::{CompletionMode, KernelConfig};
+use wsk_sample_ioctl::status::*;
+use wsk_sample_ioctl::{BatchReply, ConfigAction, Destination, Family};
+
+fn mixed_workload(bench: &Bench, v4: &Receiver, v6: &Receiver) {
+    for i in 0..5u8 {
+        let payload = pattern(100 + usize::from(i), i);
+        bench.send_ok(v4.address(), &payload);
+        assert_eq!(v4.receive().0, payload);
+        bench.send_ok(v6.address(), &payload);
+        assert_eq!(v6.receive().0, payload);
+    }
+    assert_eq!(
+        bench.configure(ConfigAction::FixedRemote(v6.address())),
+        STATUS_SUCCESS
+    );
+    let payloads: Vec<Vec<u8>> = (0..16u8).map(|i| vec![i; 48]).collect();
+    let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    let result = bench.send_batch(Destination::Fixed(Family::V6), &slices);
+    assert_eq!(result.status, STATUS_SUCCESS);
+    assert_eq!(
+        BatchReply::decode(&result.output)
+            .expect("reply")
+            .datagrams_sent,
+        16
+    );
+    for expected in &payloads {
+        assert_eq!(&v6.receive().0, expected);
+    }
+}
+
+#[test]
+fn every_completion_mode_delivers_and_unloads_clean() {
+    let modes = [
+        CompletionMode::Inline,
+        CompletionMode::Async,
+        CompletionMode::Delayed(Duration::from_millis(20)),
+    ];
+    for completion in modes {
+        for send_messages_supported in [true, false] {
+            let bench = Bench::with(KernelConfig {
+                completion,
+                send_messages_supported,
+                ..KernelConfig::default()
+            });
+            let (v4, v6) = (Receiver::v4(), Receiver::v6());
+            if send_messages_supported {
+                mixed_workload(&bench, &v4, &v6);
+            } else {
+                bench.send_ok(v4.address(), b"fallback");
+                assert_eq!(v4.receive().0, b"fallback");
+            }
+            let report = bench.unload();
+            assert!(report.is_clean(), "{completion:?}: {report}");
+        }
+    }
+}
+
+#[test]
+fn sends_that_never_complete_are_cancelled_at_removal_and_unload_finishes() {
+    let bench = Arc::new(Bench::with(KernelConfig {
+        completion: CompletionMode::NeverForSends,
+        ..KernelConfig::default()
+    }));
+    let (v4, v6) = (Receiver::v4(), Receiver::v6());
+    let mut pending = Vec::new();
+    for (i, to) in [v4.address(), v6.address(), v4.address()]
+        .into_iter()
+        .enumerate()
+    {
+        let bench = bench.clone();
+        pending.push(std::thread::spawn(move || {
+            bench.send(to, &[i as u8; 10]).status
+        }));
+    }
+    {
+        let bench = bench.clone();
+        let to = v6.address();
+        pending.push(std::thread::spawn(move || {
+            let datagrams: [&[u8]; 3] = [b"a", b"b", b"c"];
+            bench
+                .send_batch(Destination::Address(to), &datagrams)
+                .status
+        }));
+    }
+    // Wait until all four are with the provider.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bench.kernel.counters().wsk_send_to + bench.kernel.counters().wsk_send_messages < 4 {
+        assert!(Instant::now() < deadline, "the sends never reached WSK");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(bench.stats().in_flight, 4);
+    let started = Instant::now();
+    let report = bench.kernel.unload();
+    let took = started.elapsed();
+    for thread in pending {
+        assert_eq!(
+            thread.join().expect("sender"),
+            STATUS_CANCELLED,
+            "a stuck send completes as cancelled"
+        );
+    }
+    assert!(report.is_clean(), "{report}");
+    assert!(took < Duration::from_secs(15), "unload took {took:?}");
+    v4.assert_nothing_more();
+    v6.assert_nothing_more();
+}

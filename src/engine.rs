@@ -827,7 +827,9 @@ impl Engine {
             .families
             .iter()
             .all(|f| f.gate.wait(CONTROL_TIMEOUT_MS));
-        if !closed_all || !drained || !quiet {
+        // Every slot must be back: one that is not may still be in a provider's hands.
+        let slots_home = this.slots.free_slots() == this.slots.slot_count();
+        if !closed_all || !drained || !quiet || !slots_home {
             return;
         }
         let registration = &raw mut this.registration;

@@ -171,6 +171,16 @@ fn run_with_fault(site: FaultSite, nth: u64) {
         }
         assert_eq!(receiver.receive().0, b"after");
     }
+    // Nothing lost inside the driver either: every slot is back, nothing is in flight.
+    let stats = bench.stats();
+    assert_eq!(
+        stats.pool_free, stats.pool_slots,
+        "{site:?} #{nth}: send slots lost"
+    );
+    assert_eq!(
+        stats.in_flight, 0,
+        "{site:?} #{nth}: sends still counted in flight"
+    );
     let report = bench.unload();
     assert!(report.is_clean(), "{site:?} #{nth}: {report}");
 }

@@ -59,7 +59,9 @@ static DEVICE_CONTEXT_TYPE: ContextType = ContextType(WDF_OBJECT_CONTEXT_TYPE_IN
     EvtDriverGetUniqueContextType: None,
 });
 
-/// An ASCII string as UTF-16, at compile time, for UNICODE_STRINGs over static data.
+/// An ASCII string as UTF-16, at compile time, for UNICODE_STRINGs over static data. Only
+/// evaluated in constants: an out-of-range index is a build error, never a runtime panic.
+#[allow(clippy::indexing_slicing)]
 const fn utf16<const N: usize>(text: &str) -> [u16; N] {
     let bytes = text.as_bytes();
     assert!(bytes.len() == N);

@@ -212,8 +212,11 @@ impl Engine {
                 true,
             );
             Rundown::init(&raw mut (*engine).rundown);
-            for index in 0..2 {
-                let family = &raw mut (*engine).families[index];
+            let families = &raw mut (*engine).families;
+            for family in [
+                families.cast::<FamilyState>(),
+                families.cast::<FamilyState>().add(1),
+            ] {
                 Rundown::init(&raw mut (*family).gate);
                 Rundown::init(&raw mut (*family).calls);
                 (&raw mut (*family).bind).write(UnsafeCell::new(None));
@@ -241,7 +244,11 @@ impl Engine {
     }
 
     fn family(&self, family: Family) -> &FamilyState {
-        &self.families[family.index()]
+        let [v4, v6] = &self.families;
+        match family {
+            Family::V4 => v4,
+            Family::V6 => v6,
+        }
     }
 
     /// Runs `f` with the control lock held (bounded wait).
@@ -371,18 +378,17 @@ impl Engine {
                 Some(Family::V6) => &[Family::V6],
                 None => &[Family::V4, Family::V6],
             };
-            let mut closed = 0;
-            while closed < families.len() && self.family(families[closed]).gate.try_quiesce() {
-                closed += 1;
-            }
-            let result = if closed < families.len() {
-                Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources))
-            } else if let ConfigAction::PoolSlots(count) = action {
-                self.resize_pool(count)
-            } else {
-                self.apply(families[0], action)
+            let closed = families
+                .iter()
+                .take_while(|&&f| self.family(f).gate.try_quiesce())
+                .count();
+            let result = match (closed == families.len(), action, families.first()) {
+                (false, _, _) => Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources)),
+                (true, ConfigAction::PoolSlots(count), _) => self.resize_pool(count),
+                (true, _, Some(&family)) => self.apply(family, action),
+                (true, _, None) => Ok(()),
             };
-            for &family in &families[..closed] {
+            for &family in families.iter().take(closed) {
                 self.family(family).gate.reopen();
             }
             result
@@ -929,18 +935,25 @@ impl IrpSet {
                 self.free_all();
                 return false;
             };
-            self.irps[self.count] = irp;
+            let Some(place) = self.irps.get_mut(self.count) else {
+                break;
+            };
+            *place = irp;
             self.count += 1;
         }
         true
     }
 
     fn take(&mut self, index: usize) -> PIRP {
-        core::mem::replace(&mut self.irps[index], core::ptr::null_mut())
+        self.irps
+            .get_mut(index)
+            .map_or(core::ptr::null_mut(), |irp| {
+                core::mem::replace(irp, core::ptr::null_mut())
+            })
     }
 
     fn free_all(&mut self) {
-        for irp in &mut self.irps[..self.count] {
+        for irp in self.irps.iter_mut().take(self.count) {
             if !irp.is_null() {
                 // SAFETY: allocated by `allocate` and never submitted.
                 unsafe { IoFreeIrp(*irp) };

@@ -7,6 +7,18 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
+// Request handling must not be able to panic (a panic is a bugcheck): no unwrap, expect, panic
+// or unchecked indexing in driver code.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable
+    )
+)]
 
 // The one kernel switch: off Windows, `wdk_sys` is the kernel model.
 #[cfg(not(target_os = "windows"))]

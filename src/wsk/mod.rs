@@ -51,32 +51,30 @@ impl SockAddrStorage {
         })
     }
 
+    /// `N` bytes at `at` (zeros if out of range, which the constant offsets below never are).
+    fn field<const N: usize>(&self, at: usize) -> [u8; N] {
+        self.bytes
+            .get(at..at + N)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or([0; N])
+    }
+
     /// Decodes what WskGetLocalAddress wrote.
     pub fn to_socket_addr(self) -> Option<SocketAddr> {
-        let family = u16::from_le_bytes([self.bytes[0], self.bytes[1]]);
-        let port = u16::from_be_bytes([self.bytes[2], self.bytes[3]]);
-        let word = |at: usize| {
-            u32::from_le_bytes([
-                self.bytes[at],
-                self.bytes[at + 1],
-                self.bytes[at + 2],
-                self.bytes[at + 3],
-            ])
-        };
+        let family = u16::from_le_bytes(self.field(0));
+        let port = u16::from_be_bytes(self.field(2));
         match family {
             AF_INET => {
-                let ip = Ipv4Addr::new(self.bytes[4], self.bytes[5], self.bytes[6], self.bytes[7]);
+                let ip = Ipv4Addr::from(self.field::<4>(4));
                 Some(SocketAddr::V4(SocketAddrV4::new(ip, port)))
             }
             AF_INET6 => {
-                let mut octets = [0u8; 16];
-                octets.copy_from_slice(&self.bytes[8..24]);
-                Some(SocketAddr::V6(SocketAddrV6::new(
-                    Ipv6Addr::from(octets),
-                    port,
-                    word(4),
-                    word(24),
-                )))
+                let ip = Ipv6Addr::from(self.field::<16>(8));
+                let (flow, scope) = (
+                    u32::from_le_bytes(self.field(4)),
+                    u32::from_le_bytes(self.field(24)),
+                );
+                Some(SocketAddr::V6(SocketAddrV6::new(ip, port, flow, scope)))
             }
             _ => None,
         }
@@ -95,10 +93,6 @@ pub enum Family {
 }
 
 impl Family {
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
     pub fn af(self) -> u16 {
         match self {
             Family::V4 => AF_INET,

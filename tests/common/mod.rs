@@ -96,7 +96,7 @@ impl Bench {
     }
 
     /// Unloads and returns the report.
-    pub fn unload(mut self) -> Report {
+    pub fn unload(self) -> Report {
         self.kernel.unload()
     }
 

@@ -502,23 +502,10 @@ impl Engine {
         destination: Destination,
         payload: &[u8],
     ) -> Result<(), Failure> {
-        if !self.rundown.acquire() {
-            return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
-        }
         let family = Family::from(destination.family());
-        let gate = &self.family(family).gate;
-        if !gate.acquire() {
-            self.rundown.release();
-            return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
-        }
-        let result = self.within_call_window(family, || {
+        self.start_with_rights(family, || {
             self.start_send(request, reply, family, destination, payload)
-        });
-        if result.is_err() {
-            gate.release();
-            self.rundown.release();
-        }
-        result
+        })
     }
 
     fn start_send(
@@ -574,17 +561,28 @@ impl Engine {
         reply: *mut u8,
         batch: &BatchRequest<'_>,
     ) -> Result<(), Failure> {
+        let family = Family::from(batch.destination.family());
+        self.start_with_rights(family, || self.start_batch(request, reply, family, batch))
+    }
+
+    /// Starts a send under the three protections a send holds: the driver's rundown (unload
+    /// waits for it), the family's gate (reconfiguration waits for it) and, while the WSK
+    /// call runs, the family's call window (a close waits for it). On success the completion
+    /// routine releases the rundown and the gate; on failure they are released here.
+    fn start_with_rights(
+        &self,
+        family: Family,
+        start: impl FnOnce() -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
         if !self.rundown.acquire() {
             return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
         }
-        let family = Family::from(batch.destination.family());
         let gate = &self.family(family).gate;
         if !gate.acquire() {
             self.rundown.release();
             return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
         }
-        let result =
-            self.within_call_window(family, || self.start_batch(request, reply, family, batch));
+        let result = self.within_call_window(family, start);
         if result.is_err() {
             gate.release();
             self.rundown.release();

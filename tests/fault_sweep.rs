@@ -109,7 +109,7 @@ fn baseline() -> BTreeMap<String, (FaultSite, u64)> {
             status: 0,
         })
         .collect();
-    let mut bench = Bench::with(KernelConfig {
+    let bench = Bench::with(KernelConfig {
         faults: counting,
         ..KernelConfig::default()
     });

@@ -508,13 +508,26 @@ impl Kernel {
                 .requests
                 .iter()
                 .filter(|(_, r)| r.completion.is_none())
-                .filter_map(|(&request, r)| state.queues.get(&r.queue).and_then(|q| q.io_stop).map(|f| (f, r.queue, request)))
+                .filter_map(|(&request, r)| {
+                    state
+                        .queues
+                        .get(&r.queue)
+                        .and_then(|q| q.io_stop)
+                        .map(|f| (f, r.queue, request))
+                })
                 .collect()
         };
         for (io_stop, queue, request) in stops {
-            self.core.note("KMDF: EvtIoStop (purge) for an outstanding request");
+            self.core
+                .note("KMDF: EvtIoStop (purge) for an outstanding request");
             // SAFETY: the driver's callback with its live queue and an outstanding request.
-            unsafe { io_stop(queue as WDFQUEUE, request as WDFREQUEST, _WDF_REQUEST_STOP_ACTION_FLAGS::WdfRequestStopActionPurge as ULONG) };
+            unsafe {
+                io_stop(
+                    queue as WDFQUEUE,
+                    request as WDFREQUEST,
+                    _WDF_REQUEST_STOP_ACTION_FLAGS::WdfRequestStopActionPurge as ULONG,
+                )
+            };
             self.check_irql("EvtIoStop");
         }
     }

@@ -820,6 +820,11 @@ pub unsafe fn WdfRequestStopAcknowledge(Request: WDFREQUEST, Requeue: BOOLEAN) {
     let _ = Requeue;
     let kernel = kernel::current();
     if !lock(&kernel.wdf).requests.contains_key(&(Request as usize)) {
-        bad_handle(&kernel, "WdfRequestStopAcknowledge", Request as usize, ObjectKind::Request);
+        bad_handle(
+            &kernel,
+            "WdfRequestStopAcknowledge",
+            Request as usize,
+            ObjectKind::Request,
+        );
     }
 }

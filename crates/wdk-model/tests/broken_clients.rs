@@ -315,7 +315,7 @@ fn assert_broke(report: &Report, rule: Rule) {
 #[test]
 fn a_correct_client_sends_and_leaves_a_clean_report() {
     for completion in [CompletionMode::Inline, CompletionMode::Async] {
-        let mut kernel = Kernel::boot(KernelConfig {
+        let kernel = Kernel::boot(KernelConfig {
             completion,
             ..KernelConfig::default()
         });
@@ -350,7 +350,7 @@ fn a_correct_client_sends_and_leaves_a_clean_report() {
 
 #[test]
 fn a_completion_routine_returning_success_is_caught() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
@@ -365,7 +365,7 @@ fn a_completion_routine_returning_success_is_caught() {
 
 #[test]
 fn an_irp_freed_twice_is_caught() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         // SAFETY: deliberately wrong.
         unsafe {
@@ -379,7 +379,7 @@ fn an_irp_freed_twice_is_caught() {
 
 #[test]
 fn a_send_on_an_unbound_socket_is_caught() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
@@ -396,7 +396,7 @@ fn a_send_on_an_unbound_socket_is_caught() {
 
 #[test]
 fn a_null_remote_address_without_a_fixed_one_is_caught() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
@@ -415,7 +415,7 @@ fn a_null_remote_address_without_a_fixed_one_is_caught() {
 
 #[test]
 fn an_mdl_over_memory_that_is_not_nonpaged_pool_is_caught() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let host_memory = [0u8; 64];
         // SAFETY: deliberately wrong: host memory, not pool.
@@ -436,7 +436,7 @@ fn an_mdl_over_memory_that_is_not_nonpaged_pool_is_caught() {
 
 #[test]
 fn an_mdl_never_built_or_locked_is_refused_by_wsk() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
@@ -463,7 +463,7 @@ fn an_mdl_never_built_or_locked_is_refused_by_wsk() {
 
 #[test]
 fn a_wsk_buf_longer_than_its_mdl_is_caught() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
@@ -478,7 +478,7 @@ fn a_wsk_buf_longer_than_its_mdl_is_caught() {
 
 #[test]
 fn a_leaked_irp_is_reported() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         // SAFETY: deliberately leaked.
         let irp = unsafe { IoAllocateIrp(1, 0) };
@@ -491,7 +491,7 @@ fn a_leaked_irp_is_reported() {
 
 #[test]
 fn deregistering_with_an_open_socket_is_reported_as_the_hang_it_would_be() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
         let _socket = client.socket(AF_INET);
@@ -507,7 +507,7 @@ fn deregistering_with_an_open_socket_is_reported_as_the_hang_it_would_be() {
 
 #[test]
 fn a_passive_only_call_at_dispatch_level_is_caught() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let mut lock: KSPIN_LOCK = 0;
         let mut registration = new_registration();
@@ -528,7 +528,7 @@ fn a_passive_only_call_at_dispatch_level_is_caught() {
 
 #[test]
 fn an_irp_without_all_three_invoke_flags_is_refused() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
@@ -558,7 +558,7 @@ fn a_buffer_changed_while_its_send_is_pending_is_caught() {
         completion: CompletionMode::Delayed(Duration::from_millis(100)),
         ..KernelConfig::default()
     };
-    let mut kernel = Kernel::boot(config);
+    let kernel = Kernel::boot(config);
     let listener = listener();
     kernel.run(|| {
         let client = Client::connect();
@@ -583,7 +583,7 @@ fn a_buffer_changed_while_its_send_is_pending_is_caught() {
 
 #[test]
 fn freeing_a_buffer_while_its_send_is_pending_is_caught() {
-    let mut kernel = Kernel::boot(KernelConfig {
+    let kernel = Kernel::boot(KernelConfig {
         completion: CompletionMode::NeverForSends,
         ..KernelConfig::default()
     });
@@ -607,7 +607,7 @@ fn freeing_a_buffer_while_its_send_is_pending_is_caught() {
 
 #[test]
 fn a_call_on_a_closed_socket_is_caught() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
@@ -664,7 +664,7 @@ fn a_wsk_call_from_a_completion_routine_is_caught() {
         unsafe { IoFreeIrp(irp) };
         STATUS_MORE_PROCESSING_REQUIRED
     }
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
         let socket = client.socket(AF_INET);
@@ -691,7 +691,7 @@ fn a_wsk_call_from_a_completion_routine_is_caught() {
 
 #[test]
 fn pool_freed_with_the_wrong_tag_is_caught() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         // SAFETY: deliberately wrong tag.
         unsafe {
@@ -709,7 +709,7 @@ fn pool_freed_with_the_wrong_tag_is_caught() {
 
 #[test]
 fn releasing_an_npi_never_captured_is_caught() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
         let mut registration = client.registration;
@@ -725,7 +725,7 @@ fn releasing_an_npi_never_captured_is_caught() {
 
 #[test]
 fn a_spin_lock_acquired_twice_by_its_owner_is_caught() {
-    let mut kernel = inline_kernel();
+    let kernel = inline_kernel();
     kernel.run(|| {
         let mut lock: KSPIN_LOCK = 0;
         // SAFETY: deliberately wrong: recursive acquisition (a deadlock on Windows).

@@ -935,17 +935,28 @@ fn issue_send(
     )
 }
 
-#[allow(non_snake_case)]
-unsafe extern "system" fn wsk_send_to(
-    Socket: *mut WSK_SOCKET,
-    Buffer: *mut WSK_BUF,
-    Flags: ULONG,
-    RemoteAddress: *mut SOCKADDR,
-    ControlInfoLength: ULONG,
-    ControlInfo: PVOID,
-    Irp: PIRP,
+/// Which send call, for messages, counters and fault injection.
+struct SendCall {
+    name: &'static str,
+    site: FaultSite,
+    batched: bool,
+}
+
+/// What WskSendTo and WskSendMessages share: the checks, the destination (explicit or fixed),
+/// taking the datagrams (`take` validates and pins them), accounting, fault injection, and
+/// issuing the send.
+#[allow(clippy::too_many_arguments)]
+fn send_call(
+    call: SendCall,
+    socket: *mut WSK_SOCKET,
+    flags: ULONG,
+    remote: *mut SOCKADDR,
+    control_length: ULONG,
+    control: PVOID,
+    irp: PIRP,
+    take: impl FnOnce(&Kernel) -> Result<Vec<Datagram>, NTSTATUS>,
 ) -> NTSTATUS {
-    let Some(guard) = enter_call("WskSendTo", Socket, Irp, kernel::DISPATCH) else {
+    let Some(guard) = enter_call(call.name, socket, irp, kernel::DISPATCH) else {
         return STATUS_INVALID_PARAMETER;
     };
     let kernel = guard.kernel.clone();
@@ -961,54 +972,83 @@ unsafe extern "system" fn wsk_send_to(
         return STATUS_INVALID_HANDLE;
     };
     add_pending(&kernel, key);
-    if let Err(status) = check_send_call(
-        &kernel,
-        "WskSendTo",
-        bound,
-        Flags,
-        ControlInfoLength,
-        ControlInfo,
-    ) {
-        return fail(&kernel, Irp, Some(key), status);
+    if let Err(status) = check_send_call(&kernel, call.name, bound, flags, control_length, control)
+    {
+        return fail(&kernel, irp, Some(key), status);
     }
     // SAFETY: the driver passes NULL or a SOCKADDR of its socket's family.
-    let (to, used_fixed) =
-        match unsafe { destination(&kernel, "WskSendTo", family, fixed, RemoteAddress) } {
-            Ok(found) => found,
-            Err(status) => return fail(&kernel, Irp, Some(key), status),
-        };
-    if Buffer.is_null() {
-        kernel.violate(rules::WSK_BAD_ARGUMENT, "WskSendTo with a NULL WSK_BUF");
-        return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
-    }
-    // SAFETY: checked non-null; the driver passes a WSK_BUF.
-    let datagram = match unsafe { take_datagram(&kernel, Buffer) } {
-        Ok(datagram) => datagram,
-        Err(status) => return fail(&kernel, Irp, Some(key), status),
+    let (to, used_fixed) = match unsafe { destination(&kernel, call.name, family, fixed, remote) } {
+        Ok(found) => found,
+        Err(status) => return fail(&kernel, irp, Some(key), status),
     };
-    kernel.counters.wsk_send_to.fetch_add(1, Ordering::Relaxed);
+    let datagrams = match take(&kernel) {
+        Ok(datagrams) => datagrams,
+        Err(status) => return fail(&kernel, irp, Some(key), status),
+    };
+    let counter = if call.batched {
+        &kernel.counters.wsk_send_messages
+    } else {
+        &kernel.counters.wsk_send_to
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
     if used_fixed {
         kernel
             .counters
             .wsk_send_to_null_remote
             .fetch_add(1, Ordering::Relaxed);
     }
-    if let Some(status) = kernel.injected_fault(FaultSite::WskSendTo) {
-        unpin_all(&kernel, std::slice::from_ref(&datagram));
-        return fail(&kernel, Irp, Some(key), status);
+    if let Some(status) = kernel.injected_fault(call.site) {
+        unpin_all(&kernel, &datagrams);
+        return fail(&kernel, irp, Some(key), status);
     }
     if kernel.tracing() {
+        let bytes: usize = datagrams.iter().map(|d| d.snapshot.len()).sum();
         let via = if used_fixed {
             " (RemoteAddress NULL: fixed destination)"
         } else {
             ""
         };
         kernel.note(format!(
-            "WSK: WskSendTo: {} bytes to {to}{via}",
-            datagram.snapshot.len()
+            "WSK: {}: {} datagram(s), {bytes} bytes to {to}{via}",
+            call.name,
+            datagrams.len()
         ));
     }
-    issue_send(&kernel, guard, Irp, to, host, vec![datagram])
+    issue_send(&kernel, guard, irp, to, host, datagrams)
+}
+
+#[allow(non_snake_case)]
+unsafe extern "system" fn wsk_send_to(
+    Socket: *mut WSK_SOCKET,
+    Buffer: *mut WSK_BUF,
+    Flags: ULONG,
+    RemoteAddress: *mut SOCKADDR,
+    ControlInfoLength: ULONG,
+    ControlInfo: PVOID,
+    Irp: PIRP,
+) -> NTSTATUS {
+    let call = SendCall {
+        name: "WskSendTo",
+        site: FaultSite::WskSendTo,
+        batched: false,
+    };
+    send_call(
+        call,
+        Socket,
+        Flags,
+        RemoteAddress,
+        ControlInfoLength,
+        ControlInfo,
+        Irp,
+        |kernel| {
+            if Buffer.is_null() {
+                kernel.violate(rules::WSK_BAD_ARGUMENT, "WskSendTo with a NULL WSK_BUF");
+                return Err(STATUS_INVALID_PARAMETER);
+            }
+            // SAFETY: checked non-null; the driver passes a WSK_BUF.
+            unsafe { take_datagram(kernel, Buffer) }.map(|datagram| vec![datagram])
+        },
+    )
 }
 
 #[allow(non_snake_case)]
@@ -1021,80 +1061,44 @@ unsafe extern "system" fn wsk_send_messages(
     ControlInfo: PVOID,
     Irp: PIRP,
 ) -> NTSTATUS {
-    let Some(guard) = enter_call("WskSendMessages", Socket, Irp, kernel::DISPATCH) else {
-        return STATUS_INVALID_PARAMETER;
+    let call = SendCall {
+        name: "WskSendMessages",
+        site: FaultSite::WskSendMessages,
+        batched: true,
     };
-    let kernel = guard.kernel.clone();
-    let key = guard.socket;
-    let Some(SocketView {
-        family,
-        host,
-        bound,
-        fixed,
-        ..
-    }) = socket_snapshot(&kernel, key)
-    else {
-        return STATUS_INVALID_HANDLE;
-    };
-    add_pending(&kernel, key);
-    if let Err(status) = check_send_call(
-        &kernel,
-        "WskSendMessages",
-        bound,
+    send_call(
+        call,
+        Socket,
         Flags,
+        RemoteAddress,
         ControlInfoLength,
         ControlInfo,
-    ) {
-        return fail(&kernel, Irp, Some(key), status);
-    }
-    // SAFETY: the driver passes NULL or a SOCKADDR of its socket's family.
-    let (to, used_fixed) =
-        match unsafe { destination(&kernel, "WskSendMessages", family, fixed, RemoteAddress) } {
-            Ok(found) => found,
-            Err(status) => return fail(&kernel, Irp, Some(key), status),
-        };
-    let mut datagrams = Vec::new();
-    let mut node = BufferList;
-    while !node.is_null() {
-        // SAFETY: each node is a live WSK_BUF_LIST the driver keeps until completion.
-        match unsafe { take_datagram(&kernel, &raw const (*node).Buffer) } {
-            Ok(datagram) => datagrams.push(datagram),
-            Err(status) => {
-                unpin_all(&kernel, &datagrams);
-                return fail(&kernel, Irp, Some(key), status);
+        Irp,
+        |kernel| {
+            let mut datagrams = Vec::new();
+            let mut node = BufferList;
+            while !node.is_null() {
+                // SAFETY: each node is a live WSK_BUF_LIST the driver keeps until completion.
+                match unsafe { take_datagram(kernel, &raw const (*node).Buffer) } {
+                    Ok(datagram) => datagrams.push(datagram),
+                    Err(status) => {
+                        unpin_all(kernel, &datagrams);
+                        return Err(status);
+                    }
+                }
+                // SAFETY: as above.
+                node = unsafe { (*node).Next };
             }
-        }
-        // SAFETY: as above.
-        node = unsafe { (*node).Next };
-    }
-    if datagrams.is_empty() {
-        kernel.violate(
-            rules::WSK_BAD_ARGUMENT,
-            "WskSendMessages with an empty buffer list",
-        );
-        return fail(&kernel, Irp, Some(key), STATUS_INVALID_PARAMETER);
-    }
-    kernel
-        .counters
-        .wsk_send_messages
-        .fetch_add(1, Ordering::Relaxed);
-    if used_fixed {
-        kernel
-            .counters
-            .wsk_send_to_null_remote
-            .fetch_add(1, Ordering::Relaxed);
-    }
-    if let Some(status) = kernel.injected_fault(FaultSite::WskSendMessages) {
-        unpin_all(&kernel, &datagrams);
-        return fail(&kernel, Irp, Some(key), status);
-    }
-    if kernel.tracing() {
-        kernel.note(format!(
-            "WSK: WskSendMessages: {} datagrams to {to}",
-            datagrams.len()
-        ));
-    }
-    issue_send(&kernel, guard, Irp, to, host, datagrams)
+            if datagrams.is_empty() {
+                kernel.violate(
+                    rules::WSK_BAD_ARGUMENT,
+                    "WskSendMessages with an empty buffer list",
+                );
+                return Err(STATUS_INVALID_PARAMETER);
+            }
+            Ok(datagrams)
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

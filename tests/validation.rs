@@ -243,11 +243,46 @@ fn only_administrators_open_the_device_and_reading_handles_cannot_send() {
         SEND_REPLY_SIZE,
     );
     assert_eq!(send.expect("completed").status, STATUS_ACCESS_DENIED);
+    // Configuring and batching need write access too.
+    let mut configure = [0u8; wsk_sample_ioctl::CONFIG_REQUEST_SIZE];
+    wsk_sample_ioctl::ConfigAction::FixedRemote(receiver.address())
+        .encode(&mut configure)
+        .expect("valid");
+    let configured = bench
+        .kernel
+        .device_io_control(
+            &reader,
+            wsk_sample_ioctl::IOCTL_WSK_SAMPLE_CONFIGURE,
+            &configure,
+            0,
+        )
+        .expect("completed");
+    assert_eq!(configured.status, STATUS_ACCESS_DENIED);
+    let mut batch = vec![0u8; wsk_sample_ioctl::batch_request_len(1, 1)];
+    let one: [&[u8]; 1] = [b"x"];
+    wsk_sample_ioctl::encode_batch(Destination::Address(receiver.address()), &one, &mut batch)
+        .expect("valid");
+    let batched = bench
+        .kernel
+        .device_io_control(
+            &reader,
+            wsk_sample_ioctl::IOCTL_WSK_SAMPLE_SEND_BATCH,
+            &batch,
+            wsk_sample_ioctl::BATCH_REPLY_SIZE,
+        )
+        .expect("completed");
+    assert_eq!(batched.status, STATUS_ACCESS_DENIED);
     let stats = bench
         .kernel
         .device_io_control(&reader, IOCTL_WSK_SAMPLE_QUERY_STATS, &[], STATS_REPLY_SIZE)
         .expect("completed");
     assert_eq!(stats.status, STATUS_SUCCESS);
+    assert_eq!(
+        bench.stats().fixed_v4,
+        None,
+        "the read-only handle configured nothing"
+    );
+    assert_eq!(bench.kernel.counters().wsk_send_to, 0);
     receiver.assert_nothing_more();
     bench.finish();
 }

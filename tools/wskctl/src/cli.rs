@@ -8,7 +8,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use wsk_sample_ioctl::{
+    Family, MAX_BATCH_BYTES, MAX_BATCH_DATAGRAMS, MAX_POOL_SLOTS, MIN_POOL_SLOTS,
+};
 
 /// Exit codes, shown under every `--help`.
 pub const EXIT_CODES_HELP: &str = "\
@@ -25,6 +28,54 @@ Payload pattern of --size N (checked by `listen --expect-pattern`):
   bytes 0..8   the datagram's sequence number, u64 little-endian, starting at 0
   byte  i >= 8 (sequence + i) as u8, i.e. the low byte of the sum
   N must be at least 8 so the sequence number fits.";
+
+/// How `send` addresses its datagrams and how `--batch` groups them, shown under `send --help`.
+pub const MODES_HELP: &str = "\
+Modes (--mode):
+  per-datagram  every request carries --to; the driver passes it to WskSendTo/WskSendMessages
+  fixed-remote  wskctl first sets --to as the fixed remote address of the driver's socket of that
+                family (SIO_WSK_SET_REMOTE_ADDRESS), then sends with no address: the driver passes
+                WSK a NULL RemoteAddress
+  fixed-sendto  the same with SIO_WSK_SET_SENDTO_ADDRESS
+  The fixed address is cleared again when the run ends. --bind stays configured (on Windows, in
+  the installed driver, until it is reconfigured or restarted).
+
+Batches (--batch K):
+  The datagrams go out in IOCTL_WSK_SAMPLE_SEND_BATCH requests of up to K datagrams (1 to 256)
+  and up to 65,536 payload bytes each (a batch is cut earlier when the next datagram would not
+  fit), in order; the driver sends each batch with one WskSendMessages. --rate then paces whole
+  batches.";
+
+/// What `config` changes and where, shown under `config --help`.
+pub const CONFIG_HELP: &str = "\
+Each change is one IOCTL_WSK_SAMPLE_CONFIGURE request; the driver's counters and socket settings
+are printed afterwards (--pool-slots is applied first, then the socket change).
+
+On Windows this configures the installed driver, until it is reconfigured or restarted. On other
+hosts each wskctl run loads a fresh copy of the driver into the kernel model, so a configuration
+lasts only for this run: its effect shows in the counters printed afterwards and nowhere else.
+`send --bind` and `send --mode fixed-remote|fixed-sendto` configure the driver within the send's
+own run.
+
+The driver refuses a change while sends are in flight on the socket concerned (STATUS_DEVICE_BUSY,
+exit 1).";
+
+/// What `bench` measures, shown under `bench --help`.
+pub const BENCH_HELP: &str = "\
+Measured in one run, each after a warm-up, with the same payload, in --rounds rounds (the methods
+take turns; each is reported by its median round):
+  (a) per-IOCTL  one IOCTL_WSK_SAMPLE_SEND per datagram, --count / 10 datagrams (at least 1)
+  (b) batched    IOCTL_WSK_SAMPLE_SEND_BATCH requests of --batch datagrams (fewer when the
+                 payload bytes would pass 65,536), --count datagrams
+  (c) raw        a user-mode UDP socket on the same host socket API: a send_to loop, and (Linux)
+                 sendmmsg in batches of the same size as (b); --count datagrams each
+It prints datagrams/s and payload Gbit/s for each, and the ratios b/a, b/c(send_to) and
+b/c(sendmmsg) (n/a where there is no sendmmsg, e.g. Windows).
+
+Without --to, bench binds a receiver on 127.0.0.1 that only counts and drains what arrives; it
+may drop datagrams under load, which does not matter for a sender benchmark (the counts are
+reported). On hosts other than Windows the driver runs in the kernel model in-process; on Windows
+it is the installed driver, compared with Winsock.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,7 +100,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Send UDP datagrams through the driver.
-    #[command(after_help = format!("{PATTERN_HELP}\n\n{EXIT_CODES_HELP}"))]
+    #[command(after_help = format!("{MODES_HELP}\n\n{PATTERN_HELP}\n\n{EXIT_CODES_HELP}"))]
     Send(SendArgs),
     /// Print the driver's counters.
     #[command(
@@ -74,6 +125,12 @@ pub enum Command {
         after_help = EXIT_CODES_HELP
     )]
     Demo(DemoArgs),
+    /// Configure the driver: bind address, fixed destination or send-pool size.
+    #[command(after_help = format!("{CONFIG_HELP}\n\n{EXIT_CODES_HELP}"))]
+    Config(ConfigArgs),
+    /// Measure the send rate: one IOCTL per datagram, batched IOCTLs, and a raw user-mode sender.
+    #[command(after_help = format!("{BENCH_HELP}\n\n{EXIT_CODES_HELP}"))]
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +166,102 @@ pub struct SendArgs {
     /// Pace the sends to at most this many datagrams per second (default: as fast as possible).
     #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate, allow_negative_numbers = true)]
     pub rate: Option<f64>,
+
+    /// How the destination reaches the driver (see Modes below).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = SendMode::PerDatagram)]
+    pub mode: SendMode,
+
+    /// Before sending, bind the driver's socket of --to's family to this local address
+    /// (IPV4:PORT or [IPV6]:PORT; port 0: any free port), so the datagrams leave from it.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_bind)]
+    pub bind: Option<SocketAddr>,
+
+    /// Send in batch requests of up to K datagrams each (1 to 256; see Batches below).
+    #[arg(long, value_name = "K", value_parser = parse_batch, allow_negative_numbers = true)]
+    pub batch: Option<usize>,
+}
+
+/// `send --mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SendMode {
+    /// Every request names the destination.
+    PerDatagram,
+    /// SIO_WSK_SET_REMOTE_ADDRESS, then sends without an address.
+    FixedRemote,
+    /// SIO_WSK_SET_SENDTO_ADDRESS, then sends without an address.
+    #[value(name = "fixed-sendto")]
+    FixedSendTo,
+}
+
+impl SendMode {
+    /// The name `--mode` takes and reports print.
+    pub fn name(self) -> &'static str {
+        match self {
+            SendMode::PerDatagram => "per-datagram",
+            SendMode::FixedRemote => "fixed-remote",
+            SendMode::FixedSendTo => "fixed-sendto",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("change")
+        .args(["bind", "remote", "sendto", "clear", "pool_slots"])
+        .required(true)
+        .multiple(true)
+))]
+pub struct ConfigArgs {
+    /// Bind the family's socket to this local address (port 0: any free port). The socket is
+    /// recreated, which also drops its fixed destination.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_bind, conflicts_with_all = ["remote", "sendto", "clear"])]
+    pub bind: Option<SocketAddr>,
+
+    /// Set the fixed remote address of the family's socket (SIO_WSK_SET_REMOTE_ADDRESS).
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_destination, conflicts_with_all = ["sendto", "clear"])]
+    pub remote: Option<SocketAddr>,
+
+    /// Set the fixed send-to address of the family's socket (SIO_WSK_SET_SENDTO_ADDRESS).
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_destination, conflicts_with = "clear")]
+    pub sendto: Option<SocketAddr>,
+
+    /// Clear the fixed address of the socket of --family.
+    #[arg(long)]
+    pub clear: bool,
+
+    /// The socket to change: 4 (IPv4) or 6 (IPv6). Needed with --clear; with an address it
+    /// follows from the address (and must agree with it if given).
+    #[arg(long, value_name = "4|6", value_parser = parse_family)]
+    pub family: Option<Family>,
+
+    /// Rebuild the driver's send-buffer pool with N slots (1 to 256; refused while sends are in
+    /// flight).
+    #[arg(long, value_name = "N", value_parser = parse_pool_slots, allow_negative_numbers = true)]
+    pub pool_slots: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Destination: IPV4:PORT or [IPV6]:PORT. Default: a receiver bench binds on 127.0.0.1.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_destination)]
+    pub to: Option<SocketAddr>,
+
+    /// Payload bytes per datagram.
+    #[arg(long, value_name = "N", default_value = "64", value_parser = parse_size, allow_negative_numbers = true)]
+    pub size: usize,
+
+    /// Datagrams per measurement ((a) sends a tenth of them).
+    #[arg(long, value_name = "M", default_value = "200000", value_parser = parse_count, allow_negative_numbers = true)]
+    pub count: u64,
+
+    /// Datagrams per batch request (and per sendmmsg call), 1 to 256.
+    #[arg(long, value_name = "K", default_value = "256", value_parser = parse_batch, allow_negative_numbers = true)]
+    pub batch: usize,
+
+    /// Measure each method this many times, taking turns, and report the round with the
+    /// median rate (1 to 99).
+    #[arg(long, value_name = "R", default_value = "3", value_parser = parse_rounds, allow_negative_numbers = true)]
+    pub rounds: usize,
 }
 
 #[derive(Debug, Args)]
@@ -181,6 +334,49 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         .map_err(|_| format!("'{text}' is not a whole number of bytes"))
 }
 
+/// A batch size: 1 ..= MAX_BATCH_DATAGRAMS.
+pub fn parse_batch(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(size) if (1..=MAX_BATCH_DATAGRAMS).contains(&size) => Ok(size),
+        Ok(_) => Err(format!(
+            "must be 1 to {MAX_BATCH_DATAGRAMS} datagrams per batch (the driver's limit; a batch \
+             also carries at most {MAX_BATCH_BYTES} payload bytes)"
+        )),
+        Err(_) => Err(format!("'{text}' is not a whole number of datagrams")),
+    }
+}
+
+/// Benchmark rounds: 1 ..= 99.
+pub fn parse_rounds(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(rounds) if (1..=99).contains(&rounds) => Ok(rounds),
+        Ok(_) => Err("must be 1 to 99 rounds".to_string()),
+        Err(_) => Err(format!("'{text}' is not a whole number of rounds")),
+    }
+}
+
+/// An address family: 4 or 6.
+pub fn parse_family(text: &str) -> Result<Family, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "4" | "ipv4" => Ok(Family::V4),
+        "6" | "ipv6" => Ok(Family::V6),
+        _ => Err(format!(
+            "'{text}' is not a family: give 4 (IPv4) or 6 (IPv6)"
+        )),
+    }
+}
+
+/// A send-pool size: MIN_POOL_SLOTS ..= MAX_POOL_SLOTS.
+pub fn parse_pool_slots(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(slots) if (MIN_POOL_SLOTS..=MAX_POOL_SLOTS).contains(&slots) => Ok(slots),
+        Ok(_) => Err(format!(
+            "must be {MIN_POOL_SLOTS} to {MAX_POOL_SLOTS} slots"
+        )),
+        Err(_) => Err(format!("'{text}' is not a whole number of slots")),
+    }
+}
+
 /// A positive, finite rate.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -244,5 +440,19 @@ mod tests {
         assert_eq!(parse_rate("2.5"), Ok(2.5));
         assert!(parse_seconds("0").is_err());
         assert!(parse_seconds("1e300").is_err());
+    }
+
+    #[test]
+    fn batches_families_and_pool_sizes_have_ranges() {
+        assert!(parse_batch("0").is_err());
+        assert!(parse_batch("257").is_err());
+        assert_eq!(parse_batch("1"), Ok(1));
+        assert_eq!(parse_batch("256"), Ok(256));
+        assert_eq!(parse_family("4"), Ok(Family::V4));
+        assert_eq!(parse_family("6"), Ok(Family::V6));
+        assert!(parse_family("5").is_err());
+        assert!(parse_pool_slots("0").is_err());
+        assert!(parse_pool_slots("257").is_err());
+        assert_eq!(parse_pool_slots("8"), Ok(8));
     }
 }

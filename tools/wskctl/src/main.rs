@@ -4,7 +4,7 @@
 //! the same driver code into the kernel model in-process, so every command works (and is tested)
 //! anywhere; the model sends real datagrams through host sockets, to loopback only.
 //!
-//! Commands: `send`, `stats`, `listen`, `demo` (see `wskctl --help`). With `--json` a command
+//! Commands: `send`, `config`, `stats`, `listen`, `bench`, `demo` (see `wskctl --help`). With `--json` a command
 //! prints exactly one JSON object on stdout at the end and nothing else there.
 //!
 //! Exit codes:
@@ -16,7 +16,8 @@
 //!
 //! Layout, so new commands and modes stay small: [`cli`] (syntax), [`commands`] (one module per
 //! subcommand), [`send_loop`] (the loop), [`request`] (IOCTL encoding), [`payload`] (what a
-//! datagram carries), [`output`] (JSON and text), [`device`] (backends and error mapping).
+//! datagram carries), [`output`] (JSON and text), [`device`] (backends and error mapping),
+//! [`raw`] (the user-mode sender `bench` compares the driver with).
 
 use std::process::ExitCode;
 
@@ -30,6 +31,7 @@ mod interrupt;
 mod output;
 mod payload;
 mod progress;
+mod raw;
 mod request;
 mod send_loop;
 

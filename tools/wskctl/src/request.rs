@@ -1,14 +1,17 @@
 //! The driver's requests: encoding inputs and decoding replies with the shared ABI crate.
-//! New control codes (configuration, batches) get their own function here.
-
-use std::net::SocketAddr;
 
 use wsk_sample_ioctl::{
-    IOCTL_WSK_SAMPLE_QUERY_STATS, IOCTL_WSK_SAMPLE_SEND, SEND_REPLY_SIZE, STATS_REPLY_SIZE,
-    SendReply, Stats, encode_send_request, send_request_len,
+    BATCH_REPLY_SIZE, BatchReply, CONFIG_REQUEST_SIZE, ConfigAction, Destination,
+    IOCTL_WSK_SAMPLE_CONFIGURE, IOCTL_WSK_SAMPLE_QUERY_STATS, IOCTL_WSK_SAMPLE_SEND,
+    IOCTL_WSK_SAMPLE_SEND_BATCH, SEND_REPLY_SIZE, STATS_REPLY_SIZE, SendReply, Stats,
+    batch_request_len, encode_batch, encode_send, send_request_len,
 };
 
 use crate::device::{Device, DeviceError};
+
+fn invalid(what: &str, error: wsk_sample_ioctl::AbiError) -> DeviceError {
+    DeviceError::Other(format!("wskctl built an invalid {what} request: {error}"))
+}
 
 /// Builds send requests into one reused buffer, so the send loop does not allocate per datagram.
 #[derive(Default)]
@@ -17,19 +20,17 @@ pub struct SendEncoder {
 }
 
 impl SendEncoder {
-    /// Sends one datagram to `destination` (`None`: the socket's fixed destination) and returns
-    /// the driver's reply. A reply reporting fewer bytes than the payload is an error.
+    /// Sends one datagram to `destination` and returns the driver's reply. A reply reporting
+    /// fewer bytes than the payload is an error.
     pub fn send(
         &mut self,
         device: &dyn Device,
-        destination: Option<SocketAddr>,
+        destination: Destination,
         payload: &[u8],
     ) -> Result<SendReply, DeviceError> {
         self.buffer.resize(send_request_len(payload.len()), 0);
-        let length =
-            encode_send_request(destination, payload, &mut self.buffer).map_err(|error| {
-                DeviceError::Other(format!("wskctl built an invalid send request: {error}"))
-            })?;
+        let length = encode_send(destination, payload, &mut self.buffer)
+            .map_err(|error| invalid("send", error))?;
         let input = self.buffer.get(..length).unwrap_or(&self.buffer);
         let output = device.ioctl(IOCTL_WSK_SAMPLE_SEND, input, SEND_REPLY_SIZE)?;
         let reply =
@@ -43,6 +44,42 @@ impl SendEncoder {
         }
         Ok(reply)
     }
+}
+
+/// Builds batch requests into one reused buffer.
+#[derive(Default)]
+pub struct BatchEncoder {
+    buffer: Vec<u8>,
+}
+
+impl BatchEncoder {
+    /// Sends `datagrams` (1 ..= MAX_BATCH_DATAGRAMS of them, MAX_BATCH_BYTES in all) to
+    /// `destination` with one IOCTL_WSK_SAMPLE_SEND_BATCH and returns the driver's reply.
+    pub fn send(
+        &mut self,
+        device: &dyn Device,
+        destination: Destination,
+        datagrams: &[&[u8]],
+    ) -> Result<BatchReply, DeviceError> {
+        let total = datagrams.iter().map(|d| d.len()).sum();
+        self.buffer
+            .resize(batch_request_len(datagrams.len(), total), 0);
+        let length = encode_batch(destination, datagrams, &mut self.buffer)
+            .map_err(|error| invalid("batch", error))?;
+        let input = self.buffer.get(..length).unwrap_or(&self.buffer);
+        let output = device.ioctl(IOCTL_WSK_SAMPLE_SEND_BATCH, input, BATCH_REPLY_SIZE)?;
+        BatchReply::decode(&output).map_err(|error| DeviceError::bad_reply("batch", error))
+    }
+}
+
+/// Applies one configuration change (no output).
+pub fn configure(device: &dyn Device, action: ConfigAction) -> Result<(), DeviceError> {
+    let mut input = [0u8; CONFIG_REQUEST_SIZE];
+    action
+        .encode(&mut input)
+        .map_err(|error| invalid("configure", error))?;
+    device.ioctl(IOCTL_WSK_SAMPLE_CONFIGURE, &input, 0)?;
+    Ok(())
 }
 
 /// Reads the driver's counters.

@@ -1,21 +1,26 @@
-//! The send loop: one request per datagram, optional pacing, a stop flag for Ctrl-C, and the
-//! tally the summary is built from. It knows nothing about output.
+//! The send loop: one request per datagram or one batch request per group of datagrams,
+//! optional pacing, a stop flag for Ctrl-C, and the tally the summary is built from. It knows
+//! nothing about output.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use wsk_sample_ioctl::{Destination, MAX_BATCH_BYTES, MAX_BATCH_DATAGRAMS};
+
 use crate::device::{Device, DeviceError};
 use crate::payload::Payloads;
-use crate::request::SendEncoder;
+use crate::request::{BatchEncoder, SendEncoder};
 
 /// One send run.
 pub struct SendJob<'a> {
-    /// `None` would use the socket's fixed destination (not configurable yet).
-    pub destination: Option<SocketAddr>,
+    /// An address, or the fixed destination of a family's socket.
+    pub destination: Destination,
     pub payloads: &'a Payloads,
-    /// Datagrams per second, if paced.
+    /// Datagrams per second, if paced (whole batches are paced when batching).
     pub rate: Option<f64>,
+    /// Datagrams per batch request (1 ..= MAX_BATCH_DATAGRAMS); `None`: one send request per
+    /// datagram.
+    pub batch: Option<usize>,
 }
 
 /// Why the loop ended before sending everything.
@@ -41,6 +46,8 @@ pub struct FirstFailure {
 pub struct SendTally {
     pub planned: u64,
     pub attempted: u64,
+    /// Send or batch requests issued.
+    pub requests: u64,
     pub sent: u64,
     pub failed: u64,
     pub bytes_sent: u64,
@@ -54,6 +61,7 @@ impl SendTally {
         SendTally {
             planned,
             attempted: 0,
+            requests: 0,
             sent: 0,
             failed: 0,
             bytes_sent: 0,
@@ -69,8 +77,36 @@ impl SendTally {
     }
 }
 
-/// Runs the job. `observe` sees the tally after every datagram (for progress display).
+impl SendTally {
+    /// Counts `count` datagrams from `first` on as failed with `error`.
+    fn fail(&mut self, first: u64, count: u64, error: DeviceError) {
+        self.failed += count;
+        let unavailable = error.is_driver_unavailable();
+        self.first_failure.get_or_insert(FirstFailure {
+            index: first,
+            error,
+        });
+        if unavailable {
+            self.stopped = Some(StopReason::DriverUnavailable);
+        }
+    }
+}
+
+/// Runs the job. `observe` sees the tally after every request (for progress display).
 pub fn run(
+    device: &dyn Device,
+    job: &SendJob<'_>,
+    stop: &AtomicBool,
+    observe: &mut dyn FnMut(&SendTally),
+) -> SendTally {
+    match job.batch {
+        Some(batch) => run_batched(device, job, batch, stop, observe),
+        None => run_single(device, job, stop, observe),
+    }
+}
+
+/// One IOCTL_WSK_SAMPLE_SEND per datagram.
+fn run_single(
     device: &dyn Device,
     job: &SendJob<'_>,
     stop: &AtomicBool,
@@ -94,21 +130,88 @@ pub fn run(
         }
         let payload = job.payloads.get(index, &mut scratch);
         tally.attempted += 1;
+        tally.requests += 1;
         match encoder.send(device, job.destination, payload) {
             Ok(reply) => {
                 tally.sent += 1;
                 tally.bytes_sent += u64::from(reply.bytes_sent);
             }
-            Err(error) => {
-                tally.failed += 1;
-                let unavailable = error.is_driver_unavailable();
-                tally
-                    .first_failure
-                    .get_or_insert(FirstFailure { index, error });
-                if unavailable {
-                    tally.stopped = Some(StopReason::DriverUnavailable);
+            Err(error) => tally.fail(index, 1, error),
+        }
+        tally.elapsed = started.elapsed();
+        observe(&tally);
+        if tally.stopped.is_some() {
+            break;
+        }
+    }
+    tally.elapsed = started.elapsed();
+    tally
+}
+
+/// IOCTL_WSK_SAMPLE_SEND_BATCH requests of up to `batch` datagrams and MAX_BATCH_BYTES payload
+/// bytes each, in order.
+fn run_batched(
+    device: &dyn Device,
+    job: &SendJob<'_>,
+    batch: usize,
+    stop: &AtomicBool,
+    observe: &mut dyn FnMut(&SendTally),
+) -> SendTally {
+    let batch = batch.clamp(1, MAX_BATCH_DATAGRAMS);
+    let mut tally = SendTally::new(job.payloads.count());
+    let mut encoder = BatchEncoder::default();
+    let mut scratch = Vec::new();
+    // The batch's payloads back to back, and where each ends.
+    let mut arena: Vec<u8> = Vec::with_capacity(MAX_BATCH_BYTES);
+    let mut ends: Vec<usize> = Vec::with_capacity(batch);
+    let interval = job.rate.map(|rate| 1.0 / rate);
+    let started = Instant::now();
+    let mut next = 0u64;
+    while next < tally.planned {
+        if let Some(interval) = interval
+            && !pace(started, next as f64 * interval, stop)
+        {
+            tally.stopped = Some(StopReason::Interrupted);
+            break;
+        }
+        if stop.load(Ordering::Relaxed) {
+            tally.stopped = Some(StopReason::Interrupted);
+            break;
+        }
+        let first = next;
+        arena.clear();
+        ends.clear();
+        while next < tally.planned && ends.len() < batch {
+            let payload = job.payloads.get(next, &mut scratch);
+            if !ends.is_empty() && arena.len() + payload.len() > MAX_BATCH_BYTES {
+                break;
+            }
+            arena.extend_from_slice(payload);
+            ends.push(arena.len());
+            next += 1;
+        }
+        let count = ends.len() as u64;
+        let mut datagrams: Vec<&[u8]> = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for &end in &ends {
+            datagrams.push(arena.get(start..end).unwrap_or(&[]));
+            start = end;
+        }
+        tally.attempted += count;
+        tally.requests += 1;
+        match encoder.send(device, job.destination, &datagrams) {
+            Ok(reply) => {
+                let sent = u64::from(reply.datagrams_sent).min(count);
+                tally.sent += sent;
+                tally.bytes_sent += reply.bytes_sent;
+                if sent < count {
+                    let error = DeviceError::Other(format!(
+                        "the driver reported {sent} of the {count} datagrams of a batch sent"
+                    ));
+                    tally.fail(first + sent, count - sent, error);
                 }
             }
+            Err(error) => tally.fail(first, count, error),
         }
         tally.elapsed = started.elapsed();
         observe(&tally);
@@ -143,21 +246,29 @@ fn pace(started: Instant, offset_seconds: f64, stop: &AtomicBool) -> bool {
 mod tests {
     use super::*;
     use std::cell::RefCell;
-    use wsk_sample_ioctl::{SEND_REPLY_SIZE, SendReply, decode_send_request, status};
+    use wsk_sample_ioctl::{
+        BATCH_REPLY_SIZE, BatchReply, Family, IOCTL_WSK_SAMPLE_SEND_BATCH, SEND_REPLY_SIZE,
+        SendReply, decode_batch_request, decode_send_request, status,
+    };
 
-    /// A driver stand-in: records payloads, fails the datagrams listed in `fail_at`.
+    /// A driver stand-in: records payloads, fails the requests listed in `fail_at` (by request
+    /// index), and with `short_batches` reports one datagram fewer sent per batch.
     struct FakeDriver {
         received: RefCell<Vec<Vec<u8>>>,
+        requests: RefCell<Vec<(Destination, usize)>>,
         fail_at: Vec<usize>,
         fail_with: i32,
+        short_batches: bool,
     }
 
     impl FakeDriver {
         fn new(fail_at: Vec<usize>, fail_with: i32) -> FakeDriver {
             FakeDriver {
                 received: RefCell::new(Vec::new()),
+                requests: RefCell::new(Vec::new()),
                 fail_at,
                 fail_with,
+                short_batches: false,
             }
         }
     }
@@ -165,21 +276,52 @@ mod tests {
     impl Device for FakeDriver {
         fn ioctl(
             &self,
-            _code: u32,
+            code: u32,
             input: &[u8],
             _output_len: usize,
         ) -> Result<Vec<u8>, DeviceError> {
-            let request =
-                decode_send_request(input).map_err(|e| DeviceError::Other(e.to_string()))?;
-            let mut received = self.received.borrow_mut();
-            let index = received.len();
-            received.push(request.payload.to_vec());
+            let bad = |e: wsk_sample_ioctl::AbiError| DeviceError::Other(e.to_string());
+            let (destination, datagrams): (Destination, Vec<Vec<u8>>) =
+                if code == IOCTL_WSK_SAMPLE_SEND_BATCH {
+                    let batch = decode_batch_request(input).map_err(bad)?;
+                    (
+                        batch.destination,
+                        batch.datagrams().map(<[u8]>::to_vec).collect(),
+                    )
+                } else {
+                    let request = decode_send_request(input).map_err(bad)?;
+                    (request.destination, vec![request.payload.to_vec()])
+                };
+            let index = {
+                let mut requests = self.requests.borrow_mut();
+                requests.push((destination, datagrams.len()));
+                requests.len() - 1
+            };
+            let count = datagrams.len();
+            let bytes: usize = datagrams.iter().map(Vec::len).sum();
+            let last = datagrams.last().map_or(0, Vec::len);
+            self.received.borrow_mut().extend(datagrams);
             if self.fail_at.contains(&index) {
                 return Err(DeviceError::from_ntstatus(self.fail_with));
             }
+            if code == IOCTL_WSK_SAMPLE_SEND_BATCH {
+                let mut out = [0u8; BATCH_REPLY_SIZE];
+                let (sent, bytes) = if self.short_batches {
+                    (count - 1, bytes - last)
+                } else {
+                    (count, bytes)
+                };
+                BatchReply {
+                    datagrams_sent: sent as u32,
+                    bytes_sent: bytes as u64,
+                    first_sequence: 1,
+                }
+                .encode(&mut out);
+                return Ok(out.to_vec());
+            }
             let mut out = [0u8; SEND_REPLY_SIZE];
             SendReply {
-                bytes_sent: request.payload.len() as u32,
+                bytes_sent: bytes as u32,
                 sequence: index as u64 + 1,
             }
             .encode(&mut out);
@@ -189,10 +331,82 @@ mod tests {
 
     fn job(payloads: &Payloads) -> SendJob<'_> {
         SendJob {
-            destination: "127.0.0.1:9".parse().ok(),
+            destination: Destination::Address(([127, 0, 0, 1], 9).into()),
             payloads,
             rate: None,
+            batch: None,
         }
+    }
+
+    #[test]
+    fn batches_keep_the_order_and_respect_both_limits() {
+        let driver = FakeDriver::new(vec![], 0);
+        let payloads = Payloads::Pattern {
+            size: 1000,
+            count: 300,
+        };
+        let batched = SendJob {
+            batch: Some(100),
+            ..job(&payloads)
+        };
+        let tally = run(&driver, &batched, &AtomicBool::new(false), &mut |_| {});
+        assert!(tally.complete());
+        assert_eq!((tally.sent, tally.bytes_sent), (300, 300_000));
+        // At most 65 datagrams of 1,000 bytes fit 65,536 bytes, fewer than the 100 asked for.
+        let sizes: Vec<usize> = driver.requests.borrow().iter().map(|r| r.1).collect();
+        assert_eq!(sizes, [65, 65, 65, 65, 40]);
+        assert_eq!(tally.requests, 5);
+        for (sequence, datagram) in driver.received.borrow().iter().enumerate() {
+            assert_eq!(
+                crate::payload::check_pattern(datagram),
+                crate::payload::PatternCheck::Intact(sequence as u64)
+            );
+        }
+    }
+
+    #[test]
+    fn a_fixed_destination_goes_into_every_batch() {
+        let driver = FakeDriver::new(vec![], 0);
+        let payloads = Payloads::Repeat {
+            bytes: b"x".to_vec(),
+            count: 10,
+        };
+        let fixed = SendJob {
+            destination: Destination::Fixed(Family::V6),
+            batch: Some(4),
+            ..job(&payloads)
+        };
+        let tally = run(&driver, &fixed, &AtomicBool::new(false), &mut |_| {});
+        assert!(tally.complete());
+        let requests = driver.requests.borrow();
+        assert_eq!(requests.iter().map(|r| r.1).collect::<Vec<_>>(), [4, 4, 2]);
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.0 == Destination::Fixed(Family::V6))
+        );
+    }
+
+    #[test]
+    fn a_failed_batch_fails_all_its_datagrams_and_short_replies_count() {
+        let driver = FakeDriver::new(vec![1], status::STATUS_INVALID_ADDRESS);
+        let payloads = Payloads::Repeat {
+            bytes: b"xy".to_vec(),
+            count: 10,
+        };
+        let batched = SendJob {
+            batch: Some(4),
+            ..job(&payloads)
+        };
+        let tally = run(&driver, &batched, &AtomicBool::new(false), &mut |_| {});
+        assert_eq!((tally.sent, tally.failed, tally.attempted), (6, 4, 10));
+        assert_eq!(tally.first_failure.as_ref().map(|f| f.index), Some(4));
+
+        let mut short = FakeDriver::new(vec![], 0);
+        short.short_batches = true;
+        let tally = run(&short, &batched, &AtomicBool::new(false), &mut |_| {});
+        assert_eq!((tally.sent, tally.failed, tally.bytes_sent), (7, 3, 14));
+        assert_eq!(tally.first_failure.as_ref().map(|f| f.index), Some(3));
     }
 
     #[test]

@@ -35,13 +35,15 @@ fn help_lists_the_commands_and_the_exit_codes() {
         "stats",
         "listen",
         "demo",
+        "config",
+        "bench",
         "Exit codes",
         "driver unavailable",
         "usage error",
     ] {
         assert!(help.contains(needle), "--help lacks {needle:?}:\n{help}");
     }
-    for command in ["send", "stats", "listen", "demo"] {
+    for command in ["send", "stats", "listen", "demo", "config", "bench"] {
         let output = run(&[command, "--help"]);
         assert_eq!(output.status.code(), Some(0), "{command} --help");
         let help = stdout(&output);
@@ -278,6 +280,123 @@ fn usage_errors_with_json_still_print_one_object() {
     let value = common::json(&output);
     assert_eq!(value["exit_code"], 2);
     assert_eq!(value["error"]["kind"], "usage");
+}
+
+#[test]
+fn batch_sizes_are_one_to_256() {
+    for batch in ["0", "257", "-1"] {
+        refused(
+            &[
+                "send",
+                "--to",
+                "127.0.0.1:9",
+                "--size",
+                "64",
+                "--count",
+                "10",
+                "--batch",
+                batch,
+            ],
+            "--batch",
+        );
+        refused(&["bench", "--batch", batch], "--batch");
+    }
+    refused(
+        &[
+            "send",
+            "--to",
+            "127.0.0.1:9",
+            "--size",
+            "64",
+            "--batch",
+            "257",
+        ],
+        "1 to 256",
+    );
+}
+
+#[test]
+fn send_modes_and_bind_are_checked() {
+    refused(
+        &[
+            "send",
+            "--to",
+            "127.0.0.1:9",
+            "--payload",
+            "x",
+            "--mode",
+            "fixed",
+        ],
+        "invalid value",
+    );
+    refused(
+        &[
+            "send",
+            "--to",
+            "127.0.0.1:9",
+            "--payload",
+            "x",
+            "--bind",
+            "[::1]:0",
+        ],
+        "different families",
+    );
+    let help = stdout(&run(&["send", "--help"]));
+    for needle in [
+        "per-datagram",
+        "fixed-remote",
+        "fixed-sendto",
+        "--batch",
+        "NULL RemoteAddress",
+    ] {
+        assert!(
+            help.contains(needle),
+            "send --help lacks {needle:?}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn config_needs_one_consistent_change() {
+    refused(&["config", "--clear"], "--family");
+    refused(&["config", "--clear", "--json"], "--family");
+    refused(&["config"], "required");
+    refused(
+        &["config", "--bind", "127.0.0.1:0", "--family", "6"],
+        "does not match",
+    );
+    refused(
+        &[
+            "config",
+            "--remote",
+            "127.0.0.1:9",
+            "--sendto",
+            "127.0.0.1:9",
+        ],
+        "cannot be used with",
+    );
+    refused(&["config", "--family", "5", "--clear"], "not a family");
+    refused(&["config", "--pool-slots", "0"], "1 to 256");
+    refused(
+        &["config", "--pool-slots", "8", "--family", "4"],
+        "whole driver",
+    );
+    let help = stdout(&run(&["config", "--help"]));
+    assert!(
+        help.contains("fresh copy of the driver") && help.contains("installed driver"),
+        "config --help should say where a change lasts:\n{help}"
+    );
+}
+
+#[test]
+fn bench_arguments_are_checked() {
+    refused(&["bench", "--size", "0"], "--size");
+    refused(&["bench", "--size", "65508"], "65,507");
+    refused(&["bench", "--count", "0"], "at least 1");
+    refused(&["bench", "--rounds", "0"], "rounds");
+    if cfg!(not(windows)) {
+        refused(&["bench", "--to", "192.0.2.1:9"], "only to loopback");
+    }
 }
 
 #[test]

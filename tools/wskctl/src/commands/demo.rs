@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use wsk_sample_ioctl::Destination;
 
 use super::listen::bind_receiver;
 use super::stats::{StatsJson, print_human as print_stats};
@@ -217,7 +218,7 @@ pub fn run(json: bool) -> Result<ExitStatus, Failure> {
             thousands(size as u64)
         ));
         fill_pattern(index as u64, size, &mut payload);
-        let reply = match encoder.send(&device, Some(destination), &payload) {
+        let reply = match encoder.send(&device, Destination::Address(destination), &payload) {
             Ok(reply) => reply,
             Err(error) => {
                 narrator.flush_trace();

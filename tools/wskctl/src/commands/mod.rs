@@ -2,12 +2,15 @@
 //! [`Failure`] that `main` prints (as JSON too, with `--json`).
 
 use serde::Serialize;
+use wsk_sample_ioctl::Family;
 
 use crate::cli::{Cli, Command};
 use crate::device::{self, UnloadReport};
 use crate::exit::{ExitStatus, Failure};
 use crate::output::note;
 
+pub mod bench;
+pub mod config;
 pub mod demo;
 pub mod listen;
 pub mod send;
@@ -19,6 +22,16 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Stats(_) => stats::run(cli.json),
         Command::Listen(args) => listen::run(args, cli.json),
         Command::Demo(_) => demo::run(cli.json),
+        Command::Config(args) => config::run(args, cli.json),
+        Command::Bench(args) => bench::run(args, cli.json),
+    }
+}
+
+/// "IPv4" or "IPv6".
+pub fn family_name(family: Family) -> &'static str {
+    match family {
+        Family::V4 => "IPv4",
+        Family::V6 => "IPv6",
     }
 }
 

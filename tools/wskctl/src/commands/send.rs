@@ -4,16 +4,18 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::Serialize;
-use wsk_sample_ioctl::max_payload_for;
+use wsk_sample_ioctl::{ConfigAction, Destination, Family, FixedDestination, max_payload_for};
 
-use super::{UnloadJson, close_device};
-use crate::cli::SendArgs;
-use crate::device::{self, DeviceAccess, OpenOptions, UnloadReport};
+use super::stats::FixedJson;
+use super::{UnloadJson, close_device, family_name};
+use crate::cli::{SendArgs, SendMode};
+use crate::device::{self, DeviceAccess, DeviceError, OpenOptions, UnloadReport};
 use crate::exit::{ExitStatus, Failure};
 use crate::interrupt;
 use crate::output::{self, ErrorReportJson, note, say, thousands};
 use crate::payload::{PATTERN_HEADER, Payloads};
 use crate::progress::Progress;
+use crate::request;
 use crate::send_loop::{self, SendJob, SendTally, StopReason};
 
 /// Datagram size a file is cut into by default: the largest IPv4 UDP payload that fits a
@@ -26,6 +28,34 @@ pub struct SendPlan {
     pub destination: SocketAddr,
     pub payloads: Payloads,
     pub rate: Option<f64>,
+    pub mode: SendMode,
+    /// Local address to bind the family's socket to first.
+    pub bind: Option<SocketAddr>,
+    /// Datagrams per batch request.
+    pub batch: Option<usize>,
+}
+
+impl SendPlan {
+    fn family(&self) -> Family {
+        Family::of(&self.destination)
+    }
+
+    /// The fixed destination to configure before sending, if the mode has one.
+    fn fixed_action(&self) -> Option<ConfigAction> {
+        match self.mode {
+            SendMode::PerDatagram => None,
+            SendMode::FixedRemote => Some(ConfigAction::FixedRemote(self.destination)),
+            SendMode::FixedSendTo => Some(ConfigAction::FixedSendTo(self.destination)),
+        }
+    }
+
+    /// What each request names.
+    fn request_destination(&self) -> Destination {
+        match self.mode {
+            SendMode::PerDatagram => Destination::Address(self.destination),
+            SendMode::FixedRemote | SendMode::FixedSendTo => Destination::Fixed(self.family()),
+        }
+    }
 }
 
 impl SendArgs {
@@ -43,12 +73,18 @@ impl SendArgs {
                  only to loopback (127.0.0.0/8 or [::1])"
             ));
         }
+        if let Some(bind) = self.bind
+            && bind.is_ipv4() != destination.is_ipv4()
+        {
+            return usage(format!(
+                "--bind {bind} and --to {destination} are of different families: --bind sets the \
+                 local address of the driver's socket the datagrams leave from, so it must be an \
+                 {} address",
+                family_name(Family::of(&destination))
+            ));
+        }
         let limit = max_payload_for(Some(destination));
-        let family = if destination.is_ipv4() {
-            "IPv4"
-        } else {
-            "IPv6"
-        };
+        let family = family_name(Family::of(&destination));
         let too_large = |what: &str, size: usize| {
             format!(
                 "{what} is {} bytes, more than the largest UDP datagram to an {family} address ({} bytes)",
@@ -108,6 +144,9 @@ impl SendArgs {
             destination,
             payloads,
             rate: self.rate,
+            mode: self.mode,
+            bind: self.bind,
+            batch: self.batch,
         })
     }
 }
@@ -136,25 +175,100 @@ pub fn run(args: SendArgs, json: bool) -> Result<ExitStatus, Failure> {
         access: DeviceAccess::Send,
         trace: None,
     })?;
+    // The socket first (a bind recreates it, dropping any fixed address), then its fixed address.
+    let setup = [plan.bind.map(ConfigAction::Bind), plan.fixed_action()];
+    for action in setup.into_iter().flatten() {
+        if let Err(error) = request::configure(&device, action) {
+            note!(
+                "wskctl could not {} before sending",
+                describe_action(action)
+            );
+            close_device(&mut device);
+            return Err(Failure::Device(error));
+        }
+    }
     let job = SendJob {
-        destination: Some(plan.destination),
+        destination: plan.request_destination(),
         payloads: &plan.payloads,
         rate: plan.rate,
+        batch: plan.batch,
     };
     let mut progress = Progress::new(plan.payloads.count(), json);
     let tally = send_loop::run(&device, &job, &stop, &mut |tally| {
         progress.update(tally.attempted, tally.bytes_sent)
     });
     progress.finish();
+    let socket = (plan.bind.is_some() || plan.fixed_action().is_some())
+        .then(|| socket_state(&device, plan.family()));
+    let mut status = exit_status(&tally);
+    // A fixed mode's address is the run's own: clear it again (on Windows it would otherwise
+    // stay set in the installed driver).
+    let fixed_cleared = plan.fixed_action().map(|_| {
+        let clear = ConfigAction::ClearFixed(plan.family());
+        match request::configure(&device, clear) {
+            Ok(()) => true,
+            Err(error) => {
+                note!("warning: could not {}: {error}", describe_action(clear));
+                false
+            }
+        }
+    });
+    if fixed_cleared == Some(false) {
+        status = status.and(ExitStatus::Partial);
+    }
     let (unload, unload_status) = close_device(&mut device);
-    let status = exit_status(&tally).and(unload_status);
-    let summary = SendSummary::new(&plan, &tally, unload.as_ref(), status);
+    let status = status.and(unload_status);
+    let summary = SendSummary::new(
+        &plan,
+        &tally,
+        socket.flatten(),
+        fixed_cleared,
+        unload.as_ref(),
+        status,
+    );
     if json {
         output::emit_json(&summary);
     } else {
         print_human(&plan, &tally, &summary);
     }
     Ok(status)
+}
+
+/// What a configuration step does, for messages.
+pub fn describe_action(action: ConfigAction) -> String {
+    match action {
+        ConfigAction::Bind(address) => format!("bind the driver's socket to {address}"),
+        ConfigAction::FixedRemote(address) => {
+            format!("set {address} as the socket's fixed remote address")
+        }
+        ConfigAction::FixedSendTo(address) => {
+            format!("set {address} as the socket's fixed send-to address")
+        }
+        ConfigAction::ClearFixed(family) => {
+            format!(
+                "clear the fixed address of the {} socket",
+                family_name(family)
+            )
+        }
+        ConfigAction::PoolSlots(slots) => format!("resize the send pool to {slots} slots"),
+    }
+}
+
+/// The driver's socket of `family` as its counters report it, while the run's settings are in
+/// place: (local address, fixed destination). `None` if the counters cannot be read.
+fn socket_state(
+    device: &device::Backend,
+    family: Family,
+) -> Option<(Option<SocketAddr>, Option<FixedDestination>)> {
+    let stats = request::query_stats(device)
+        .inspect_err(|error: &DeviceError| {
+            note!("warning: could not read the driver's counters: {error}")
+        })
+        .ok()?;
+    Some(match family {
+        Family::V4 => (stats.local_v4, stats.fixed_v4),
+        Family::V6 => (stats.local_v6, stats.fixed_v6),
+    })
 }
 
 fn exit_status(tally: &SendTally) -> ExitStatus {
@@ -175,6 +289,23 @@ pub struct SendSummary {
     pub exit_code: u8,
     pub backend: &'static str,
     pub destination: String,
+    /// "per-datagram", "fixed-remote" or "fixed-sendto".
+    pub mode: &'static str,
+    /// What the driver passed WSK as RemoteAddress: "explicit" (--to, per datagram) or "null"
+    /// (the socket's fixed address).
+    pub wsk_remote_address: &'static str,
+    /// The batch size asked for (null: one send request per datagram).
+    pub batch: Option<usize>,
+    /// Send or batch requests issued.
+    pub requests: u64,
+    /// --bind as given.
+    pub bind: Option<String>,
+    /// The local address of the driver's socket during the run (with --bind or a fixed mode).
+    pub local_address: Option<String>,
+    /// The fixed destination the driver reported during the run (fixed modes).
+    pub fixed_destination: Option<FixedJson>,
+    /// Fixed modes: whether the fixed address was cleared again after the run.
+    pub fixed_cleared: Option<bool>,
     pub planned: u64,
     pub attempted: u64,
     pub datagrams_sent: u64,
@@ -200,15 +331,29 @@ impl SendSummary {
     fn new(
         plan: &SendPlan,
         tally: &SendTally,
+        socket: Option<(Option<SocketAddr>, Option<FixedDestination>)>,
+        fixed_cleared: Option<bool>,
         unload: Option<&UnloadReport>,
         status: ExitStatus,
     ) -> SendSummary {
+        let (local, fixed) = socket.unwrap_or((None, None));
         SendSummary {
             command: "send",
             ok: status == ExitStatus::Success,
             exit_code: status.code(),
             backend: device::BACKEND_NAME,
             destination: plan.destination.to_string(),
+            mode: plan.mode.name(),
+            wsk_remote_address: match plan.mode {
+                SendMode::PerDatagram => "explicit",
+                SendMode::FixedRemote | SendMode::FixedSendTo => "null",
+            },
+            batch: plan.batch,
+            requests: tally.requests,
+            bind: plan.bind.map(|address| address.to_string()),
+            local_address: local.map(|address| address.to_string()),
+            fixed_destination: fixed.map(FixedJson::from),
+            fixed_cleared,
             planned: tally.planned,
             attempted: tally.attempted,
             datagrams_sent: tally.sent,
@@ -235,6 +380,34 @@ fn print_human(plan: &SendPlan, tally: &SendTally, summary: &SendSummary) {
         plan.destination,
         summary.backend
     );
+    let mode = match plan.mode {
+        SendMode::PerDatagram => "per-datagram: every request names the destination".to_string(),
+        SendMode::FixedRemote => format!(
+            "fixed-remote: {} set with SIO_WSK_SET_REMOTE_ADDRESS, sent with a NULL RemoteAddress",
+            plan.destination
+        ),
+        SendMode::FixedSendTo => format!(
+            "fixed-sendto: {} set with SIO_WSK_SET_SENDTO_ADDRESS, sent with a NULL RemoteAddress",
+            plan.destination
+        ),
+    };
+    say!("  mode      {mode}");
+    match plan.batch {
+        Some(batch) => say!(
+            "  requests  {} batch request(s) of up to {batch} datagram(s)",
+            thousands(tally.requests)
+        ),
+        None => say!(
+            "  requests  {} send request(s), one per datagram",
+            thousands(tally.requests)
+        ),
+    }
+    if let Some(local) = &summary.local_address {
+        say!("  source    {local} (the driver's socket)");
+    }
+    if summary.fixed_cleared == Some(true) {
+        say!("  cleanup   fixed address cleared after the run");
+    }
     say!("  bytes     {}", thousands(tally.bytes_sent));
     say!("  elapsed   {}", output::seconds(tally.elapsed));
     say!(
@@ -318,6 +491,37 @@ mod tests {
         );
         let file_and_count = plan(&["--to", "127.0.0.1:9", "--file", "x", "--count", "2"]);
         assert!(file_and_count.unwrap_err().contains("--count"));
+    }
+
+    #[test]
+    fn modes_decide_what_each_request_names() {
+        let fixed = plan(&[
+            "--to",
+            "[::1]:9",
+            "--payload",
+            "x",
+            "--mode",
+            "fixed-sendto",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(fixed.request_destination(), Destination::Fixed(Family::V6));
+        assert_eq!(
+            fixed.fixed_action(),
+            Some(ConfigAction::FixedSendTo(
+                "[::1]:9".parse().unwrap_or_else(|e| panic!("{e}"))
+            ))
+        );
+        let plain =
+            plan(&["--to", "127.0.0.1:9", "--payload", "x"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plain.mode, SendMode::PerDatagram);
+        assert_eq!(plain.fixed_action(), None);
+        assert!(
+            plan(&["--to", "127.0.0.1:9", "--payload", "x", "--bind", "[::1]:0"])
+                .unwrap_err()
+                .contains("different families")
+        );
+        assert!(plan(&["--to", "127.0.0.1:9", "--payload", "x", "--batch", "0"]).is_err());
+        assert!(plan(&["--to", "127.0.0.1:9", "--payload", "x", "--batch", "257"]).is_err());
     }
 
     #[test]

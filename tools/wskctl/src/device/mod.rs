@@ -135,6 +135,15 @@ impl Status {
             | "ERROR_CONNECTION_REFUSED" => {
                 "check the destination address and that a receiver is listening there"
             }
+            "STATUS_DEVICE_BUSY" | "ERROR_BUSY" => {
+                "the driver changes a socket's settings only while no send is in flight on it; \
+                 retry when the sends in progress have finished"
+            }
+            "STATUS_INVALID_ADDRESS" | "ERROR_UNEXP_NET_ERR" => {
+                "a send to a socket's fixed destination needs one set first (wskctl config \
+                 --remote/--sendto, or send --mode fixed-remote|fixed-sendto); a --bind address \
+                 must belong to this host"
+            }
             _ => return None,
         })
     }
@@ -371,6 +380,15 @@ mod tests {
             failed.contains("STATUS_PORT_UNREACHABLE (0xC000023F)"),
             "{failed}"
         );
+        let busy = DeviceError::from_ntstatus(nt::STATUS_DEVICE_BUSY).to_string();
+        assert!(
+            busy.contains("STATUS_DEVICE_BUSY") && busy.contains("no send is in flight"),
+            "{busy}"
+        );
+        let fixed = DeviceError::from_win32_ioctl(170).to_string();
+        assert!(fixed.contains("ERROR_BUSY (170)"), "{fixed}");
+        let no_fixed = DeviceError::from_ntstatus(nt::STATUS_INVALID_ADDRESS).to_string();
+        assert!(no_fixed.contains("fixed destination"), "{no_fixed}");
         assert!(
             Status::Nt(0x1234_5678)
                 .to_string()

@@ -40,6 +40,11 @@ const TABLE: &[(u32, &str, &str)] = &[
     (50, "ERROR_NOT_SUPPORTED", "the request is not supported"),
     (55, "ERROR_DEV_NOT_EXIST", "the device no longer exists"),
     (
+        59,
+        "ERROR_UNEXP_NET_ERR",
+        "an unexpected network error occurred (the driver's STATUS_INVALID_ADDRESS)",
+    ),
+    (
         87,
         "ERROR_INVALID_PARAMETER",
         "a parameter of the request is not valid",
@@ -49,6 +54,11 @@ const TABLE: &[(u32, &str, &str)] = &[
         122,
         "ERROR_INSUFFICIENT_BUFFER",
         "the buffer is too small for the result",
+    ),
+    (
+        170,
+        "ERROR_BUSY",
+        "the resource is in use (the driver's STATUS_DEVICE_BUSY)",
     ),
     (
         234,

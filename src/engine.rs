@@ -870,15 +870,8 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
             (*s).sequence,
         )
     };
-    // SAFETY: the provider hands the IRP back in this routine.
-    let (status, information) = unsafe {
-        (
-            (*irp).IoStatus.__bindgen_anon_1.Status,
-            (*irp).IoStatus.Information,
-        )
-    };
-    // SAFETY: our IRP (IoAllocateIrp in start_send), not used after this.
-    unsafe { IoFreeIrp(irp) };
+    // SAFETY: the provider hands our IRP (IoAllocateIrp in start_send) back here.
+    let (status, information) = unsafe { take_result(irp) };
     let mut reply_length = 0;
     if status >= 0 {
         let bytes_sent = u32::try_from(information).unwrap_or(u32::MAX);

@@ -1,4 +1,5 @@
-//! Completion timing: inline before the call returns, on another thread, late; and sends that
+//! Completion timing: inline before the call returns, on another thread (also finished before
+//! the call returns), late; and sends that
 //! never complete, where device removal cancels them (EvtIoStop → close) and unload still
 //! finishes within a bound, with nothing leaked.
 // The kernel model these tests drive exists off Windows only.
@@ -47,6 +48,7 @@ fn every_completion_mode_delivers_and_unloads_clean() {
         CompletionMode::Inline,
         CompletionMode::Async,
         CompletionMode::Delayed(Duration::from_millis(20)),
+        CompletionMode::OtherThreadBeforeReturn,
     ];
     for completion in modes {
         for send_messages_supported in [true, false] {

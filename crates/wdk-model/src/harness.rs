@@ -624,8 +624,19 @@ impl Kernel {
         if requests > 0 {
             leaks.push(format!("{requests} request(s) never completed"));
         }
-        let objects: HashMap<String, usize> =
-            state.objects.values().fold(HashMap::new(), |mut m, o| {
+        // A completed request waiting for its caller to pick up the result is, on Windows,
+        // already gone from the framework; only the caller's copy of the result remains.
+        let awaiting_pickup = |handle: &usize| {
+            state
+                .requests
+                .get(handle)
+                .is_some_and(|r| r.completion.is_some())
+        };
+        let objects: HashMap<String, usize> = state
+            .objects
+            .iter()
+            .filter(|(handle, _)| !awaiting_pickup(handle))
+            .fold(HashMap::new(), |mut m, (_, o)| {
                 *m.entry(format!("{:?}", o.kind)).or_default() += 1;
                 m
             });

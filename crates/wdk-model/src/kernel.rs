@@ -107,6 +107,9 @@ pub enum CompletionMode {
     Inline,
     /// On a provider thread after a delay.
     Delayed(Duration),
+    /// On a provider thread, finished (completion routine run) before the call returns
+    /// STATUS_PENDING: a driver that touches its IRP or buffers after submitting is caught.
+    OtherThreadBeforeReturn,
     /// Sends never complete until the socket is closed (which cancels them).
     NeverForSends,
 }

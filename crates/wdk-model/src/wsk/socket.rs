@@ -197,6 +197,23 @@ fn complete_with(kernel: &Arc<Kernel>, irp: PIRP, socket: Option<usize>, work: W
                 let _ = finish(k);
             }),
         ),
+        CompletionMode::OtherThreadBeforeReturn => {
+            let done = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+            let signal = done.clone();
+            let status = submit(
+                kernel,
+                Box::new(move |k| {
+                    let _ = finish(k);
+                    *crate::kernel::lock(&signal.0) = true;
+                    signal.1.notify_all();
+                }),
+            );
+            let mut finished = crate::kernel::lock(&done.0);
+            while !*finished {
+                finished = done.1.wait(finished).unwrap_or_else(|p| p.into_inner());
+            }
+            status
+        }
     }
 }
 

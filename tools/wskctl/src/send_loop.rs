@@ -118,13 +118,7 @@ fn run_single(
     let interval = job.rate.map(|rate| 1.0 / rate);
     let started = Instant::now();
     for index in 0..tally.planned {
-        if let Some(interval) = interval
-            && !pace(started, index as f64 * interval, stop)
-        {
-            tally.stopped = Some(StopReason::Interrupted);
-            break;
-        }
-        if stop.load(Ordering::Relaxed) {
+        if interrupted(started, index, interval, stop) {
             tally.stopped = Some(StopReason::Interrupted);
             break;
         }
@@ -148,6 +142,17 @@ fn run_single(
     tally
 }
 
+/// Waits until datagram `index` is due under the pacing (if any); true if Ctrl-C stopped the
+/// run meanwhile or before.
+fn interrupted(started: Instant, index: u64, interval: Option<f64>, stop: &AtomicBool) -> bool {
+    if let Some(interval) = interval
+        && !pace(started, index as f64 * interval, stop)
+    {
+        return true;
+    }
+    stop.load(Ordering::Relaxed)
+}
+
 /// IOCTL_WSK_SAMPLE_SEND_BATCH requests of up to `batch` datagrams and MAX_BATCH_BYTES payload
 /// bytes each, in order.
 fn run_batched(
@@ -168,13 +173,7 @@ fn run_batched(
     let started = Instant::now();
     let mut next = 0u64;
     while next < tally.planned {
-        if let Some(interval) = interval
-            && !pace(started, next as f64 * interval, stop)
-        {
-            tally.stopped = Some(StopReason::Interrupted);
-            break;
-        }
-        if stop.load(Ordering::Relaxed) {
+        if interrupted(started, next, interval, stop) {
             tally.stopped = Some(StopReason::Interrupted);
             break;
         }

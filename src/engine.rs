@@ -12,8 +12,8 @@ use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{
     NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_CANCELLED, STATUS_DELETE_PENDING,
     STATUS_DEVICE_BUSY, STATUS_DEVICE_NOT_READY, STATUS_INSUFFICIENT_RESOURCES,
-    STATUS_INVALID_ADDRESS, STATUS_INVALID_BUFFER_SIZE, STATUS_IO_TIMEOUT,
-    STATUS_MORE_PROCESSING_REQUIRED, WDFREQUEST,
+    STATUS_INVALID_ADDRESS, STATUS_INVALID_BUFFER_SIZE, STATUS_MORE_PROCESSING_REQUIRED,
+    WDFREQUEST,
 };
 use wsk_sample_ioctl::{
     BATCH_REPLY_SIZE, BatchReply, BatchRequest, ConfigAction, Destination, FixedDestination,
@@ -22,7 +22,7 @@ use wsk_sample_ioctl::{
 
 use crate::kernel::{self, Event, EventKind};
 use crate::slots::{Slot, SlotPool};
-use crate::sync_call::{CallKind, SyncCall};
+use crate::sync_call::{CallKind, Done, Failed, SyncCall, Wait};
 use crate::wsk::abi::*;
 use crate::wsk::{self, Family, SockAddrStorage};
 use crate::{ioctl, irp};
@@ -37,8 +37,12 @@ const CAPTURE_WAIT_MS: u32 = 2_000;
 const CONTROL_TIMEOUT_MS: u32 = 5_000;
 /// How long a send waits for a free slot before failing with STATUS_INSUFFICIENT_RESOURCES.
 const SLOT_WAIT_MS: u32 = 1_000;
-/// How often a failed WskCloseSocket is retried.
-const CLOSE_ATTEMPTS: u32 = 3;
+/// How often a close that could not be issued is tried again before its socket is parked.
+const CLOSE_ISSUE_ATTEMPTS: u32 = 3;
+/// The pause between those tries.
+const CLOSE_ISSUE_PAUSE_MS: u32 = 10;
+/// Sockets whose close could not be issued, kept for a later close.
+const PARKED_SOCKETS: usize = 4;
 /// How long unload waits for sends in flight before closing the sockets (which cancels them).
 const DRAIN_TIMEOUT_MS: u32 = 10_000;
 
@@ -166,13 +170,13 @@ struct FamilyState {
     calls: Rundown,
     /// The fixed destination, readable without the control lock (written under it).
     fixed_set: AtomicBool,
-    // Written only under the control lock; the provider reads them during control calls, and
-    // `local` and `fixed` are published to readers by `socket` / `fixed_set` (Release/Acquire).
+    // Written only under the control lock (with the family's gate closed, so no send reads
+    // them meanwhile); `local` and `fixed` are published to readers by `socket` / `fixed_set`
+    // (Release/Acquire). WSK never sees these cells: the SOCKADDRs passed to control calls
+    // live in the SyncCall until their IRP completes.
     bind: UnsafeCell<Option<SocketAddr>>,
-    bind_address: UnsafeCell<SockAddrStorage>,
     local: UnsafeCell<SockAddrStorage>,
     fixed: UnsafeCell<Option<FixedDestination>>,
-    fixed_address: UnsafeCell<SockAddrStorage>,
 }
 
 pub struct Engine {
@@ -184,6 +188,8 @@ pub struct Engine {
     /// A synchronization event used as a mutex over the control path.
     control_lock: Event,
     control: SyncCall,
+    /// Sockets to close later ([`Engine::close_socket`]); used under the control lock.
+    parked: [AtomicPtr<WSK_SOCKET>; PARKED_SOCKETS],
     rundown: Rundown,
     slots: SlotPool,
     stats: Counters,
@@ -283,46 +289,45 @@ impl Engine {
         // SAFETY: the provider NPI is captured (above) and only written under the lock we hold.
         let provider = unsafe { &*self.provider.get() };
         // SAFETY: the NPI is captured; the IRP comes from SyncCall with its routine set.
-        let created =
-            self.control
-                .call(CallKind::CreatesSocket, CONTROL_TIMEOUT_MS, |irp| unsafe {
-                    wsk::create_datagram_socket(provider, family, irp)
-                });
-        let socket = created.map_err(not_ready)? as *mut WSK_SOCKET;
+        let created = self.control.call(
+            CallKind::CreatesSocket,
+            Wait::Bounded(CONTROL_TIMEOUT_MS),
+            SockAddrStorage::ZERO,
+            |irp, _| unsafe { wsk::create_datagram_socket(provider, family, irp) },
+        );
+        let socket = created.map_err(|f| not_ready(f.status()))?.information as *mut WSK_SOCKET;
         if socket.is_null() {
             return Err(not_ready(STATUS_DEVICE_NOT_READY));
         }
         // SAFETY: the configuration cells are written under the control lock, which we hold.
-        let (bind, bind_address, local) = unsafe {
-            (
-                *state.bind.get(),
-                &mut *state.bind_address.get(),
-                &mut *state.local.get(),
-            )
-        };
-        *bind_address = bind.map_or_else(
+        let (bind, local) = unsafe { (*state.bind.get(), &mut *state.local.get()) };
+        let bind_address = bind.map_or_else(
             || SockAddrStorage::wildcard(family),
             SockAddrStorage::from_socket_addr,
         );
-        // SAFETY: a live socket; the address lives in the engine until the IRP completes.
-        let bound = self
-            .control
-            .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
-                wsk::bind(socket, bind_address.as_mut_ptr(), irp)
-            });
-        if let Err(status) = bound {
-            self.close_socket(socket);
-            return Err(not_ready(status));
+        // SAFETY: a live socket; the address lives in the SyncCall until the IRP completes.
+        let bound = self.control.call(
+            CallKind::Other,
+            Wait::Bounded(CONTROL_TIMEOUT_MS),
+            bind_address,
+            |irp, address| unsafe { wsk::bind(socket, address, irp) },
+        );
+        if let Err(failed) = bound {
+            self.close_socket(socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
+            return Err(not_ready(failed.status()));
         }
-        // SAFETY: a live, bound socket; the output lives in the engine.
-        let named = self
-            .control
-            .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
-                wsk::get_local_address(socket, local.as_mut_ptr(), irp)
-            });
-        if named.is_err() {
-            *local = SockAddrStorage::ZERO;
-        }
+        // SAFETY: a live, bound socket; the output lives in the SyncCall until completion.
+        let named = self.control.call(
+            CallKind::Other,
+            Wait::Bounded(CONTROL_TIMEOUT_MS),
+            SockAddrStorage::ZERO,
+            |irp, address| unsafe { wsk::get_local_address(socket, address, irp) },
+        );
+        *local = named.map_or(SockAddrStorage::ZERO, |done| done.address);
+        // A new socket has no fixed destination.
+        state.fixed_set.store(false, Ordering::Release);
+        // SAFETY: written under the control lock; `fixed_set` is false.
+        unsafe { *state.fixed.get() = None };
         state.socket.store(socket, Ordering::Release);
         Ok(socket)
     }
@@ -340,29 +345,112 @@ impl Engine {
         if status < 0 {
             return Err(Failure::new(STATUS_DEVICE_NOT_READY, FailureKind::NotReady));
         }
+        // The driver needs WSK 1.0; a provider with a higher minor version offers a superset,
+        // a different major version is not ours to use (Learn, WSK_PROVIDER_DISPATCH Version).
+        // SAFETY: just captured; the dispatch table stays valid until released.
+        let version = unsafe { (*(*self.provider.get()).Dispatch).Version };
+        if version >> 8 != MAKE_WSK_VERSION(1, 0) >> 8 {
+            // SAFETY: captured just above; released once.
+            unsafe { WskReleaseProviderNPI(registration) };
+            return Err(Failure::new(STATUS_DEVICE_NOT_READY, FailureKind::NotReady));
+        }
         self.captured.store(true, Ordering::Release);
         Ok(())
     }
 
-    /// Closes a socket and waits (bounded) for the close to complete; true if it did. A close
-    /// that fails leaves the socket open, so it is retried a few times; one that times out is
-    /// not (its IRP is still with the provider).
-    fn close_socket(&self, socket: *mut WSK_SOCKET) -> bool {
-        for _ in 0..CLOSE_ATTEMPTS {
+    /// Closes a socket, once: after WskCloseSocket no call on the socket is allowed whatever
+    /// the close returned (Learn, PFN_WSK_CLOSE_SOCKET), so a close that reached WSK is never
+    /// repeated. A close that could not be issued (no IRP, or an abandoned call still
+    /// outstanding) did nothing: it is tried again after a pause, and if it still cannot be
+    /// issued the socket is parked for a later close (unload closes every parked socket).
+    /// True if the close was issued and completed within `wait`.
+    fn close_socket(&self, socket: *mut WSK_SOCKET, wait: Wait) -> bool {
+        self.close_parked(wait);
+        let mut attempts = 0;
+        loop {
             // SAFETY: a live socket no other call is executing on (callers hold the control
-            // lock and have stopped sends on it); it is not used after a successful close.
-            let closed = self
-                .control
-                .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
-                    wsk::close(socket, irp)
-                });
+            // lock and have stopped sends on it); after this call it is not used again.
+            let closed = self.control.call(
+                CallKind::Other,
+                wait,
+                SockAddrStorage::ZERO,
+                |irp, _| unsafe { wsk::close(socket, irp) },
+            );
             match closed {
-                Ok(_) => return true,
-                Err(STATUS_IO_TIMEOUT | STATUS_DEVICE_BUSY) => return false,
-                Err(_) => continue,
+                Ok(_) | Err(Failed::Completed(_)) => return true,
+                Err(Failed::TimedOut) => return false,
+                Err(Failed::NotIssued(_)) => {}
+            }
+            attempts += 1;
+            if wait == Wait::UntilDone || attempts < CLOSE_ISSUE_ATTEMPTS {
+                kernel::sleep(CLOSE_ISSUE_PAUSE_MS);
+                continue;
+            }
+            if let Some(place) = self
+                .parked
+                .iter()
+                .find(|p| p.load(Ordering::Acquire).is_null())
+            {
+                place.store(socket, Ordering::Release);
+                return false;
+            }
+            // Nowhere to park it: keep trying; the socket must not be lost.
+            kernel::sleep(CLOSE_ISSUE_PAUSE_MS);
+        }
+    }
+
+    /// With the control lock held: closes the sockets parked by [`Engine::close_socket`].
+    fn close_parked(&self, wait: Wait) {
+        for place in &self.parked {
+            let socket = place.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            if socket.is_null() {
+                continue;
+            }
+            // SAFETY: a parked socket: live, never closed, and no call runs on it.
+            let closed = self.control.call(
+                CallKind::Other,
+                wait,
+                SockAddrStorage::ZERO,
+                |irp, _| unsafe { wsk::close(socket, irp) },
+            );
+            if let Err(Failed::NotIssued(_)) = closed {
+                place.store(socket, Ordering::Release);
             }
         }
-        false
+    }
+
+    /// With the control lock held: one SIO_WSK_SET_REMOTE_ADDRESS / SIO_WSK_SET_SENDTO_ADDRESS
+    /// call, setting `address` or clearing (None).
+    fn set_fixed(
+        &self,
+        socket: *mut WSK_SOCKET,
+        code: u32,
+        address: Option<SocketAddr>,
+    ) -> Result<Done, Failure> {
+        let (input, size) = match address {
+            Some(address) => {
+                let input = SockAddrStorage::from_socket_addr(address);
+                (input, input.len())
+            }
+            None => (SockAddrStorage::ZERO, 0),
+        };
+        // SAFETY: a live, bound socket; the input lives in the SyncCall until completion, and
+        // an empty input clears the address.
+        self.control
+            .call(
+                CallKind::Other,
+                Wait::Bounded(CONTROL_TIMEOUT_MS),
+                input,
+                |irp, buffer| unsafe {
+                    let buffer = if size == 0 {
+                        core::ptr::null_mut()
+                    } else {
+                        buffer
+                    };
+                    wsk::control_ioctl(socket, code, buffer, size, irp)
+                },
+            )
+            .map_err(|failed| Failure::new(failed.status(), FailureKind::Transport))
     }
 
     /// Applies a configure request at PASSIVE_LEVEL. Refused with STATUS_DEVICE_BUSY while the
@@ -428,7 +516,9 @@ impl Engine {
                 let old = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !old.is_null() {
                     state.fixed_set.store(false, Ordering::Release);
-                    if !self.close_socket(old) {
+                    // SAFETY: written under the control lock; `fixed_set` is false.
+                    unsafe { *state.fixed.get() = None };
+                    if !self.close_socket(old, Wait::Bounded(CONTROL_TIMEOUT_MS)) {
                         return Err(not_ready(STATUS_DEVICE_BUSY));
                     }
                 }
@@ -439,27 +529,40 @@ impl Engine {
             }
             ConfigAction::FixedRemote(address) | ConfigAction::FixedSendTo(address) => {
                 let socket = self.open_socket(family)?;
-                let (code, fixed) = match action {
+                let (code, other, fixed) = match action {
                     ConfigAction::FixedRemote(_) => (
                         SIO_WSK_SET_REMOTE_ADDRESS,
+                        SIO_WSK_SET_SENDTO_ADDRESS,
                         FixedDestination::Remote(address),
                     ),
                     _ => (
                         SIO_WSK_SET_SENDTO_ADDRESS,
+                        SIO_WSK_SET_REMOTE_ADDRESS,
                         FixedDestination::SendTo(address),
                     ),
                 };
-                // SAFETY: written under the control lock; lives in the engine until the IRP completes.
-                let input = unsafe { &mut *state.fixed_address.get() };
-                *input = SockAddrStorage::from_socket_addr(address);
-                let size = input.len();
-                // SAFETY: a live, bound socket; the input stays valid until completion.
-                let set = self
-                    .control
-                    .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
-                        wsk::control_ioctl(socket, code, input.as_mut_ptr(), size, irp)
-                    });
-                set.map_err(|status| Failure::new(status, FailureKind::Transport))?;
+                // SAFETY: read under the control lock.
+                let current = unsafe { *state.fixed.get() };
+                // The remote and the send-to address are two settings of the socket (Learn,
+                // SIO_WSK_SET_REMOTE_ADDRESS also filters what is received): switching kinds
+                // clears the other one first, so only one is ever set.
+                let switching = matches!(
+                    (current, fixed),
+                    (
+                        Some(FixedDestination::Remote(_)),
+                        FixedDestination::SendTo(_)
+                    ) | (
+                        Some(FixedDestination::SendTo(_)),
+                        FixedDestination::Remote(_)
+                    )
+                );
+                if switching {
+                    self.set_fixed(socket, other, None)?;
+                    state.fixed_set.store(false, Ordering::Release);
+                    // SAFETY: written under the control lock.
+                    unsafe { *state.fixed.get() = None };
+                }
+                self.set_fixed(socket, code, Some(address))?;
                 // SAFETY: written under the control lock, published by `fixed_set`.
                 unsafe { *state.fixed.get() = Some(fixed) };
                 state.fixed_set.store(true, Ordering::Release);
@@ -468,22 +571,21 @@ impl Engine {
             ConfigAction::PoolSlots(_) => Ok(()),
             ConfigAction::ClearFixed(_) => {
                 let socket = state.socket.load(Ordering::Acquire);
-                // SAFETY: read under the control lock.
-                let current = unsafe { *state.fixed.get() };
-                let (Some(current), false) = (current, socket.is_null()) else {
+                if socket.is_null() {
                     return Ok(());
+                }
+                // Both settings, whatever the driver believes is set; the one it believes set
+                // goes last, so a failure leaves that belief true.
+                // SAFETY: read under the control lock.
+                let order = match unsafe { *state.fixed.get() } {
+                    Some(FixedDestination::SendTo(_)) => {
+                        [SIO_WSK_SET_REMOTE_ADDRESS, SIO_WSK_SET_SENDTO_ADDRESS]
+                    }
+                    _ => [SIO_WSK_SET_SENDTO_ADDRESS, SIO_WSK_SET_REMOTE_ADDRESS],
                 };
-                let code = match current {
-                    FixedDestination::Remote(_) => SIO_WSK_SET_REMOTE_ADDRESS,
-                    FixedDestination::SendTo(_) => SIO_WSK_SET_SENDTO_ADDRESS,
-                };
-                // SAFETY: a live, bound socket; an empty input clears the address.
-                let cleared =
-                    self.control
-                        .call(CallKind::Other, CONTROL_TIMEOUT_MS, |irp| unsafe {
-                            wsk::control_ioctl(socket, code, core::ptr::null_mut(), 0, irp)
-                        });
-                cleared.map_err(|status| Failure::new(status, FailureKind::Transport))?;
+                for code in order {
+                    self.set_fixed(socket, code, None)?;
+                }
                 state.fixed_set.store(false, Ordering::Release);
                 // SAFETY: written under the control lock.
                 unsafe { *state.fixed.get() = None };
@@ -544,9 +646,15 @@ impl Engine {
                 None => core::ptr::null_mut(),
             };
             irp::set_completion_routine(irp, send_complete, slot_ptr.cast());
-            // From here the slot and the IRP belong to the provider and the completion routine
-            // (which may already have run when this returns): neither is touched again.
-            let _ = wsk::send_to(socket, &raw mut (*slot_ptr).wsk_buf, remote, irp);
+            // Once WSK has the IRP, the slot and the IRP belong to the provider and the
+            // completion routine (which may already have run when this returns): neither is
+            // touched again. A call that never reached WSK freed the IRP; the slot is ours.
+            if let wsk::Issued::NotSubmitted(status) =
+                wsk::send_to(socket, &raw mut (*slot_ptr).wsk_buf, remote, irp)
+            {
+                self.slots.give_back(slot);
+                return Err(Failure::new(status, FailureKind::NotReady));
+            }
         }
         Ok(())
     }
@@ -598,7 +706,20 @@ impl Engine {
         batch: &BatchRequest<'_>,
     ) -> Result<(), Failure> {
         let socket = self.socket_for(family)?;
-        let explicit = self.explicit_destination(family, batch.destination)?;
+        // WskSendMessages always gets an explicit address (see `wsk::send_messages`): the
+        // fixed destination's, when the batch goes there.
+        let explicit = match self.explicit_destination(family, batch.destination)? {
+            Some(address) => address,
+            None => self
+                .fixed_destination(family)
+                .map(|fixed| match fixed {
+                    FixedDestination::Remote(a) | FixedDestination::SendTo(a) => a,
+                })
+                .ok_or(Failure::new(
+                    STATUS_INVALID_ADDRESS,
+                    FailureKind::Validation,
+                ))?,
+        };
         let no_resources = Failure::new(STATUS_INSUFFICIENT_RESOURCES, FailureKind::NoResources);
         let count = batch.count();
         if batch.total_length() > self.slots.slot_size() as usize
@@ -660,24 +781,31 @@ impl Engine {
             (*slot_ptr).parts_sent.store(0, Ordering::Relaxed);
             (*slot_ptr).parts_bytes.store(0, Ordering::Relaxed);
             (*slot_ptr).first_error.store(0, Ordering::Relaxed);
-            let remote = match explicit {
-                Some(address) => {
-                    (*slot_ptr).remote.set(address);
-                    (*slot_ptr).remote.as_mut_ptr()
-                }
-                None => core::ptr::null_mut(),
-            };
-            // From here the slot and the IRPs belong to the provider and the completion
-            // routines: none is touched again.
+            (*slot_ptr).remote.set(explicit);
+            let remote = (*slot_ptr).remote.as_mut_ptr();
+            // Once WSK has an IRP, the slot and the IRP belong to the provider and the
+            // completion routines: none is touched again. A call that never reached WSK freed
+            // its IRP and counts as a part that failed.
             if batched {
                 let irp = irps.take(0);
                 irp::set_completion_routine(irp, batch_complete, slot_ptr.cast());
-                let _ = wsk::send_messages(socket, nodes, remote, irp);
+                if let wsk::Issued::NotSubmitted(status) =
+                    wsk::send_messages(socket, nodes, remote, irp)
+                {
+                    self.slots.give_back(slot);
+                    return Err(Failure::new(status, FailureKind::NotReady));
+                }
             } else {
                 for index in 0..count {
                     let irp = irps.take(index);
                     irp::set_completion_routine(irp, batch_part_complete, slot_ptr.cast());
-                    let _ = wsk::send_to(socket, &raw mut (*nodes.add(index)).Buffer, remote, irp);
+                    if let wsk::Issued::NotSubmitted(status) =
+                        wsk::send_to(socket, &raw mut (*nodes.add(index)).Buffer, remote, irp)
+                    {
+                        // The part's completion will never come: account for it here (this
+                        // may be the part that finishes the batch).
+                        batch_part_done(slot, status, 0);
+                    }
                 }
             }
         }
@@ -732,7 +860,7 @@ impl Engine {
                 let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !socket.is_null() {
                     state.fixed_set.store(false, Ordering::Release);
-                    self.close_socket(socket);
+                    self.close_socket(socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
                 }
             }
             Ok(())
@@ -796,45 +924,55 @@ impl Engine {
     }
 
     /// Unload, in the order WSK needs: refuse new work, wait (bounded) for sends in flight,
-    /// close the sockets (cancelling what is left), release the provider, deregister, free.
-    /// If a close never completes, deregistering would hang and freeing would hand the
-    /// provider freed memory, so the engine is deliberately leaked instead.
+    /// close the sockets (cancelling what is left) and wait for the closes, wait for every send
+    /// to come back, release the provider, deregister, free.
+    ///
+    /// The waits for the closes and the cancelled sends are not bounded: EvtDriverUnload runs
+    /// at PASSIVE_LEVEL, WSK always completes WskCloseSocket and completes every IRP still
+    /// pending on the socket as cancelled (Learn, PFN_WSK_CLOSE_SOCKET), and WskDeregister
+    /// itself waits for the same (Learn, WskDeregister). Returning earlier would leave the
+    /// registration alive and its client dispatch table in an image about to be unmapped.
     ///
     /// # Safety
     /// Called once, at PASSIVE_LEVEL, after the device is gone; `engine` is not used after.
     pub unsafe fn destroy(engine: NonNull<Engine>) {
         // SAFETY: the caller's guarantee: the engine is live and nobody else uses it now.
         let this = unsafe { &mut *engine.as_ptr() };
-        let drained = this.rundown.wait(DRAIN_TIMEOUT_MS);
-        let closed_all = this
-            .with_control_lock(|| {
-                let mut closed_all = true;
-                for state in &this.families {
-                    let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
-                    if !socket.is_null() {
-                        closed_all &= this.close_socket(socket);
-                    }
-                }
-                let orphan = this
-                    .control
-                    .orphan
-                    .swap(core::ptr::null_mut(), Ordering::AcqRel);
-                if !orphan.is_null() {
-                    closed_all &= this.close_socket(orphan);
-                }
-                Ok(closed_all)
-            })
-            .unwrap_or(false);
-        // Closing cancelled whatever was still in flight; those completions release the gates.
-        let drained = drained || this.rundown.wait(CONTROL_TIMEOUT_MS);
-        let quiet = this
-            .families
+        let _ = this.rundown.wait(DRAIN_TIMEOUT_MS);
+        // No request can hold the control lock any more (the device is gone), but a bounded
+        // wait is no promise: wait until it is free.
+        while !this.control_lock.wait(CONTROL_TIMEOUT_MS) {}
+        // A call abandoned after a timeout completes first: it may still deliver an orphan.
+        this.control.settle();
+        for state in &this.families {
+            let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            state.fixed_set.store(false, Ordering::Release);
+            if !socket.is_null() {
+                this.close_socket(socket, Wait::UntilDone);
+            }
+        }
+        let orphan = this
+            .control
+            .orphan
+            .swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !orphan.is_null() {
+            this.close_socket(orphan, Wait::UntilDone);
+        }
+        // With UntilDone every parked close is issued (the pool recovers, or unload waits).
+        while this
+            .parked
             .iter()
-            .all(|f| f.gate.wait(CONTROL_TIMEOUT_MS));
-        // Every slot must be back: one that is not may still be in a provider's hands.
-        let slots_home = this.slots.free_slots() == this.slots.slot_count();
-        if !closed_all || !drained || !quiet || !slots_home {
-            return;
+            .any(|p| !p.load(Ordering::Acquire).is_null())
+        {
+            this.close_parked(Wait::UntilDone);
+            kernel::sleep(CLOSE_ISSUE_PAUSE_MS);
+        }
+        this.control_lock.set();
+        // Closing cancelled whatever was still in flight; those completions release the gates
+        // and the rundown and give the slots back.
+        while !this.rundown.wait(CONTROL_TIMEOUT_MS) {}
+        for state in &this.families {
+            while !state.gate.wait(CONTROL_TIMEOUT_MS) {}
         }
         let registration = &raw mut this.registration;
         if this.captured.swap(false, Ordering::AcqRel) {
@@ -1003,6 +1141,16 @@ unsafe extern "C" fn batch_part_complete(
     };
     // SAFETY: the provider hands our IRP back here.
     let (status, bytes) = unsafe { take_result(irp) };
+    // SAFETY: this part's only completion.
+    unsafe { batch_part_done(slot, status, bytes) };
+    STATUS_MORE_PROCESSING_REQUIRED
+}
+
+/// One part of a batch sent as separate WskSendTo calls is done; the last one finishes it.
+///
+/// # Safety
+/// `slot` carries the batch and this part is accounted once.
+unsafe fn batch_part_done(slot: NonNull<Slot>, status: NTSTATUS, bytes: u64) {
     // SAFETY: the slot stays ours until the last part completes.
     let s = unsafe { slot.as_ref() };
     if status >= 0 {
@@ -1022,7 +1170,6 @@ unsafe extern "C" fn batch_part_complete(
         // SAFETY: the last part: nothing else refers to the slot any more.
         unsafe { finish_batch(slot, status, sent, bytes) };
     }
-    STATUS_MORE_PROCESSING_REQUIRED
 }
 
 /// Records a finished batch, returns its slot and completes its request.
@@ -1047,8 +1194,11 @@ unsafe fn finish_batch(slot: NonNull<Slot>, status: NTSTATUS, sent: u32, bytes: 
         .stats
         .datagrams_sent
         .fetch_add(u64::from(sent), Ordering::Relaxed);
-    engine.stats.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
     if status >= 0 {
+        // IoStatus.Information is defined only on success (Learn, PFN_WSK_SEND_MESSAGES and
+        // PFN_WSK_SEND_TO: "if the operation succeeds, ... Information contains the number of
+        // bytes sent"); a failed batch adds no bytes.
+        engine.stats.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
         // SAFETY: `reply` is the request's output buffer, retrieved with at least
         // BATCH_REPLY_SIZE bytes and valid until the request completes below.
         let out = unsafe { &mut *reply.cast::<[u8; BATCH_REPLY_SIZE]>() };

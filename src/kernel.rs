@@ -6,7 +6,8 @@ use core::ptr::NonNull;
 
 use wdk_sys::ntddk::{
     ExAllocatePool2, ExFreePoolWithTag, KeAcquireSpinLockRaiseToDpc, KeClearEvent,
-    KeInitializeEvent, KeInitializeSpinLock, KeReleaseSpinLock, KeSetEvent, KeWaitForSingleObject,
+    KeDelayExecutionThread, KeInitializeEvent, KeInitializeSpinLock, KeReleaseSpinLock, KeSetEvent,
+    KeWaitForSingleObject,
 };
 use wdk_sys::{
     _EVENT_TYPE, _KWAIT_REASON, _MODE, KEVENT, KIRQL, KSPIN_LOCK, LARGE_INTEGER,
@@ -40,6 +41,14 @@ pub fn relative_timeout(milliseconds: u32) -> LARGE_INTEGER {
     LARGE_INTEGER {
         QuadPart: -i64::from(milliseconds) * 10_000,
     }
+}
+
+/// Sleeps at PASSIVE_LEVEL for `milliseconds` (KeDelayExecutionThread, kernel mode, not
+/// alertable).
+pub fn sleep(milliseconds: u32) {
+    let mut interval = relative_timeout(milliseconds);
+    // SAFETY: the interval outlives the call; callers run at PASSIVE_LEVEL.
+    unsafe { KeDelayExecutionThread(_MODE::KernelMode as i8, 0, &mut interval) };
 }
 
 /// A KEVENT living in driver-owned nonpaged memory.

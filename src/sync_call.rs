@@ -1,8 +1,17 @@
-//! Control-path WSK calls (socket, bind, local address, close) made synchronous with a bounded
-//! wait at PASSIVE_LEVEL. The call's state lives in driver memory, not on the stack, so a
-//! completion that arrives after the waiter gave up lands safely: the state machine below
-//! decides who owns the result, and a socket that arrives late is kept for unload to close.
+//! Control-path WSK calls (socket, bind, local address, control, close) made synchronous at
+//! PASSIVE_LEVEL. The call's state lives in driver memory, not on the stack, so a completion
+//! that arrives after the waiter gave up lands safely: the state machine below decides who
+//! owns the result, and a socket that arrives late is kept for unload to close.
+//!
+//! The SOCKADDR a call passes to WSK (WskBind's LocalAddress, the SIO_WSK_SET_*_ADDRESS
+//! input, WskGetLocalAddress's output) lives here too, in [`SyncCall::address`]: the provider
+//! may read or write it until the IRP completes (Learn, "Using IRPs with Winsock Kernel
+//! Functions": buffers passed to a WSK function belong to the subsystem until the IRP
+//! completes), and only the caller that moved the state from IDLE to WAITING writes it. A call
+//! abandoned after a timeout keeps the state out of IDLE until its completion, so nobody can
+//! rewrite the address while an abandoned IRP may still read it.
 
+use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU64, Ordering};
 
 use wdk_sys::ntddk::IoFreeIrp;
@@ -13,12 +22,16 @@ use wdk_sys::{
 
 use crate::irp;
 use crate::kernel::{Event, EventKind};
-use crate::wsk::abi::WSK_SOCKET;
+use crate::wsk::SockAddrStorage;
+use crate::wsk::abi::{SOCKADDR, WSK_SOCKET};
 
 const IDLE: u8 = 0;
 const WAITING: u8 = 1;
 const DONE: u8 = 2;
 const ABANDONED: u8 = 3;
+
+/// How long the waiter polls between checks when it waits for good.
+const POLL_MS: u32 = 100;
 
 /// What the call creates, so a late completion knows what it must not lose.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,12 +40,63 @@ pub enum CallKind {
     Other,
 }
 
+/// How long a caller waits for the completion.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// At most this many milliseconds; then the call is abandoned (its IRP stays with WSK).
+    Bounded(u32),
+    /// Until it completes: for unload, where WSK always completes the IRP (WskCloseSocket
+    /// cancels whatever else is pending, Learn PFN_WSK_CLOSE_SOCKET). It first waits for an
+    /// abandoned earlier call to complete.
+    UntilDone,
+}
+
+/// A finished call: IoStatus.Information and the SOCKADDR buffer as the provider left it.
+pub struct Done {
+    pub information: u64,
+    pub address: SockAddrStorage,
+}
+
+/// Why a call did not succeed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failed {
+    /// The call never reached WSK (no IRP, no dispatch entry, or an abandoned call still
+    /// outstanding): nothing was done, and it may be made again.
+    NotIssued(NTSTATUS),
+    /// WSK completed the IRP with this failure.
+    Completed(NTSTATUS),
+    /// The bounded wait ran out; the IRP is still with WSK and completes later.
+    TimedOut,
+}
+
+impl Failed {
+    pub fn status(self) -> NTSTATUS {
+        match self {
+            Failed::NotIssued(status) | Failed::Completed(status) => status,
+            Failed::TimedOut => STATUS_IO_TIMEOUT,
+        }
+    }
+}
+
+/// What `issue` reports: the WSK call took the IRP (its completion routine will run), or the
+/// call could not be made and the IRP was freed without reaching WSK.
+pub enum Issued {
+    Submitted,
+    NotSubmitted(NTSTATUS),
+}
+
 pub struct SyncCall {
     state: AtomicU8,
     creates_socket: AtomicU8,
     status: AtomicI32,
     information: AtomicU64,
     completed: Event,
+    /// Signalled when a late completion returns the call to IDLE.
+    settled: Event,
+    /// The call's SOCKADDR input/output. Written only by the caller that moved `state` from
+    /// IDLE to WAITING (before issuing) and read back by it after DONE; between those, and
+    /// until the completion of an abandoned call, only the provider touches it.
+    address: UnsafeCell<SockAddrStorage>,
     /// A socket whose creation completed after the waiter gave up; closed at unload.
     pub orphan: AtomicPtr<WSK_SOCKET>,
 }
@@ -43,66 +107,107 @@ impl SyncCall {
     pub unsafe fn init(this: *mut SyncCall) {
         // SAFETY: the caller's guarantee.
         unsafe {
-            (*this).state = AtomicU8::new(IDLE);
-            (*this).creates_socket = AtomicU8::new(0);
-            (*this).status = AtomicI32::new(0);
-            (*this).information = AtomicU64::new(0);
-            (*this).orphan = AtomicPtr::new(core::ptr::null_mut());
+            (&raw mut (*this).state).write(AtomicU8::new(IDLE));
+            (&raw mut (*this).creates_socket).write(AtomicU8::new(0));
+            (&raw mut (*this).status).write(AtomicI32::new(0));
+            (&raw mut (*this).information).write(AtomicU64::new(0));
+            (&raw mut (*this).address).write(UnsafeCell::new(SockAddrStorage::ZERO));
+            (&raw mut (*this).orphan).write(AtomicPtr::new(core::ptr::null_mut()));
             Event::init(&raw mut (*this).completed, EventKind::Notification, false);
+            Event::init(&raw mut (*this).settled, EventKind::Synchronization, false);
         }
     }
 
-    /// Allocates an IRP, lets `issue` pass it to WSK, and waits up to `timeout_ms` for the
-    /// completion. Returns IoStatus.Information on success.
+    /// Moves IDLE to WAITING; with [`Wait::UntilDone`], first waits out an abandoned call.
+    fn begin(&self, wait: Wait) -> bool {
+        loop {
+            if self
+                .state
+                .compare_exchange(IDLE, WAITING, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return true;
+            }
+            if wait != Wait::UntilDone {
+                // An earlier call timed out and its IRP is still with the provider.
+                return false;
+            }
+            self.settled.wait(POLL_MS);
+        }
+    }
+
+    /// Waits until no call is outstanding, not even an abandoned one (whose completion may
+    /// still record an orphan socket). For unload.
+    pub fn settle(&self) {
+        if self.begin(Wait::UntilDone) {
+            self.state.store(IDLE, Ordering::Release);
+        }
+    }
+
+    /// Allocates an IRP, copies `input` into the call's SOCKADDR buffer, lets `issue` pass
+    /// both to WSK, and waits for the completion as `wait` says.
     pub fn call(
         &self,
         kind: CallKind,
-        timeout_ms: u32,
-        issue: impl FnOnce(PIRP) -> NTSTATUS,
-    ) -> Result<u64, NTSTATUS> {
-        if self
-            .state
-            .compare_exchange(IDLE, WAITING, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            // An earlier call timed out and its IRP is still with the provider.
-            return Err(STATUS_DEVICE_BUSY);
+        wait: Wait,
+        input: SockAddrStorage,
+        issue: impl FnOnce(PIRP, *mut SOCKADDR) -> Issued,
+    ) -> Result<Done, Failed> {
+        if !self.begin(wait) {
+            return Err(Failed::NotIssued(STATUS_DEVICE_BUSY));
         }
         let Some(irp) = irp::allocate_irp() else {
             self.state.store(IDLE, Ordering::Release);
-            return Err(STATUS_INSUFFICIENT_RESOURCES);
+            return Err(Failed::NotIssued(STATUS_INSUFFICIENT_RESOURCES));
         };
         self.creates_socket
             .store(u8::from(kind == CallKind::CreatesSocket), Ordering::Relaxed);
         self.completed.clear();
+        // SAFETY: we moved the state from IDLE to WAITING, so no IRP refers to the buffer.
+        unsafe { *self.address.get() = input };
         // SAFETY: a fresh IRP with one stack location; `self` outlives the call (see `init`).
         unsafe {
             irp::set_completion_routine(irp, complete, (self as *const Self).cast_mut().cast())
         };
         // The provider completes the IRP on every outcome, so the returned status carries
-        // nothing the completion will not.
-        let _ = issue(irp);
-        if !self.completed.wait(timeout_ms)
+        // nothing the completion will not; a call that never reached WSK freed the IRP.
+        if let Issued::NotSubmitted(status) = issue(irp, self.address.get().cast()) {
+            self.state.store(IDLE, Ordering::Release);
+            return Err(Failed::NotIssued(status));
+        }
+        let finished = match wait {
+            Wait::Bounded(timeout_ms) => self.completed.wait(timeout_ms),
+            Wait::UntilDone => {
+                while !self.completed.wait(POLL_MS) {}
+                true
+            }
+        };
+        if !finished
             && self
                 .state
                 .compare_exchange(WAITING, ABANDONED, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
         {
-            return Err(STATUS_IO_TIMEOUT);
+            return Err(Failed::TimedOut);
         }
         let status = self.status.load(Ordering::Acquire);
         let information = self.information.load(Ordering::Acquire);
+        // SAFETY: DONE: the IRP has completed, nobody else touches the buffer.
+        let address = unsafe { *self.address.get() };
         self.state.store(IDLE, Ordering::Release);
         if status >= 0 {
-            Ok(information)
+            Ok(Done {
+                information,
+                address,
+            })
         } else {
-            Err(status)
+            Err(Failed::Completed(status))
         }
     }
 }
 
 /// Records the result, frees the IRP, and wakes the waiter (or, if it gave up, keeps what
-/// must not be lost). Runs at DISPATCH_LEVEL; never calls WSK.
+/// must not be lost). Runs at DISPATCH_LEVEL.
 unsafe extern "C" fn complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID) -> NTSTATUS {
     // SAFETY: the context is the SyncCall that issued this IRP; it outlives the call.
     let call = unsafe { &*context.cast::<SyncCall>() };
@@ -129,6 +234,7 @@ unsafe extern "C" fn complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID
                 .store(information as *mut WSK_SOCKET, Ordering::Release);
         }
         call.state.store(IDLE, Ordering::Release);
+        call.settled.set();
     }
     STATUS_MORE_PROCESSING_REQUIRED
 }

@@ -6,7 +6,28 @@ pub mod abi;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use abi::*;
+use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{NTSTATUS, PIRP, STATUS_NOT_SUPPORTED};
+
+pub use crate::sync_call::Issued;
+
+/// A dispatch entry the provider does not offer: the IRP never reaches WSK, so no completion
+/// will come for it. It is freed here and the call fails synchronously (issue 11: no stranded
+/// IRP).
+///
+/// # Safety
+/// `irp` is a driver IRP that was not handed to anyone.
+unsafe fn not_submitted(irp: PIRP) -> Issued {
+    // SAFETY: the caller's guarantee.
+    unsafe { IoFreeIrp(irp) };
+    Issued::NotSubmitted(STATUS_NOT_SUPPORTED)
+}
+
+/// What a WSK dispatch call returned once it took the IRP: the completion routine runs on
+/// every outcome, so the status itself carries nothing more.
+fn submitted(_status: NTSTATUS) -> Issued {
+    Issued::Submitted
+}
 
 /// A SOCKADDR_IN or SOCKADDR_IN6 in storage large enough for either, kept in driver memory
 /// because WSK reads it when the call starts and the completion may come later.
@@ -118,14 +139,15 @@ pub unsafe fn create_datagram_socket(
     provider: &WSK_PROVIDER_NPI,
     family: Family,
     irp: PIRP,
-) -> NTSTATUS {
+) -> Issued {
     // SAFETY: a captured NPI's dispatch table stays valid until it is released.
     let Some(create) = (unsafe { &*provider.Dispatch }).WskSocket else {
-        return STATUS_NOT_SUPPORTED;
+        // SAFETY: the IRP was not handed to anyone.
+        return unsafe { not_submitted(irp) };
     };
     let null = core::ptr::null_mut();
     // SAFETY: the caller's guarantees; no socket context or event callbacks are registered.
-    unsafe {
+    submitted(unsafe {
         create(
             provider.Client,
             family.af(),
@@ -139,19 +161,20 @@ pub unsafe fn create_datagram_socket(
             null,
             irp,
         )
-    }
+    })
 }
 
 /// `WskBind`.
 ///
 /// # Safety
 /// `socket` live; `address` stays valid until the IRP completes; `irp` as above.
-pub unsafe fn bind(socket: *mut WSK_SOCKET, address: *mut SOCKADDR, irp: PIRP) -> NTSTATUS {
+pub unsafe fn bind(socket: *mut WSK_SOCKET, address: *mut SOCKADDR, irp: PIRP) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskBind {
         // SAFETY: the caller's guarantees; Flags must be 0.
-        Some(bind) => unsafe { bind(socket, address, 0, irp) },
-        None => STATUS_NOT_SUPPORTED,
+        Some(bind) => submitted(unsafe { bind(socket, address, 0, irp) }),
+        // SAFETY: the IRP was not handed to anyone.
+        None => unsafe { not_submitted(irp) },
     }
 }
 
@@ -163,12 +186,13 @@ pub unsafe fn get_local_address(
     socket: *mut WSK_SOCKET,
     address: *mut SOCKADDR,
     irp: PIRP,
-) -> NTSTATUS {
+) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskGetLocalAddress {
         // SAFETY: the caller's guarantees.
-        Some(get) => unsafe { get(socket, address, irp) },
-        None => STATUS_NOT_SUPPORTED,
+        Some(get) => submitted(unsafe { get(socket, address, irp) }),
+        // SAFETY: the IRP was not handed to anyone.
+        None => unsafe { not_submitted(irp) },
     }
 }
 
@@ -182,12 +206,15 @@ pub unsafe fn send_to(
     buffer: *mut WSK_BUF,
     remote: *mut SOCKADDR,
     irp: PIRP,
-) -> NTSTATUS {
+) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskSendTo {
-        // SAFETY: the caller's guarantees; Flags 0 and no control information.
-        Some(send) => unsafe { send(socket, buffer, 0, remote, 0, core::ptr::null_mut(), irp) },
-        None => STATUS_NOT_SUPPORTED,
+        Some(send) => {
+            // SAFETY: the caller's guarantees; Flags 0 and no control information.
+            submitted(unsafe { send(socket, buffer, 0, remote, 0, core::ptr::null_mut(), irp) })
+        }
+        // SAFETY: the IRP was not handed to anyone.
+        None => unsafe { not_submitted(irp) },
     }
 }
 
@@ -195,12 +222,13 @@ pub unsafe fn send_to(
 ///
 /// # Safety
 /// `socket` live and not used after this call; `irp` as above.
-pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP) -> NTSTATUS {
+pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskCloseSocket {
         // SAFETY: the caller's guarantees.
-        Some(close) => unsafe { close(socket, irp) },
-        None => STATUS_NOT_SUPPORTED,
+        Some(close) => submitted(unsafe { close(socket, irp) }),
+        // SAFETY: the IRP was not handed to anyone.
+        None => unsafe { not_submitted(irp) },
     }
 }
 
@@ -216,11 +244,11 @@ pub unsafe fn control_ioctl(
     input: *mut SOCKADDR,
     input_size: usize,
     irp: PIRP,
-) -> NTSTATUS {
+) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskControlSocket {
         // SAFETY: the caller's guarantees; the level is ignored for WskIoctl.
-        Some(control) => unsafe {
+        Some(control) => submitted(unsafe {
             control(
                 socket,
                 WSK_IOCTL,
@@ -233,8 +261,9 @@ pub unsafe fn control_ioctl(
                 core::ptr::null_mut(),
                 irp,
             )
-        },
-        None => STATUS_NOT_SUPPORTED,
+        }),
+        // SAFETY: the IRP was not handed to anyone.
+        None => unsafe { not_submitted(irp) },
     }
 }
 
@@ -257,8 +286,10 @@ impl SockAddrStorage {
     }
 }
 
-/// `WskSendMessages` of a WSK_BUF_LIST (one datagram per node, one destination for all);
-/// `None` if the provider predates Windows 8 and has no such entry.
+/// `WskSendMessages` of a WSK_BUF_LIST (one datagram per node, one destination for all).
+/// `remote` is never NULL: the PFN_WSK_SEND_MESSAGES page, unlike PFN_WSK_SEND_TO's, does not
+/// say a NULL RemoteAddress falls back to a fixed remote or send-to address, so the driver
+/// always names the destination.
 ///
 /// # Safety
 /// As for [`send_to`], for every node of the list and the nodes themselves.
@@ -267,11 +298,16 @@ pub unsafe fn send_messages(
     list: *mut WSK_BUF_LIST,
     remote: *mut SOCKADDR,
     irp: PIRP,
-) -> Option<NTSTATUS> {
+) -> Issued {
     // SAFETY: the caller's guarantees.
-    let send = unsafe { dispatch(socket) }.WskSendMessages?;
-    // SAFETY: the caller's guarantees; Flags 0 and no control information.
-    Some(unsafe { send(socket, list, 0, remote, 0, core::ptr::null_mut(), irp) })
+    match unsafe { dispatch(socket) }.WskSendMessages {
+        Some(send) => {
+            // SAFETY: the caller's guarantees; Flags 0 and no control information.
+            submitted(unsafe { send(socket, list, 0, remote, 0, core::ptr::null_mut(), irp) })
+        }
+        // SAFETY: the IRP was not handed to anyone.
+        None => unsafe { not_submitted(irp) },
+    }
 }
 
 /// Whether the socket's provider has WskSendMessages.

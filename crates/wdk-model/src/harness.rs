@@ -433,6 +433,9 @@ impl Kernel {
         if self.loaded.swap(false, Ordering::SeqCst) {
             self.remove_devices();
             self.unload_driver();
+        } else {
+            // A client played by a test (`run`) unloads here too.
+            self.check_completion_routines();
         }
         let report = self.build_report();
         *cached = Some(report.clone());
@@ -546,6 +549,13 @@ impl Kernel {
             self.check_irql("EvtDriverUnload");
         }
         self.delete_driver_object();
+        self.check_completion_routines();
+    }
+
+    /// After unload no completion routine of the driver may still run: its code is about to
+    /// be unmapped.
+    fn check_completion_routines(&self) {
+        let core = &self.core;
         // A routine that has signalled its waiter may still be returning (its epilogue); give
         // it a moment. One still running after that is doing real work in an unloaded driver.
         let grace = Instant::now() + std::time::Duration::from_millis(500);
@@ -605,14 +615,23 @@ impl Kernel {
                 leaks.push(format!("{} socket(s) never closed", wsk.sockets.len()));
             }
             let registrations = wsk.registrations.len();
+            let captures: u32 = wsk.registrations.values().map(|r| r.captures).sum();
+            drop(wsk);
             if registrations > 0 {
                 leaks.push(format!(
                     "{registrations} WSK registration(s) never deregistered"
                 ));
+                core.violate(
+                    rules::WSK_UNLOAD_WITH_REGISTRATION,
+                    format!("{registrations} WSK registration(s) alive after unload"),
+                );
             }
-            let captures: u32 = wsk.registrations.values().map(|r| r.captures).sum();
             if captures > 0 {
                 leaks.push(format!("{captures} provider NPI capture(s) never released"));
+                core.violate(
+                    rules::WSK_UNLOAD_WITH_CAPTURE,
+                    format!("{captures} provider NPI capture(s) held after unload"),
+                );
             }
         }
         let state = lock(&core.wdf);

@@ -348,10 +348,11 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
             .completion_routines
             .fetch_add(1, Ordering::Relaxed);
         // SAFETY: the driver set this routine for this IRP; it runs at DISPATCH_LEVEL with a
-        // NULL device object, as for an IRP the driver allocated itself.
-        let result = kernel::with_completion_routine(|| unsafe {
-            routine(core::ptr::null_mut(), irp, context)
-        });
+        // NULL device object, as for an IRP the driver allocated itself. It may call WSK
+        // (every datagram dispatch function allows IRQL <= DISPATCH_LEVEL, Learn wsk.h
+        // reference) and reuse the IRP it was handed (Learn, "Using IRPs with Winsock Kernel
+        // Functions"; IoReuseIrp).
+        let result = unsafe { routine(core::ptr::null_mut(), irp, context) };
         kernel
             .completion_routines_running
             .fetch_sub(1, Ordering::SeqCst);

@@ -61,8 +61,11 @@ pub mod rules {
         WSK_NOT_BOUND = "a datagram socket must be bound before it sends";
         WSK_FAMILY_MISMATCH = "addresses passed to a socket must be of the socket's family";
         WSK_NULL_REMOTE_ADDRESS = "a NULL RemoteAddress needs a fixed remote or send-to address";
+        WSK_AMBIGUOUS_DESTINATION = "RemoteAddress may be NULL only where Learn defines the result: WskSendTo on a socket with exactly one of a fixed remote (SIO_WSK_SET_REMOTE_ADDRESS) or fixed send-to (SIO_WSK_SET_SENDTO_ADDRESS) address; PFN_WSK_SEND_MESSAGES documents no fallback, and with both set the choice is undocumented";
         WSK_CLOSE_OVERLAP = "WskCloseSocket must not overlap another call on the socket";
-        WSK_CALL_IN_COMPLETION = "a completion routine must not call WSK";
+        WSK_INPUT_MODIFIED_WHILE_PENDING = "a SOCKADDR passed to WSK (WskBind, WskControlSocket input, WskSendTo/WskSendMessages RemoteAddress) belongs to the subsystem until the IRP completes and must not change before (Learn, Using IRPs with Winsock Kernel Functions)";
+        WSK_UNLOAD_WITH_REGISTRATION = "every successful WskRegister needs exactly one WskDeregister before the driver unloads: the registration refers to the client dispatch table in the driver image (Learn, WskRegister / WskDeregister)";
+        WSK_UNLOAD_WITH_CAPTURE = "every WskCaptureProviderNPI needs its WskReleaseProviderNPI before the driver unloads (Learn, WskCaptureProviderNPI / WskDeregister)";
         WSK_NPI_NOT_CAPTURED = "provider dispatch calls need a captured provider NPI";
         WSK_UNBALANCED = "WskRegister/WskDeregister and capture/release must be balanced";
         WSK_DEREGISTER_HANG = "WskDeregister with sockets open or NPIs captured blocks forever";
@@ -408,7 +411,6 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 thread_local! {
     static CURRENT: RefCell<Option<Arc<Kernel>>> = const { RefCell::new(None) };
     static IRQL: Cell<KIRQL> = const { Cell::new(0) };
-    static COMPLETION_DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
 /// The kernel this thread runs in. Calling a kernel routine on a thread no harness entered is a
@@ -453,17 +455,6 @@ pub(crate) fn at_irql<R>(level: KIRQL, f: impl FnOnce() -> R) -> R {
     set_irql(level);
     let result = f();
     set_irql(previous);
-    result
-}
-
-pub(crate) fn in_completion_routine() -> bool {
-    COMPLETION_DEPTH.with(Cell::get) > 0
-}
-
-pub(crate) fn with_completion_routine<R>(f: impl FnOnce() -> R) -> R {
-    COMPLETION_DEPTH.with(|c| c.set(c.get() + 1));
-    let result = f();
-    COMPLETION_DEPTH.with(|c| c.set(c.get() - 1));
     result
 }
 

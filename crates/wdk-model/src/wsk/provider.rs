@@ -74,8 +74,16 @@ pub unsafe extern "system" fn WskRegister(
     }
     // SAFETY: the caller passes a valid client NPI whose Dispatch stays resident.
     let version = unsafe { (*WskClientNpi).Dispatch.as_ref().map(|d| d.Version) };
-    if version != Some(MAKE_WSK_VERSION_1_0) {
-        kernel.violate(rules::WSK_BAD_ARGUMENT, format!("WskRegister with client dispatch version {version:?}; expected MAKE_WSK_VERSION(1,0)"));
+    // The model's provider is WSK 1.0. A client asking for 1.x is asking for a superset of
+    // 1.0 and accepted; a different major version is not (Learn, WSK_CLIENT_DISPATCH: the
+    // version of the WSK NPI the client requires, MAKE_WSK_VERSION(major, minor)).
+    if version.map(|v| v >> 8) != Some(MAKE_WSK_VERSION_1_0 >> 8) {
+        kernel.violate(
+            rules::WSK_BAD_ARGUMENT,
+            format!(
+                "WskRegister with client dispatch version {version:?}; expected major version 1"
+            ),
+        );
         return STATUS_NOINTERFACE;
     }
     if let Some(status) = kernel.injected_fault(FaultSite::WskRegister) {

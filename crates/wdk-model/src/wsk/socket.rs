@@ -23,19 +23,13 @@ pub(crate) struct ModelSocket {
     id: u64,
 }
 
-/// A fixed destination set with SIO_WSK_SET_REMOTE_ADDRESS or SIO_WSK_SET_SENDTO_ADDRESS.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum FixedDestination {
-    Remote(SocketAddr),
-    SendTo(SocketAddr),
-}
-
-impl FixedDestination {
-    fn address(self) -> SocketAddr {
-        match self {
-            FixedDestination::Remote(a) | FixedDestination::SendTo(a) => a,
-        }
-    }
+/// A socket's fixed addresses. Windows keeps two settings (Learn, SIO_WSK_SET_REMOTE_ADDRESS:
+/// sends go there and only datagrams from it are received; SIO_WSK_SET_SENDTO_ADDRESS: sends go
+/// there, receives are not filtered), each set and cleared by its own control code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Fixed {
+    pub remote: Option<SocketAddr>,
+    pub send_to: Option<SocketAddr>,
 }
 
 pub(crate) struct SocketRecord {
@@ -43,13 +37,15 @@ pub(crate) struct SocketRecord {
     pub family: u16,
     pub host: Arc<Socket>,
     pub bound: Option<SocketAddr>,
-    pub fixed: Option<FixedDestination>,
+    pub fixed: Fixed,
     /// Dispatch calls currently executing (not IRPs pending).
     pub executing: u32,
     /// IRPs accepted and not yet completed.
     pub pending: u32,
     pub closing: bool,
-    pub close_irp: Option<usize>,
+    /// The close's IRP and the status it completes with (a failure only when injected: the
+    /// socket is closed and freed all the same, PFN_WSK_CLOSE_SOCKET).
+    pub close_irp: Option<(usize, NTSTATUS)>,
     /// Sends parked by [`CompletionMode::NeverForSends`] until close cancels them.
     pub stuck: Vec<(usize, Vec<Segment>)>,
 }
@@ -229,6 +225,78 @@ fn fail(kernel: &Arc<Kernel>, irp: PIRP, socket: Option<usize>, status: NTSTATUS
     complete_with(kernel, irp, socket, Box::new(move |_| (status, 0)))
 }
 
+/// A SOCKADDR input as the driver passed it: WSK may read it until the IRP completes, so at
+/// completion the model compares the memory with this copy and reports a rewrite.
+pub(crate) struct Pin {
+    call: &'static str,
+    address: usize,
+    bytes: Vec<u8>,
+}
+
+impl Pin {
+    /// # Safety
+    /// `address` must be readable for `len` bytes until the IRP completes (the WSK contract).
+    pub(crate) unsafe fn take(call: &'static str, address: *const u8, len: usize) -> Pin {
+        // SAFETY: the caller's guarantee.
+        let bytes = unsafe { std::slice::from_raw_parts(address, len) }.to_vec();
+        Pin {
+            call,
+            address: address as usize,
+            bytes,
+        }
+    }
+
+    /// # Safety
+    /// As for [`Pin::take`].
+    unsafe fn sockaddr(call: &'static str, address: *const SOCKADDR) -> Pin {
+        // SAFETY: the caller's guarantee; the family field is readable.
+        let len = match unsafe { (*address).sa_family } {
+            AF_INET6 => size_of::<SOCKADDR_IN6>(),
+            _ => size_of::<SOCKADDR_IN>(),
+        };
+        // SAFETY: the caller's guarantee.
+        unsafe { Pin::take(call, address.cast(), len) }
+    }
+
+    fn check(&self, kernel: &Kernel) {
+        // SAFETY: the driver keeps its inputs readable until completion (the WSK contract the
+        // rule checks); the model reads them as the provider would.
+        let now =
+            unsafe { std::slice::from_raw_parts(self.address as *const u8, self.bytes.len()) };
+        if now != self.bytes.as_slice() {
+            kernel.violate(
+                rules::WSK_INPUT_MODIFIED_WHILE_PENDING,
+                format!(
+                    "the {}-byte SOCKADDR at {:#x} passed to {} changed before its IRP completed",
+                    self.bytes.len(),
+                    self.address,
+                    self.call
+                ),
+            );
+        }
+    }
+}
+
+/// Completes an IRP with `status` (as [`fail`]), first checking that the pinned inputs are
+/// unchanged.
+fn complete_pinned(
+    kernel: &Arc<Kernel>,
+    irp: PIRP,
+    socket: Option<usize>,
+    pins: Vec<Pin>,
+    status: NTSTATUS,
+) -> NTSTATUS {
+    complete_with(
+        kernel,
+        irp,
+        socket,
+        Box::new(move |kernel| {
+            pins.iter().for_each(|pin| pin.check(kernel));
+            (status, 0)
+        }),
+    )
+}
+
 /// One IRP of `socket` finished; the last one lets a pending close complete.
 fn finish_pending(kernel: &Arc<Kernel>, socket: usize) {
     let mut wsk = kernel.wsk.lock();
@@ -248,8 +316,8 @@ fn finish_pending(kernel: &Arc<Kernel>, socket: usize) {
         (*(socket as *mut ModelSocket)).header.Dispatch = (&raw const CLOSED_DISPATCH).cast()
     };
     kernel.note("WSK: WskCloseSocket: socket closed");
-    if let Some(irp) = close_irp {
-        irp::complete(kernel, irp as PIRP, STATUS_SUCCESS, 0);
+    if let Some((irp, status)) = close_irp {
+        irp::complete(kernel, irp as PIRP, status, 0);
     }
 }
 
@@ -275,12 +343,6 @@ fn enter_call(
     max_irql: KIRQL,
 ) -> Option<CallGuard> {
     let kernel = kernel::current();
-    if kernel::in_completion_routine() {
-        kernel.violate(
-            rules::WSK_CALL_IN_COMPLETION,
-            format!("{call} called from a completion routine"),
-        );
-    }
     if !kernel::require_irql(&kernel, call, max_irql) {
         return None;
     }
@@ -354,12 +416,6 @@ unsafe extern "system" fn wsk_socket(
 ) -> NTSTATUS {
     let kernel = kernel::current();
     let _ = (SocketContext, Dispatch);
-    if kernel::in_completion_routine() {
-        kernel.violate(
-            rules::WSK_CALL_IN_COMPLETION,
-            "WskSocket called from a completion routine",
-        );
-    }
     if !kernel::require_irql(&kernel, "WskSocket", kernel::DISPATCH) {
         return STATUS_INVALID_DEVICE_STATE;
     }
@@ -429,7 +485,7 @@ unsafe extern "system" fn wsk_socket(
             family: AddressFamily,
             host: Arc::new(host),
             bound: None,
-            fixed: None,
+            fixed: Fixed::default(),
             executing: 0,
             pending: 0,
             closing: false,
@@ -495,7 +551,7 @@ struct SocketView {
     family: u16,
     host: Arc<Socket>,
     bound: Option<SocketAddr>,
-    fixed: Option<FixedDestination>,
+    fixed: Fixed,
     id: u64,
 }
 
@@ -544,6 +600,8 @@ unsafe extern "system" fn wsk_bind(
         Ok(local) => local,
         Err(status) => return fail(&kernel, Irp, Some(key), status),
     };
+    // SAFETY: a readable SOCKADDR of the socket's family (read above).
+    let pins = vec![unsafe { Pin::sockaddr("WskBind", LocalAddress) }];
     if bound.is_some() {
         return fail(&kernel, Irp, Some(key), STATUS_ADDRESS_ALREADY_ASSOCIATED);
     }
@@ -566,7 +624,7 @@ unsafe extern "system" fn wsk_bind(
         Err(error) => map_io_error(&error),
     };
     drop(guard);
-    fail(&kernel, Irp, Some(key), status)
+    complete_pinned(&kernel, Irp, Some(key), pins, status)
 }
 
 #[allow(non_snake_case)]
@@ -661,8 +719,8 @@ unsafe extern "system" fn wsk_control_socket(
     if let Some(status) = kernel.injected_fault(FaultSite::WskControl) {
         return fail(&kernel, Irp, Some(key), status);
     }
-    let fixed = if InputSize == 0 || InputBuffer.is_null() {
-        None
+    let (fixed, pins) = if InputSize == 0 || InputBuffer.is_null() {
+        (None, Vec::new())
     } else {
         let needed = if family == AF_INET {
             size_of::<SOCKADDR_IN>()
@@ -677,55 +735,68 @@ unsafe extern "system" fn wsk_control_socket(
             Ok(address) if address.port() == 0 => {
                 return fail(&kernel, Irp, Some(key), STATUS_INVALID_ADDRESS);
             }
-            Ok(address) => Some(if setting_remote {
-                FixedDestination::Remote(address)
-            } else {
-                FixedDestination::SendTo(address)
-            }),
+            // SAFETY: InputSize bytes are readable (the caller's contract).
+            Ok(address) => (
+                Some(address),
+                vec![unsafe { Pin::take(name, InputBuffer.cast(), needed) }],
+            ),
             Err(status) => return fail(&kernel, Irp, Some(key), status),
         }
     };
     let mut wsk = kernel.wsk.lock();
     if let Some(record) = wsk.sockets.get_mut(&key) {
-        record.fixed = match (fixed, record.fixed) {
-            (Some(new), _) => Some(new),
-            // Clearing one kind leaves a fixed address of the other kind alone.
-            (None, Some(FixedDestination::Remote(_))) if !setting_remote => record.fixed,
-            (None, Some(FixedDestination::SendTo(_))) if setting_remote => record.fixed,
-            (None, _) => None,
-        };
+        // Each code sets or clears its own setting only.
+        if setting_remote {
+            record.fixed.remote = fixed;
+        } else {
+            record.fixed.send_to = fixed;
+        }
     }
     drop(wsk);
     kernel.note(match fixed {
-        Some(f) => format!(
-            "WSK: WskControlSocket({name}): socket #{id} sends to {} by default",
-            f.address()
-        ),
-        None => format!("WSK: WskControlSocket({name}): socket #{id} fixed address cleared"),
+        Some(address) => {
+            format!("WSK: WskControlSocket({name}): socket #{id} sends to {address} by default")
+        }
+        None => format!("WSK: WskControlSocket({name}): socket #{id} address cleared"),
     });
     drop(guard);
-    fail(&kernel, Irp, Some(key), STATUS_SUCCESS)
+    complete_pinned(&kernel, Irp, Some(key), pins, STATUS_SUCCESS)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Sending
 // ---------------------------------------------------------------------------------------------
 
-/// Where a datagram goes: the explicit address, or the socket's fixed one.
+/// Where a datagram goes: the explicit address, or the socket's fixed one where Learn defines
+/// that (PFN_WSK_SEND_TO: a NULL RemoteAddress sends to the fixed remote or fixed send-to
+/// address). PFN_WSK_SEND_MESSAGES says nothing of the kind, and with both fixed addresses set
+/// the documentation does not say which wins: both are refused as ambiguous.
 ///
 /// # Safety
 /// `remote` must be NULL or point to a SOCKADDR of the size its family implies.
 unsafe fn destination(
     kernel: &Kernel,
     call: &str,
+    batched: bool,
     family: u16,
-    fixed: Option<FixedDestination>,
+    fixed: Fixed,
     remote: *const SOCKADDR,
 ) -> Result<(SocketAddr, bool), NTSTATUS> {
     if remote.is_null() {
-        return match fixed {
-            Some(fixed) => Ok((fixed.address(), true)),
-            None => {
+        let ambiguous = |why: &str| {
+            kernel.violate(
+                rules::WSK_AMBIGUOUS_DESTINATION,
+                format!("{call} with RemoteAddress NULL {why}"),
+            );
+            Err(STATUS_INVALID_PARAMETER)
+        };
+        return match (batched, fixed.remote, fixed.send_to) {
+            (true, _, _) => ambiguous("(WskSendMessages documents no fixed-address fallback)"),
+            (false, Some(_), Some(_)) => {
+                ambiguous("while both a fixed remote and a fixed send-to address are set")
+            }
+            (false, Some(address), None) | (false, None, Some(address)) => Ok((address, true)),
+            (false, None, None) => {
                 kernel.violate(
                     rules::WSK_NULL_REMOTE_ADDRESS,
                     format!(
@@ -922,6 +993,7 @@ fn issue_send(
     to: SocketAddr,
     host: Arc<Socket>,
     datagrams: Vec<Datagram>,
+    pins: Vec<Pin>,
 ) -> NTSTATUS {
     let key = guard.socket;
     drop(guard);
@@ -937,6 +1009,7 @@ fn issue_send(
         irp,
         Some(key),
         Box::new(move |kernel| {
+            pins.iter().for_each(|pin| pin.check(kernel));
             let cancelled = kernel
                 .wsk
                 .lock()
@@ -994,10 +1067,11 @@ fn send_call(
         return fail(&kernel, irp, Some(key), status);
     }
     // SAFETY: the driver passes NULL or a SOCKADDR of its socket's family.
-    let (to, used_fixed) = match unsafe { destination(&kernel, call.name, family, fixed, remote) } {
-        Ok(found) => found,
-        Err(status) => return fail(&kernel, irp, Some(key), status),
-    };
+    let (to, used_fixed) =
+        match unsafe { destination(&kernel, call.name, call.batched, family, fixed, remote) } {
+            Ok(found) => found,
+            Err(status) => return fail(&kernel, irp, Some(key), status),
+        };
     let datagrams = match take(&kernel) {
         Ok(datagrams) => datagrams,
         Err(status) => return fail(&kernel, irp, Some(key), status),
@@ -1031,7 +1105,13 @@ fn send_call(
             datagrams.len()
         ));
     }
-    issue_send(&kernel, guard, irp, to, host, datagrams)
+    let pins = if remote.is_null() {
+        Vec::new()
+    } else {
+        // SAFETY: read above as a SOCKADDR of the socket's family.
+        vec![unsafe { Pin::sockaddr(call.name, remote) }]
+    };
+    issue_send(&kernel, guard, irp, to, host, datagrams, pins)
 }
 
 #[allow(non_snake_case)]
@@ -1129,12 +1209,13 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
     };
     let kernel = guard.kernel.clone();
     let key = guard.socket;
-    if let Some(status) = kernel.injected_fault(FaultSite::WskClose) {
-        // A failed close leaves the socket open; the caller must deal with it.
-        add_pending(&kernel, key);
-        drop(guard);
-        return fail(&kernel, Irp, Some(key), status);
-    }
+    // Close is final (Learn, PFN_WSK_CLOSE_SOCKET: "after a WSK application calls
+    // WskCloseSocket, it must not make any further calls to any of the socket's functions", and
+    // the subsystem frees the WSK_SOCKET). An injected failure only changes the status the close
+    // IRP completes with: the socket is gone either way, and any later call is a stale use.
+    let close_status = kernel
+        .injected_fault(FaultSite::WskClose)
+        .unwrap_or(STATUS_SUCCESS);
     let mut wsk = kernel.wsk.lock();
     let Some(record) = wsk.sockets.get_mut(&key) else {
         return STATUS_INVALID_HANDLE;
@@ -1150,7 +1231,7 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
         return fail(&kernel, Irp, None, STATUS_INVALID_DEVICE_STATE);
     }
     record.closing = true;
-    record.close_irp = Some(Irp as usize);
+    record.close_irp = Some((Irp as usize, close_status));
     let stuck = std::mem::take(&mut record.stuck);
     // The close itself counts as pending so that it completes after every cancelled IRP.
     record.pending += 1;
@@ -1177,7 +1258,7 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
     match kernel.config.completion {
         CompletionMode::Inline => {
             finish_pending(&kernel, key);
-            STATUS_SUCCESS
+            close_status
         }
         _ => submit(&kernel, Box::new(move |k| finish_pending(k, key))),
     }

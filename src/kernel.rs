@@ -47,8 +47,9 @@ pub fn relative_timeout(milliseconds: u32) -> LARGE_INTEGER {
 /// alertable).
 pub fn sleep(milliseconds: u32) {
     let mut interval = relative_timeout(milliseconds);
-    // SAFETY: the interval outlives the call; callers run at PASSIVE_LEVEL.
-    unsafe { KeDelayExecutionThread(_MODE::KernelMode as i8, 0, &mut interval) };
+    // SAFETY: the interval outlives the call; callers run at PASSIVE_LEVEL. A non-alertable
+    // kernel-mode delay returns STATUS_SUCCESS; there is nothing to act on.
+    let _ = unsafe { KeDelayExecutionThread(_MODE::KernelMode as i8, 0, &mut interval) };
 }
 
 /// A KEVENT living in driver-owned nonpaged memory.

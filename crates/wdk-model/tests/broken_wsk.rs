@@ -663,6 +663,28 @@ fn send_messages_with_a_null_remote_address_is_caught() {
     assert_broke(&kernel.unload(), rules::WSK_AMBIGUOUS_DESTINATION);
 }
 
+#[test]
+fn a_zero_length_send_is_caught() {
+    let kernel = kernel(CompletionMode::Async);
+    let target = listener();
+    kernel.run(|| {
+        let client = Client::connect();
+        let socket = client.socket(AF_INET);
+        client.bind(socket, "127.0.0.1:0");
+        let mut buffer = PoolBuffer::new(b"x");
+        // Deliberately undocumented: an empty datagram (over a real MDL, as a slot would be).
+        buffer.list.Buffer.Length = 0;
+        let mut remote = sockaddr(target.local_addr().expect("address"));
+        let outcome = Outcome::default();
+        send_to(socket, &mut buffer, remote.as_mut_ptr(), irp(free_and_stop, &outcome));
+        wait(&outcome);
+        buffer.free();
+        client.close(socket);
+        client.disconnect();
+    });
+    assert_broke(&kernel.unload(), rules::WSK_BAD_ARGUMENT);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Unload
 // ---------------------------------------------------------------------------------------------

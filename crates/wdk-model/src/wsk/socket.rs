@@ -869,6 +869,15 @@ unsafe fn take_datagram(kernel: &Kernel, buffer: *const WSK_BUF) -> Result<Datag
     ) else {
         return Err(STATUS_INVALID_PARAMETER);
     };
+    if length == 0 {
+        // Learn, WSK_BUF: a zero Length (and then a NULL Mdl) is documented for WskReceive
+        // only; what WskSendTo / WskSendMessages do with it is not, so the model refuses it.
+        kernel.violate(
+            rules::WSK_BAD_ARGUMENT,
+            "a zero-length WSK_BUF in a send: Learn documents Length 0 for WskReceive only",
+        );
+        return Err(STATUS_INVALID_PARAMETER);
+    }
     let Some(segments) = mdl::validate_chain(kernel, buffer.Mdl, offset, length) else {
         return Err(STATUS_INVALID_PARAMETER);
     };

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Bench, Receiver, pattern};
-use wdk_model::{CompletionMode, KernelConfig};
+use wdk_model::{CompletionMode, Fault, FaultSite, KernelConfig};
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::{
     BATCH_HEADER_SIZE, BATCH_REPLY_SIZE, BatchReply, ConfigAction, Destination, Family,
@@ -280,5 +280,29 @@ fn the_pool_is_resized_while_idle() {
         .status;
     assert_eq!(too_many, STATUS_INVALID_BUFFER_SIZE);
     assert_eq!(bench.stats().pool_slots, 64);
+    bench.finish();
+}
+
+#[test]
+fn a_failed_batch_counts_no_bytes() {
+    // IoStatus.Information is defined only on success; the model leaves a value no driver may
+    // count on a failed call.
+    let bench = Bench::with(KernelConfig {
+        faults: vec![Fault {
+            site: FaultSite::WskSendMessages,
+            nth: 1,
+            status: STATUS_NETWORK_UNREACHABLE,
+        }],
+        ..KernelConfig::default()
+    });
+    let receiver = Receiver::v4();
+    let payloads = datagrams(5, 40, 3);
+    let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    let result = bench.send_batch(Destination::Address(receiver.address()), &slices);
+    assert_eq!(result.status, STATUS_NETWORK_UNREACHABLE);
+    let stats = bench.stats();
+    assert_eq!(stats.bytes_sent, 0, "a failed batch adds no bytes");
+    assert_eq!(stats.datagrams_sent, 0);
+    assert_eq!(stats.failed_transport, 1);
     bench.finish();
 }

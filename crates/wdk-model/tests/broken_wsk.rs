@@ -676,7 +676,12 @@ fn a_zero_length_send_is_caught() {
         buffer.list.Buffer.Length = 0;
         let mut remote = sockaddr(target.local_addr().expect("address"));
         let outcome = Outcome::default();
-        send_to(socket, &mut buffer, remote.as_mut_ptr(), irp(free_and_stop, &outcome));
+        send_to(
+            socket,
+            &mut buffer,
+            remote.as_mut_ptr(),
+            irp(free_and_stop, &outcome),
+        );
         wait(&outcome);
         buffer.free();
         client.close(socket);

@@ -222,8 +222,19 @@ fn submit(kernel: &Arc<Kernel>, job: super::workers::Job) -> NTSTATUS {
 
 /// Completes an IRP straight away with a status (the call's arguments were refused).
 fn fail(kernel: &Arc<Kernel>, irp: PIRP, socket: Option<usize>, status: NTSTATUS) -> NTSTATUS {
-    complete_with(kernel, irp, socket, Box::new(move |_| (status, 0)))
+    let information = if status < 0 { UNDEFINED_INFORMATION } else { 0 };
+    complete_with(
+        kernel,
+        irp,
+        socket,
+        Box::new(move |_| (status, information)),
+    )
 }
+
+/// IoStatus.Information of a call that failed: Learn defines it only on success (PFN_WSK_SEND_TO,
+/// PFN_WSK_SEND_MESSAGES: "if the operation succeeds, ... Information contains the number of
+/// bytes sent"), so the model leaves a value no driver may use; one that counts it shows.
+pub(crate) const UNDEFINED_INFORMATION: u64 = 0x0BAD_1FF0;
 
 /// A SOCKADDR input as the driver passed it: WSK may read it until the IRP completes, so at
 /// completion the model compares the memory with this copy and reports a rewrite.

@@ -17,6 +17,7 @@ use wsk_sample_ioctl::{
 
 use crate::engine::{DEFAULT_SLOT_COUNT, Engine};
 use crate::ioctl;
+use crate::trace::{Status, trace};
 use crate::wdf_init::{
     ContextType, WDF_DRIVER_CONFIG_INIT, WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
     WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE, WdfObjectGetTypedContext, wdf_declare_context_type,
@@ -132,6 +133,11 @@ pub unsafe extern "system" fn driver_entry(
         )
     };
     if status < 0 {
+        trace!(
+            Error,
+            "DriverEntry: WdfDriverCreate failed with {}",
+            Status(status)
+        );
         return status;
     }
     // SAFETY: the driver object was just created with a DriverContext.
@@ -144,21 +150,45 @@ pub unsafe extern "system" fn driver_entry(
         Ok(engine) => {
             // SAFETY: our context, written once here before any callback can read it.
             unsafe { context.as_mut().engine = engine.as_ptr() };
+            trace!(
+                Info,
+                "loaded (KMDF 1.31 driver, registered as a WSK client)"
+            );
+            STATUS_SUCCESS
+        }
+        Err(status) => {
+            trace!(
+                Error,
+                "DriverEntry: the WSK engine could not start: {}",
+                Status(status)
+            );
+            status
+        }
+    }
+}
+
+unsafe extern "C" fn evt_driver_device_add(driver: WDFDRIVER, init: PWDFDEVICE_INIT) -> NTSTATUS {
+    match add_device(driver, init) {
+        Ok(()) => {
+            trace!(Info, "device ready: {DEVICE_NAME}, {SYMBOLIC_LINK_NAME}");
             STATUS_SUCCESS
         }
         Err(status) => status,
     }
 }
 
-unsafe extern "C" fn evt_driver_device_add(driver: WDFDRIVER, init: PWDFDEVICE_INIT) -> NTSTATUS {
-    match add_device(driver, init) {
-        Ok(()) => STATUS_SUCCESS,
-        Err(status) => status,
+/// A framework call's status as a Result; a failure is printed with the call's name.
+fn check(call: &str, status: NTSTATUS) -> Result<(), NTSTATUS> {
+    if status < 0 {
+        trace!(
+            Error,
+            "EvtDriverDeviceAdd: {call} failed with {}",
+            Status(status)
+        );
+        Err(status)
+    } else {
+        Ok(())
     }
-}
-
-fn check(status: NTSTATUS) -> Result<(), NTSTATUS> {
-    if status < 0 { Err(status) } else { Ok(()) }
 }
 
 fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTATUS> {
@@ -187,21 +217,19 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
             FILE_DEVICE_SECURE_OPEN,
             1
         );
-        check(call_unsafe_wdf_function_binding!(
-            WdfDeviceInitAssignName,
-            init,
-            &name
-        ))?;
-        check(call_unsafe_wdf_function_binding!(
-            WdfDeviceInitAssignSDDLString,
-            init,
-            &sddl
-        ))?;
+        check(
+            "WdfDeviceInitAssignName",
+            call_unsafe_wdf_function_binding!(WdfDeviceInitAssignName, init, &name),
+        )?;
+        check(
+            "WdfDeviceInitAssignSDDLString",
+            call_unsafe_wdf_function_binding!(WdfDeviceInitAssignSDDLString, init, &sddl),
+        )?;
     }
     let mut attributes = object_attributes(&DEVICE_CONTEXT_TYPE);
     let mut device: WDFDEVICE = core::ptr::null_mut();
     // SAFETY: as above; on success the framework owns `init` and sets it to NULL.
-    check(unsafe {
+    check("WdfDeviceCreate", unsafe {
         call_unsafe_wdf_function_binding!(WdfDeviceCreate, &mut init, &mut attributes, &mut device)
     })?;
     // SAFETY: the device was just created with a DeviceContext.
@@ -217,17 +245,19 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
     };
     // SAFETY: a live device; the name and GUID outlive the calls.
     unsafe {
-        check(call_unsafe_wdf_function_binding!(
-            WdfDeviceCreateSymbolicLink,
-            device,
-            &link
-        ))?;
-        check(call_unsafe_wdf_function_binding!(
-            WdfDeviceCreateDeviceInterface,
-            device,
-            &interface,
-            core::ptr::null()
-        ))?;
+        check(
+            "WdfDeviceCreateSymbolicLink",
+            call_unsafe_wdf_function_binding!(WdfDeviceCreateSymbolicLink, device, &link),
+        )?;
+        check(
+            "WdfDeviceCreateDeviceInterface",
+            call_unsafe_wdf_function_binding!(
+                WdfDeviceCreateDeviceInterface,
+                device,
+                &interface,
+                core::ptr::null()
+            ),
+        )?;
     }
     let mut queue_config = WDF_IO_QUEUE_CONFIG::default();
     WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(
@@ -246,7 +276,7 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
     queue_config.EvtIoStop = Some(ioctl::evt_io_stop);
     let mut queue: WDFQUEUE = core::ptr::null_mut();
     // SAFETY: a live device and our queue config; the queue inherits PASSIVE_LEVEL execution.
-    check(unsafe {
+    check("WdfIoQueueCreate", unsafe {
         call_unsafe_wdf_function_binding!(
             WdfIoQueueCreate,
             device,
@@ -271,6 +301,7 @@ unsafe extern "C" fn evt_driver_unload(driver: WDFDRIVER) {
         // else uses the engine.
         unsafe { Engine::destroy(engine) };
     }
+    trace!(Info, "unloaded");
 }
 
 const _: () = assert!(GUID_SIZE == 16);

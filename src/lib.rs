@@ -39,6 +39,7 @@ mod irp;
 mod kernel;
 mod slots;
 mod sync_call;
+mod trace;
 mod wdf_init;
 mod wsk;
 

@@ -800,11 +800,15 @@ impl Engine {
     /// If a close never completes, deregistering would hang and freeing would hand the
     /// provider freed memory, so the engine is deliberately leaked instead.
     ///
+    /// Completion routines may still hold `&Engine` until their rundown release, so this
+    /// never makes `&mut Engine`: it works through `&Engine`, and touches the memory through
+    /// the raw pointer only once the rundown has shown that no holder is left.
+    ///
     /// # Safety
     /// Called once, at PASSIVE_LEVEL, after the device is gone; `engine` is not used after.
     pub unsafe fn destroy(engine: NonNull<Engine>) {
-        // SAFETY: the caller's guarantee: the engine is live and nobody else uses it now.
-        let this = unsafe { &mut *engine.as_ptr() };
+        // SAFETY: the caller's guarantee: the engine is live until freed below.
+        let this = unsafe { engine.as_ref() };
         let drained = this.rundown.wait(DRAIN_TIMEOUT_MS);
         let closed_all = this
             .with_control_lock(|| {
@@ -836,17 +840,23 @@ impl Engine {
         if !closed_all || !drained || !quiet || !slots_home {
             return;
         }
-        let registration = &raw mut this.registration;
-        if this.captured.swap(false, Ordering::AcqRel) {
+        let captured = this.captured.swap(false, Ordering::AcqRel);
+        let registered = this.registered;
+        // From here only the raw pointer: WSK may write the registration, and no holder is
+        // left (drained and quiet above), so nothing else refers to the engine.
+        let engine_ptr = engine.as_ptr();
+        // SAFETY: the engine is live; a place expression, no reference is made.
+        let registration = unsafe { &raw mut (*engine_ptr).registration };
+        if captured {
             // SAFETY: captured once in `capture_provider`; released once here.
             unsafe { WskReleaseProviderNPI(registration) };
         }
-        if this.registered {
+        if registered {
             // SAFETY: every socket is closed and the capture released, so this returns.
             unsafe { WskDeregister(registration) };
         }
-        // SAFETY: no send is in flight and no slot is in use.
-        unsafe { this.slots.destroy() };
+        // SAFETY: the engine is live; no send is in flight and no slot is in use.
+        unsafe { (*engine_ptr).slots.destroy() };
         // SAFETY: allocated in `create`; nothing refers to it any more.
         unsafe { kernel::free(engine) };
     }

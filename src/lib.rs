@@ -37,7 +37,9 @@ mod engine;
 mod ioctl;
 mod irp;
 mod kernel;
+mod rundown;
 mod slots;
+mod sync;
 mod sync_call;
 mod wsk;
 

@@ -263,3 +263,117 @@ impl SlotPool {
         self.free_count.store(0, Ordering::Relaxed);
     }
 }
+
+/// Model checking with loom (`RUSTFLAGS="--cfg loom"`, see README): the real [`SlotPool`]'s
+/// free list under concurrent `take` and `give_back`. The pool's memory comes from the kernel
+/// model (ExAllocatePool2, IoAllocateMdl), entered on the model's main thread only.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use core::ptr::NonNull;
+    use std::sync::OnceLock;
+
+    use loom::sync::Arc;
+    use loom::sync::atomic::AtomicBool;
+    use loom::thread;
+    use wdk_sys::KernelConfig;
+    use wdk_sys::harness::Kernel;
+
+    use super::{Slot, SlotPool};
+    use crate::sync::atomic::Ordering;
+
+    const SLOTS: u32 = 2;
+
+    /// One kernel for every loom iteration: booting one starts its worker threads.
+    fn kernel() -> &'static Kernel {
+        static KERNEL: OnceLock<Kernel> = OnceLock::new();
+        KERNEL.get_or_init(|| Kernel::boot(KernelConfig::default()))
+    }
+
+    /// The pool, plus one flag per slot saying "some thread holds this slot": a slot handed to
+    /// two holders at once trips the flag.
+    struct Shared {
+        pool: Box<SlotPool>,
+        held: [AtomicBool; SLOTS as usize],
+    }
+
+    // SAFETY: SlotPool is Sync; the slots are reached only through take/give_back.
+    unsafe impl Send for Shared {}
+    // SAFETY: as above.
+    unsafe impl Sync for Shared {}
+
+    impl Shared {
+        fn index(&self, slot: NonNull<Slot>) -> usize {
+            let base = self.pool.slots.load(Ordering::Acquire);
+            // SAFETY: `slot` came from this pool's slot array.
+            let index = unsafe { slot.as_ptr().offset_from(base) };
+            usize::try_from(index).unwrap()
+        }
+
+        fn hold(&self, slot: NonNull<Slot>) {
+            let was_held = self.held[self.index(slot)].swap(true, Ordering::AcqRel);
+            assert!(!was_held, "one slot handed to two holders");
+        }
+
+        fn give_back(&self, slot: NonNull<Slot>) {
+            self.held[self.index(slot)].store(false, Ordering::Release);
+            // SAFETY: taken from this pool and not used after.
+            unsafe { self.pool.give_back(slot) };
+        }
+    }
+
+    fn new_pool() -> Box<SlotPool> {
+        let mut pool = Box::<SlotPool>::new_uninit();
+        // SAFETY: the Box's memory stays put until the pool is destroyed below.
+        unsafe { SlotPool::init(pool.as_mut_ptr(), 256) };
+        // SAFETY: initialised by `init`.
+        let pool = unsafe { pool.assume_init() };
+        // SAFETY: empty, and no other thread has the pool yet.
+        let built = kernel().run(|| unsafe { pool.build(SLOTS, core::ptr::null()) });
+        assert!(built);
+        pool
+    }
+
+    /// Two threads take and give back slots, one holding both for a while: every slot handed
+    /// out is held by one thread only, and afterwards every slot is free exactly once (all
+    /// SLOTS can be taken, distinct, and no more).
+    #[test]
+    fn take_and_give_back_lose_and_duplicate_nothing() {
+        loom::model(|| {
+            let shared = Arc::new(Shared {
+                pool: new_pool(),
+                held: [AtomicBool::new(false), AtomicBool::new(false)],
+            });
+            let both = {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let first = shared.pool.take(50);
+                    first.map(|slot| shared.hold(slot));
+                    let second = shared.pool.take(50);
+                    second.map(|slot| shared.hold(slot));
+                    second.map(|slot| shared.give_back(slot));
+                    first.map(|slot| shared.give_back(slot));
+                })
+            };
+            if let Some(slot) = shared.pool.take(50) {
+                shared.hold(slot);
+                shared.give_back(slot);
+            }
+            both.join().unwrap();
+
+            let pool = &shared.pool;
+            assert_eq!(pool.free_slots(), SLOTS);
+            let taken: Vec<_> = (0..SLOTS).map(|_| pool.take(0).unwrap()).collect();
+            assert_ne!(taken[0], taken[1], "the free list holds one slot twice");
+            assert!(
+                pool.take(0).is_none(),
+                "the free list holds more than SLOTS"
+            );
+            for slot in taken {
+                // SAFETY: taken just above.
+                unsafe { pool.give_back(slot) };
+            }
+            // SAFETY: every slot is back and the other thread has ended.
+            kernel().run(|| unsafe { pool.destroy() });
+        });
+    }
+}

@@ -17,7 +17,10 @@
 //! Why not EX_RUNDOWN_REF itself: ExWaitForRundownProtectionRelease waits without a bound and
 //! a rundown completed with it cannot be reused without ExReInitializeRundownProtection, while
 //! the driver needs bounded waits (a provider that never completes must not hang unload) and
-//! the reconfiguration gate's `try_quiesce`/`reopen`. See docs/ARCHITECTURE.md.
+//! the reconfiguration gate's `try_quiesce`/`reopen`. The kernel avoids the late event by
+//! putting it in a wait block on the waiter's stack (Windows Research Kernel, ex/rundown.c,
+//! ExReleaseRundownProtection / ExWaitForRundownProtectionRelease), which is sound only because
+//! that waiter never gives up. See docs/ARCHITECTURE.md.
 //!
 //! Ordering: `release` is Release and `wait`'s load is Acquire; every decrement is a
 //! read-modify-write, so the load that sees zero synchronises with every holder's release and

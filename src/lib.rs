@@ -41,6 +41,8 @@ mod rundown;
 mod slots;
 mod sync;
 mod sync_call;
+#[cfg(all(test, loom))]
+mod sync_call_loom;
 mod wsk;
 
 pub use device::driver_entry;

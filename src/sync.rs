@@ -11,7 +11,7 @@
 /// Atomics: `core`'s, or loom's under `cfg(loom)`.
 #[cfg(not(loom))]
 pub mod atomic {
-    pub use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+    pub use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, Ordering};
 }
 
 /// Atomics: `core`'s, or loom's under `cfg(loom)`. `AtomicU64` and `AtomicBool` (the rundown's
@@ -20,7 +20,7 @@ pub mod atomic {
 #[cfg(loom)]
 pub mod atomic {
     pub use core::sync::atomic::Ordering;
-    pub use loom::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32};
+    pub use loom::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU32};
 
     use super::quarantine;
 

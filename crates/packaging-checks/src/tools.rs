@@ -82,12 +82,8 @@ pub fn check(files: &Files, facts: &Facts, docs: &str, findings: &mut Findings) 
         findings.push("workflow.windows", "no job runs on a Windows runner");
     }
     for job in windows {
-        let with = |key: &'static str| {
-            job.steps
-                .iter()
-                .filter_map(move |step| step.with.get(key)?.as_str())
-        };
-        let targets = with("targets")
+        let targets = (job.steps.iter())
+            .filter_map(|step| step.with.get("targets")?.as_str())
             .flat_map(|targets| targets.split(','))
             .map(str::trim);
         let targets: BTreeSet<&str> = std::iter::once(WINDOWS_HOST).chain(targets).collect();

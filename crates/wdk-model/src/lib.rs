@@ -25,8 +25,9 @@ pub mod wsk;
 pub use constants::*;
 pub use kernel::{
     CompletionMode, CounterSnapshot, DestinationPolicy, Fault, FaultSite, KernelConfig, Rule,
-    Violation, rules,
+    SpecialPool, Violation, rules,
 };
+pub use pool::FREED_POOL_POISON;
 pub use sddl::Caller;
 pub use types::*;
 

@@ -55,6 +55,23 @@ pub fn cases() -> Vec<Case> {
             },
         },
         Case {
+            rule: rules::POOL_USE_AFTER_FREE,
+            name: "pool_written_after_it_was_freed_stops",
+            also: &[],
+            run: || {
+                in_child_process(
+                    "POOL_USE_AFTER_FREE::pool_written_after_it_was_freed_stops",
+                    write_after_free_stops,
+                )
+            },
+        },
+        Case {
+            rule: rules::POOL_WRITE_AFTER_FREE,
+            name: "a_write_found_as_the_allocation_leaves_the_quarantine",
+            also: &[],
+            run: write_found_leaving_the_quarantine,
+        },
+        Case {
             rule: rules::POOL_WRITE_AFTER_FREE,
             name: "pool_written_after_it_was_freed",
             also: &[],
@@ -80,6 +97,53 @@ fn read_after_free() {
             std::hint::black_box(memory.add(8).read_volatile());
         }
     });
+}
+
+fn write_after_free_stops() {
+    let kernel = kernel_with(CompletionMode::Inline, SpecialPool::Protect);
+    kernel.run(|| {
+        // SAFETY: deliberately wrong: the allocation is written after it was freed.
+        unsafe {
+            let memory = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG).cast::<u8>();
+            ExFreePoolWithTag(memory.cast(), TAG);
+            memory.add(63).write_volatile(0);
+        }
+    });
+}
+
+/// The quarantine is bounded (1,024 allocations): a stale write to an allocation freed long ago
+/// is found when the allocation leaves it, before its pages go back to the host.
+fn write_found_leaving_the_quarantine() -> Report {
+    let kernel = kernel_with(CompletionMode::Inline, SpecialPool::Poison);
+    let churn = |n: usize| {
+        for _ in 0..n {
+            // SAFETY: plain allocations, freed at once.
+            unsafe {
+                let memory = ExAllocatePool2(POOL_FLAG_NON_PAGED, 16, TAG);
+                ExFreePoolWithTag(memory, TAG);
+            }
+        }
+    };
+    kernel.run(|| {
+        // SAFETY: deliberately wrong: written after it was freed, once it is no longer among
+        // the recently freed allocations that are checked around every pool call.
+        unsafe {
+            let memory = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG).cast::<u8>();
+            ExFreePoolWithTag(memory.cast(), TAG);
+            churn(16);
+            memory.add(1).write_volatile(7);
+        }
+        churn(1100);
+    });
+    let report = kernel.unload();
+    assert!(
+        report
+            .violations
+            .iter()
+            .any(|v| v.detail.contains("found as it left the quarantine")),
+        "{report}"
+    );
+    report
 }
 
 fn write_after_free() -> Report {

@@ -1,6 +1,7 @@
 //! Broken clients of the KMDF model: a small KMDF driver written here (DriverEntry, device add,
 //! a default parallel queue) whose EvtIoDeviceControl breaks one rule per control code.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use wdk_model::harness::{Access, Kernel, Report};
@@ -237,7 +238,9 @@ fn a_request_handle_that_is_no_request() -> Report {
 
 fn unload_while_a_completion_routine_runs() -> Report {
     /// Keeps running well past the unload's grace period.
+    static STARTED: AtomicBool = AtomicBool::new(false);
     unsafe extern "C" fn slow(_: PDEVICE_OBJECT, irp: PIRP, context: PVOID) -> NTSTATUS {
+        STARTED.store(true, Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(1500));
         // SAFETY: see `record`; our IRP.
         unsafe {
@@ -258,7 +261,10 @@ fn unload_while_a_completion_routine_runs() -> Report {
         // Deliberately wrong: the driver unloads with its completion routine still running.
         std::mem::forget(client);
     });
-    std::thread::sleep(Duration::from_millis(100));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !STARTED.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let report = kernel.unload();
     // Let the routine finish before its kernel goes away.
     wait(outcome);

@@ -247,10 +247,8 @@ fn completion_reads_freed_context() {
         }
         STATUS_MORE_PROCESSING_REQUIRED
     }
-    let kernel = kernel_with(
-        CompletionMode::Delayed(std::time::Duration::from_millis(100)),
-        SpecialPool::Protect,
-    );
+    // The send completes only when the close cancels it, so the free certainly comes first.
+    let kernel = kernel_with(CompletionMode::NeverForSends, SpecialPool::Protect);
     kernel.run(|| {
         let client = Client::connect();
         let socket = client.socket(AF_INET);
@@ -275,7 +273,8 @@ fn completion_reads_freed_context() {
             send_irp(socket, &mut buffer, nowhere(), irp);
             ExFreePoolWithTag(context, TAG);
         }
-        std::thread::sleep(std::time::Duration::from_secs(2));
+        // Cancels the send: its completion routine runs and touches the freed context.
+        client.close(socket);
     });
     let _: &Kernel = &kernel;
 }

@@ -391,7 +391,9 @@ impl Kernel {
             );
         }
         kernel::set_irql(kernel::PASSIVE);
-        self.wait_for(request)
+        let result = self.wait_for(request);
+        pool::check_recent(&self.core, "after a DeviceIoControl");
+        result
     }
 
     fn wait_for(&self, request: usize) -> Result<IoResult, HarnessError> {
@@ -586,6 +588,7 @@ impl Kernel {
 
     fn build_report(&self) -> Report {
         let core = &self.core;
+        pool::check_all(core, "at unload");
         let mut leaks = Vec::new();
         let pool_tags = lock(&core.pool).by_tag();
         let mut tags: Vec<_> = pool_tags.into_iter().collect();

@@ -54,6 +54,8 @@ pub mod rules {
         POOL_BAD_FLAGS = "ExAllocatePool2 needs exactly one pool type flag and a nonzero tag";
         POOL_BAD_FREE = "ExFreePoolWithTag needs a live allocation from ExAllocatePool2";
         POOL_TAG_MISMATCH = "ExFreePoolWithTag must pass the tag the allocation was made with";
+        POOL_USE_AFTER_FREE = "pool must not be read or written after ExFreePoolWithTag (Driver Verifier special pool: bug check 0xD5 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL)";
+        POOL_WRITE_AFTER_FREE = "freed pool must not be written: the special pool's poison in the quarantine was changed";
         SPIN_LOCK_MISUSE = "a spin lock must be released by its owner and never acquired recursively";
         EVENT_NOT_INITIALIZED = "a KEVENT must be initialized with KeInitializeEvent before use";
         WSK_FLAGS_NOT_ZERO = "WSK datagram calls take Flags = 0";
@@ -201,6 +203,30 @@ pub struct KernelConfig {
     pub destinations: DestinationPolicy,
     /// How long the harness waits for a request to complete, or for requests to drain at removal.
     pub request_timeout: Duration,
+    /// How pool is allocated and what happens to it when freed (see [`SpecialPool`]).
+    pub special_pool: SpecialPool,
+}
+
+/// Driver Verifier's special pool, modelled. Learn, "Special Pool" (Driver Verifier): each
+/// allocation gets pages of its own and a read or write of freed special pool is a bug check
+/// (0xCC/0xD5, PAGE_FAULT_IN_FREED_SPECIAL_POOL). The model keeps freed allocations in a
+/// bounded quarantine (1,024 allocations or 64 MiB per kernel, oldest leave first), so their
+/// addresses are not handed out again while a stale pointer may still use them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SpecialPool {
+    /// The host allocator; freed memory goes back to it at once (no use-after-free detection).
+    Off,
+    /// Pages of its own per allocation; freed allocations are filled with
+    /// [`FREED_POOL_POISON`](crate::FREED_POOL_POISON) and quarantined, and a changed poison byte
+    /// is recorded as POOL_WRITE_AFTER_FREE (checked around pool calls, after each
+    /// DeviceIoControl, when an allocation leaves the quarantine and at unload). Reads of freed
+    /// pool see the poison. The kernel keeps running, so a test can read the report.
+    Poison,
+    /// As `Poison`, and the freed pages are made inaccessible (PROT_NONE) while quarantined: the
+    /// first read or write stops the process at once, like the bug check, printing
+    /// `KERNEL MODEL STOP POOL_USE_AFTER_FREE` with the address, tag, size and who freed it.
+    #[default]
+    Protect,
 }
 
 impl Default for KernelConfig {
@@ -214,6 +240,7 @@ impl Default for KernelConfig {
             worker_threads: 2,
             destinations: DestinationPolicy::LoopbackOnly,
             request_timeout: Duration::from_secs(30),
+            special_pool: SpecialPool::Protect,
         }
     }
 }
@@ -310,6 +337,9 @@ pub struct Kernel {
 impl Kernel {
     pub(crate) fn new(config: KernelConfig) -> Arc<Kernel> {
         let workers = config.worker_threads.max(1);
+        if config.special_pool == SpecialPool::Protect {
+            crate::pool::install_fault_handler();
+        }
         let kernel = Arc::new(Kernel {
             booted_at: Instant::now(),
             violations: Mutex::new(Vec::new()),

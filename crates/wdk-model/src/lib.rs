@@ -27,8 +27,9 @@ pub use constants::*;
 pub use debug::DebugLine;
 pub use kernel::{
     CompletionMode, CounterSnapshot, DestinationPolicy, Fault, FaultSite, KernelConfig, Rule,
-    Violation, rules,
+    SpecialPool, Violation, rules,
 };
+pub use pool::FREED_POOL_POISON;
 pub use sddl::Caller;
 pub use types::*;
 

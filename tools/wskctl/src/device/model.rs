@@ -3,9 +3,11 @@
 //! the model's own checks (IRQL, IRP and MDL rules, leaks) are reported at unload.
 
 use wdk_model::harness::{Access, Handle, HarnessError, Kernel};
-use wdk_model::{Caller, KernelConfig};
+use wdk_model::{Caller, CounterSnapshot, KernelConfig};
 
-use super::{Device, DeviceAccess, DeviceError, OpenOptions, Status, UnloadReport};
+use super::{
+    Device, DeviceAccess, DeviceError, ModelAllocations, OpenOptions, Status, UnloadReport,
+};
 
 /// What `--help` and reports call this backend.
 pub const BACKEND_NAME: &str = "kernel model (in-process)";
@@ -14,6 +16,8 @@ pub const BACKEND_NAME: &str = "kernel model (in-process)";
 pub struct ModelDevice {
     kernel: Kernel,
     handle: Handle,
+    /// The model's counters right after the driver loaded and its device was opened.
+    loaded: CounterSnapshot,
 }
 
 impl ModelDevice {
@@ -39,7 +43,23 @@ impl ModelDevice {
                 Caller::Administrator,
             )
             .map_err(harness_error)?;
-        Ok(ModelDevice { kernel, handle })
+        let loaded = kernel.counters();
+        Ok(ModelDevice {
+            kernel,
+            handle,
+            loaded,
+        })
+    }
+
+    /// What the model allocated for the driver since it loaded (the difference from the
+    /// counters taken right after load).
+    pub fn model_allocations(&self) -> Option<ModelAllocations> {
+        let now = self.kernel.counters();
+        Some(ModelAllocations {
+            irps: now.irp_allocations - self.loaded.irp_allocations,
+            mdls: now.mdl_allocations - self.loaded.mdl_allocations,
+            pool: now.pool_allocations - self.loaded.pool_allocations,
+        })
     }
 
     /// Unloads the driver and returns the model's report of broken rules and leaks.

@@ -258,6 +258,10 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
         EvtIoStop: Some(ioctl::evt_io_stop),
         ..WDF_IO_QUEUE_CONFIG::default()
     };
+    // WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE (KMDF 1.31 wdfio.h) sets this to (ULONG)-1 for a
+    // parallel queue: FxIoQueue::Initialize copies it into m_MaxParallelQueuePresentedRequests
+    // and the dispatch loop presents nothing while m_DriverIoCount >= it, so 0 presents nothing.
+    queue_config.Settings.Parallel.NumberOfPresentedRequests = u32::MAX;
     let mut queue: WDFQUEUE = core::ptr::null_mut();
     // SAFETY: a live device and our queue config; the queue inherits PASSIVE_LEVEL execution.
     check(unsafe {

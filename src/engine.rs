@@ -23,6 +23,7 @@ use wsk_sample_ioctl::{
 use crate::kernel::{self, Event, EventKind};
 use crate::slots::{Slot, SlotPool};
 use crate::sync_call::{CallKind, SyncCall};
+use crate::trace::{Status, trace};
 use crate::wsk::abi::*;
 use crate::wsk::{self, Family, SockAddrStorage};
 use crate::{ioctl, irp};
@@ -288,7 +289,10 @@ impl Engine {
                 .call(CallKind::CreatesSocket, CONTROL_TIMEOUT_MS, |irp| unsafe {
                     wsk::create_datagram_socket(provider, family, irp)
                 });
-        let socket = created.map_err(not_ready)? as *mut WSK_SOCKET;
+        let socket = created.map_err(|status| {
+            trace!(Error, "{family}: WskSocket failed with {}", Status(status));
+            not_ready(status)
+        })? as *mut WSK_SOCKET;
         if socket.is_null() {
             return Err(not_ready(STATUS_DEVICE_NOT_READY));
         }
@@ -311,6 +315,7 @@ impl Engine {
                 wsk::bind(socket, bind_address.as_mut_ptr(), irp)
             });
         if let Err(status) = bound {
+            trace!(Error, "{family}: WskBind failed with {}", Status(status));
             self.close_socket(socket);
             return Err(not_ready(status));
         }
@@ -322,6 +327,13 @@ impl Engine {
             });
         if named.is_err() {
             *local = SockAddrStorage::ZERO;
+        }
+        match local.to_socket_addr() {
+            Some(address) => trace!(
+                Info,
+                "{family}: datagram socket created, bound to {address}"
+            ),
+            None => trace!(Info, "{family}: datagram socket created and bound"),
         }
         state.socket.store(socket, Ordering::Release);
         Ok(socket)
@@ -338,8 +350,14 @@ impl Engine {
         let status =
             unsafe { WskCaptureProviderNPI(registration, CAPTURE_WAIT_MS, self.provider.get()) };
         if status < 0 {
+            trace!(
+                Warning,
+                "WSK provider not ready: WskCaptureProviderNPI returned {}",
+                Status(status)
+            );
             return Err(Failure::new(STATUS_DEVICE_NOT_READY, FailureKind::NotReady));
         }
+        trace!(Info, "WSK ready: provider NPI captured");
         self.captured.store(true, Ordering::Release);
         Ok(())
     }
@@ -394,6 +412,14 @@ impl Engine {
             result
         });
         self.rundown.release();
+        match &result {
+            Ok(()) => trace!(Trace, "configured: {action:?}"),
+            Err(failure) => trace!(
+                Warning,
+                "configuring {action:?} failed with {}",
+                Status(failure.status)
+            ),
+        }
         result
     }
 
@@ -834,6 +860,11 @@ impl Engine {
         // Every slot must be back: one that is not may still be in a provider's hands.
         let slots_home = this.slots.free_slots() == this.slots.slot_count();
         if !closed_all || !drained || !quiet || !slots_home {
+            trace!(
+                Error,
+                "unload: WSK work did not finish (sockets closed: {closed_all}, drained: \
+                 {drained}, quiet: {quiet}, slots home: {slots_home}); the engine stays allocated"
+            );
             return;
         }
         let registration = &raw mut this.registration;

@@ -39,6 +39,8 @@ mod irp;
 mod kernel;
 mod slots;
 mod sync_call;
+mod trace;
+mod wdf_init;
 mod wsk;
 
 pub use device::driver_entry;

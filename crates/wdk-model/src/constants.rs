@@ -85,3 +85,12 @@ pub const FILE_DEVICE_NETWORK: u32 = 0x0000_0012;
 
 pub const WDF_NO_HANDLE: crate::types::PVOID = core::ptr::null_mut();
 pub const WDF_NO_OBJECT_ATTRIBUTES: crate::types::PWDF_OBJECT_ATTRIBUTES = core::ptr::null_mut();
+
+/// DbgPrintEx levels (dpfilter.h).
+pub const DPFLTR_ERROR_LEVEL: u32 = 0;
+/// See [`DPFLTR_ERROR_LEVEL`].
+pub const DPFLTR_WARNING_LEVEL: u32 = 1;
+/// See [`DPFLTR_ERROR_LEVEL`].
+pub const DPFLTR_TRACE_LEVEL: u32 = 2;
+/// See [`DPFLTR_ERROR_LEVEL`].
+pub const DPFLTR_INFO_LEVEL: u32 = 3;

@@ -224,6 +224,11 @@ impl Kernel {
         self.core.take_trace()
     }
 
+    /// What the driver printed with DbgPrintEx so far, oldest first.
+    pub fn debug_output(&self) -> Vec<crate::DebugLine> {
+        lock(&self.core.debug_output).clone()
+    }
+
     /// Rules broken so far.
     pub fn violations(&self) -> Vec<Violation> {
         lock(&self.core.violations).clone()

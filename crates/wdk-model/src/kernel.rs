@@ -292,6 +292,8 @@ pub struct Kernel {
     pub(crate) booted_at: Instant,
     pub(crate) violations: Mutex<Vec<Violation>>,
     trace: Mutex<Vec<String>>,
+    /// Everything the driver printed with DbgPrintEx.
+    pub(crate) debug_output: Mutex<Vec<crate::debug::DebugLine>>,
     trace_sink: Mutex<Option<TraceSink>>,
     fault_counts: Mutex<HashMap<FaultSite, u64>>,
     pub(crate) counters: Counters,
@@ -314,6 +316,7 @@ impl Kernel {
             booted_at: Instant::now(),
             violations: Mutex::new(Vec::new()),
             trace: Mutex::new(Vec::new()),
+            debug_output: Mutex::new(Vec::new()),
             trace_sink: Mutex::new(None),
             fault_counts: Mutex::new(HashMap::new()),
             counters: Counters::default(),

@@ -60,6 +60,30 @@ struct Plan {
     second_link: bool,
     name: bool,
     sddl_before_name: bool,
+    /// Spoils the driver config or attributes in DriverEntry.
+    driver_break: Option<DriverBreak>,
+    /// Spoils the queue config.
+    queue_break: Option<QueueBreak>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DriverBreak {
+    ConfigSize,
+    UnknownInitFlag,
+    NonPnpWithDeviceAdd,
+    ContextSizeOverrideWithoutType,
+    ParentObject,
+    CreatedTwice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum QueueBreak {
+    Size,
+    DispatchInvalid,
+    NoCallback,
+    SequentialWithPresentedCount,
+    PowerManagedOutOfRange,
+    SecondDefaultQueue,
 }
 
 impl Default for Plan {
@@ -73,6 +97,8 @@ impl Default for Plan {
             second_link: false,
             name: true,
             sddl_before_name: false,
+            driver_break: None,
+            queue_break: None,
         }
     }
 }
@@ -137,9 +163,25 @@ unsafe extern "system" fn driver_entry(driver: PDRIVER_OBJECT, path: PCUNICODE_S
         EvtDriverDeviceAdd: Some(device_add),
         ..WDF_DRIVER_CONFIG::default()
     };
-    let mut attributes = attributes(plan().driver_level);
+    let plan = plan();
+    let mut attributes = attributes(plan.driver_level);
+    match plan.driver_break {
+        Some(DriverBreak::ConfigSize) => config.Size -= 4,
+        Some(DriverBreak::UnknownInitFlag) => config.DriverInitFlags = 0x100,
+        // WdfDriverInitNonPnpDriver.
+        Some(DriverBreak::NonPnpWithDeviceAdd) => config.DriverInitFlags = 1,
+        Some(DriverBreak::ContextSizeOverrideWithoutType) => attributes.ContextSizeOverride = 64,
+        Some(DriverBreak::ParentObject) => attributes.ParentObject = driver.cast(),
+        Some(DriverBreak::CreatedTwice) | None => {}
+    }
     let mut handle: WDFDRIVER = core::ptr::null_mut();
     // SAFETY: the system's driver object and path; our config and attributes.
+    let status =
+        unsafe { WdfDriverCreate(driver, path, &mut attributes, &mut config, &mut handle) };
+    if status < 0 || plan.driver_break != Some(DriverBreak::CreatedTwice) {
+        return status;
+    }
+    // SAFETY: as above.
     unsafe { WdfDriverCreate(driver, path, &mut attributes, &mut config, &mut handle) }
 }
 
@@ -197,6 +239,25 @@ unsafe extern "C" fn device_add(_driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -
         ..WDF_IO_QUEUE_CONFIG::default()
     };
     config.Settings.Parallel.NumberOfPresentedRequests = plan.presented;
+    match plan.queue_break {
+        Some(QueueBreak::Size) => config.Size -= 8,
+        Some(QueueBreak::DispatchInvalid) => config.DispatchType = 0,
+        Some(QueueBreak::NoCallback) => config.EvtIoDeviceControl = None,
+        Some(QueueBreak::SequentialWithPresentedCount) => {
+            config.DispatchType = _WDF_IO_QUEUE_DISPATCH_TYPE::WdfIoQueueDispatchSequential
+        }
+        Some(QueueBreak::PowerManagedOutOfRange) => config.PowerManaged = 7,
+        Some(QueueBreak::SecondDefaultQueue) => {
+            let mut queue: WDFQUEUE = core::ptr::null_mut();
+            // SAFETY: a live device and our config.
+            let status =
+                unsafe { WdfIoQueueCreate(device, &mut config, core::ptr::null_mut(), &mut queue) };
+            if status < 0 {
+                return status;
+            }
+        }
+        None => {}
+    }
     let mut queue: WDFQUEUE = core::ptr::null_mut();
     // SAFETY: a live device and our config.
     unsafe { WdfIoQueueCreate(device, &mut config, core::ptr::null_mut(), &mut queue) }
@@ -655,4 +716,61 @@ fn an_sddl_may_come_before_the_name_but_needs_one_at_device_create() {
         Err(HarnessError::DeviceAddFailed(STATUS_INVALID_SECURITY_DESCR))
     );
     assert_broke(&kernel.unload(), rules::WDF_BAD_CONFIG);
+}
+
+#[test]
+fn driver_config_and_attribute_errors_get_the_frameworks_statuses() {
+    for (driver_break, status) in [
+        (DriverBreak::ConfigSize, STATUS_INFO_LENGTH_MISMATCH),
+        (DriverBreak::UnknownInitFlag, STATUS_INVALID_PARAMETER),
+        (DriverBreak::NonPnpWithDeviceAdd, STATUS_INVALID_PARAMETER),
+        (
+            DriverBreak::ContextSizeOverrideWithoutType,
+            STATUS_WDF_OBJECT_ATTRIBUTES_INVALID,
+        ),
+        (
+            DriverBreak::ParentObject,
+            STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED,
+        ),
+        (DriverBreak::CreatedTwice, STATUS_DRIVER_INTERNAL_ERROR),
+    ] {
+        let _serial = setup(Plan {
+            driver_break: Some(driver_break),
+            ..Plan::default()
+        });
+        let mut kernel = Kernel::boot(KernelConfig::default());
+        assert_eq!(
+            kernel.load(driver_entry),
+            Err(HarnessError::DriverEntryFailed(status)),
+            "{driver_break:?}"
+        );
+        assert_broke(&kernel.unload(), rules::WDF_BAD_CONFIG);
+    }
+}
+
+#[test]
+fn queue_config_errors_get_the_frameworks_statuses() {
+    for (queue_break, status) in [
+        (QueueBreak::Size, STATUS_INFO_LENGTH_MISMATCH),
+        (QueueBreak::DispatchInvalid, STATUS_INVALID_PARAMETER),
+        (QueueBreak::NoCallback, STATUS_WDF_NO_CALLBACK),
+        (
+            QueueBreak::SequentialWithPresentedCount,
+            STATUS_INVALID_PARAMETER,
+        ),
+        (QueueBreak::PowerManagedOutOfRange, STATUS_INVALID_PARAMETER),
+        (QueueBreak::SecondDefaultQueue, STATUS_INVALID_DEVICE_STATE),
+    ] {
+        let _serial = setup(Plan {
+            queue_break: Some(queue_break),
+            ..Plan::default()
+        });
+        let mut kernel = Kernel::boot(KernelConfig::default());
+        assert_eq!(
+            kernel.load(driver_entry),
+            Err(HarnessError::DeviceAddFailed(status)),
+            "{queue_break:?}"
+        );
+        assert_broke(&kernel.unload(), rules::WDF_BAD_CONFIG);
+    }
 }

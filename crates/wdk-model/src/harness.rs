@@ -46,8 +46,9 @@ pub struct Handle {
     access: Access,
     device: usize,
     /// For a handle opened for synchronous I/O (no FILE_FLAG_OVERLAPPED): the I/O manager
-    /// serialises the calls on its file object (FO_SYNCHRONOUS_IO: IopAcquireFileObjectLock in
-    /// NtDeviceIoControlFile), so two threads' DeviceIoControl calls on it never overlap.
+    /// serialises the calls on its file object (FO_SYNCHRONOUS_IO: IopXxxControlFile, behind
+    /// NtDeviceIoControlFile, takes IopAcquireFileObjectLock), so two threads' DeviceIoControl
+    /// calls on it never overlap.
     synchronous: Option<Arc<Mutex<()>>>,
     _open: OpenHandle,
 }
@@ -507,8 +508,9 @@ impl Kernel {
                 let record = state.requests.remove(&request);
                 state.delete_object(request);
                 let mut output = Vec::new();
-                // The I/O manager copies a buffered IOCTL's output back unless the status is
-                // an error (NT_ERROR: severity 3): success, informational and warning
+                // The I/O manager (IopCompleteRequest, IRP_BUFFERED_IO with
+                // IRP_INPUT_OPERATION) copies a buffered IOCTL's output back unless the status
+                // is an error (NT_ERROR: severity 3): success, informational and warning
                 // statuses (e.g. STATUS_BUFFER_OVERFLOW) all copy Information bytes.
                 let nt_error = (status as u32) >> 30 == 3;
                 if !nt_error && let Some(record) = record {

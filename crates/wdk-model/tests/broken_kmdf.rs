@@ -48,6 +48,8 @@ enum OnStop {
     CompleteAllHeld,
     /// Acknowledges the request twice, then completes it.
     AcknowledgeTwice,
+    /// Acknowledges with Requeue and leaves the request to the framework.
+    AcknowledgeWithRequeue,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -341,6 +343,11 @@ unsafe extern "C" fn io_stop(_queue: WDFQUEUE, request: WDFREQUEST, _flags: ULON
                 WdfRequestStopAcknowledge(request, 0);
                 WdfRequestComplete(request, STATUS_CANCELLED);
             }
+        }
+        OnStop::AcknowledgeWithRequeue => {
+            locked(&HELD).retain(|&r| r != request as usize);
+            // SAFETY: the request being stopped, acknowledged once; it is the framework's now.
+            unsafe { WdfRequestStopAcknowledge(request, 1) };
         }
     }
 }
@@ -773,4 +780,24 @@ fn queue_config_errors_get_the_frameworks_statuses() {
         );
         assert_broke(&kernel.unload(), rules::WDF_BAD_CONFIG);
     }
+}
+
+#[test]
+fn a_request_requeued_during_a_purge_is_cancelled_by_the_framework() {
+    let _serial = setup(Plan {
+        on_request: OnRequest::Hold,
+        on_stop: OnStop::AcknowledgeWithRequeue,
+        ..Plan::default()
+    });
+    let kernel = load(KernelConfig::default());
+    let handle = open(&kernel, IoMode::Overlapped);
+    std::thread::scope(|s| {
+        let call = s.spawn(|| ioctl(&kernel, &handle, 0).map(|r| r.0));
+        wait_until("the driver holds the request", || locked(&HELD).len() == 1);
+        kernel.surprise_remove();
+        assert_eq!(call.join().expect("caller"), Ok(STATUS_CANCELLED));
+    });
+    drop(handle);
+    let report = kernel.unload();
+    assert!(report.is_clean(), "{report}");
 }

@@ -21,6 +21,7 @@ use wsk_sample_ioctl::{
 };
 
 use crate::kernel::{self, Event, EventKind};
+use crate::rundown::Rundown;
 use crate::slots::{Slot, SlotPool};
 use crate::sync_call::{CallKind, SyncCall};
 use crate::trace::{Status, trace};
@@ -82,79 +83,6 @@ struct Counters {
     failed_not_ready: AtomicU64,
     failed_transport: AtomicU64,
     failed_cancelled: AtomicU64,
-}
-
-/// Work in flight, and the refusal of new work while the owner needs quiet (the pattern of
-/// EX_RUNDOWN_REF, with bounded waits and the option to reopen).
-struct Rundown {
-    active: AtomicU64,
-    closing: AtomicBool,
-    drained: Event,
-}
-
-impl Rundown {
-    /// # Safety
-    /// `this` points to writable memory that stays put for the rundown's life.
-    unsafe fn init(this: *mut Rundown) {
-        // SAFETY: the caller's guarantee.
-        unsafe { Event::init(&raw mut (*this).drained, EventKind::Notification, false) };
-    }
-
-    fn acquire(&self) -> bool {
-        if self.closing.load(Ordering::SeqCst) {
-            return false;
-        }
-        self.active.fetch_add(1, Ordering::SeqCst);
-        if self.closing.load(Ordering::SeqCst) {
-            self.release();
-            return false;
-        }
-        true
-    }
-
-    fn release(&self) {
-        if self.active.fetch_sub(1, Ordering::SeqCst) == 1 && self.closing.load(Ordering::SeqCst) {
-            self.drained.set();
-        }
-    }
-
-    /// Refuses new work and waits up to `timeout_ms` for work in flight; true once drained.
-    fn wait(&self, timeout_ms: u32) -> bool {
-        self.closing.store(true, Ordering::SeqCst);
-        let mut waited = 0;
-        while self.active.load(Ordering::SeqCst) != 0 {
-            if waited >= timeout_ms {
-                return false;
-            }
-            let step = (timeout_ms - waited).min(100);
-            self.drained.wait(step);
-            waited += step;
-        }
-        true
-    }
-
-    /// Closes if nothing is in flight (true); otherwise stays open (false).
-    fn try_quiesce(&self) -> bool {
-        self.closing.store(true, Ordering::SeqCst);
-        if self.active.load(Ordering::SeqCst) == 0 {
-            return true;
-        }
-        self.reopen();
-        false
-    }
-
-    /// Refuses new work without waiting.
-    fn close(&self) {
-        self.closing.store(true, Ordering::SeqCst);
-    }
-
-    fn reopen(&self) {
-        self.closing.store(false, Ordering::SeqCst);
-    }
-
-    fn in_flight(&self) -> u64 {
-        self.active.load(Ordering::SeqCst)
-    }
 }
 
 /// One family's socket and its configuration.
@@ -826,11 +754,16 @@ impl Engine {
     /// If a close never completes, deregistering would hang and freeing would hand the
     /// provider freed memory, so the engine is deliberately leaked instead.
     ///
+    /// Completion routines may still hold `&Engine` until their rundown release, so this
+    /// never makes `&mut Engine`: it works through `&Engine`, and touches the memory through
+    /// the raw pointer only once the rundown has shown that no holder is left (a holder's
+    /// last access to the engine is its release, see src/rundown.rs).
+    ///
     /// # Safety
     /// Called once, at PASSIVE_LEVEL, after the device is gone; `engine` is not used after.
     pub unsafe fn destroy(engine: NonNull<Engine>) {
-        // SAFETY: the caller's guarantee: the engine is live and nobody else uses it now.
-        let this = unsafe { &mut *engine.as_ptr() };
+        // SAFETY: the caller's guarantee: the engine is live until freed below.
+        let this = unsafe { engine.as_ref() };
         let drained = this.rundown.wait(DRAIN_TIMEOUT_MS);
         let closed_all = this
             .with_control_lock(|| {
@@ -867,17 +800,23 @@ impl Engine {
             );
             return;
         }
-        let registration = &raw mut this.registration;
-        if this.captured.swap(false, Ordering::AcqRel) {
+        let captured = this.captured.swap(false, Ordering::AcqRel);
+        let registered = this.registered;
+        // From here only the raw pointer: WSK may write the registration, and no holder is
+        // left (drained and quiet above), so nothing else refers to the engine.
+        let engine_ptr = engine.as_ptr();
+        // SAFETY: the engine is live; a place expression, no reference is made.
+        let registration = unsafe { &raw mut (*engine_ptr).registration };
+        if captured {
             // SAFETY: captured once in `capture_provider`; released once here.
             unsafe { WskReleaseProviderNPI(registration) };
         }
-        if this.registered {
+        if registered {
             // SAFETY: every socket is closed and the capture released, so this returns.
             unsafe { WskDeregister(registration) };
         }
-        // SAFETY: no send is in flight and no slot is in use.
-        unsafe { this.slots.destroy() };
+        // SAFETY: the engine is live; no send is in flight and no slot is in use.
+        unsafe { (*engine_ptr).slots.destroy() };
         // SAFETY: allocated in `create`; nothing refers to it any more.
         unsafe { kernel::free(engine) };
     }

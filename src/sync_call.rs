@@ -3,7 +3,7 @@
 //! completion that arrives after the waiter gave up lands safely: the state machine below
 //! decides who owns the result, and a socket that arrives late is kept for unload to close.
 
-use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU64, Ordering};
+use crate::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU64, Ordering};
 
 use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{

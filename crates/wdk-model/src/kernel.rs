@@ -75,6 +75,8 @@ pub mod rules {
         WDF_REQUEST_COMPLETED_TWICE = "a request must be completed exactly once";
         WDF_INFORMATION_TOO_LARGE = "a successful request's Information must not exceed its output buffer";
         WDF_REQUEST_NOT_COMPLETED = "every request must be completed before the device is removed";
+        WDF_QUEUE_PRESENTS_NOTHING = "a parallel queue with Settings.Parallel.NumberOfPresentedRequests == 0 never presents a request (FxIoQueue::Initialize copies it into m_MaxParallelQueuePresentedRequests; FxIoQueue::DispatchEvents never presents while m_DriverIoCount >= it): WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE sets (ULONG)-1";
+        WDF_STOP_ACK_NOT_STOPPING = "WdfRequestStopAcknowledge is valid only for a request delivered to EvtIoStop and not yet acknowledged or completed (FxRequest::VerifyRequestIsInEvtIoStopContext, FxRequest::VerifyStopAcknowledge)";
         UNLOAD_WITH_COMPLETION_RUNNING = "a driver must not unload while its completion routines can still run";
         LEAK = "everything allocated must be freed by the time the driver unloads";
     }

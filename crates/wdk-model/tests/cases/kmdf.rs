@@ -46,6 +46,18 @@ pub fn cases() -> Vec<Case> {
             run: || with_request(NEVER_COMPLETE),
         },
         Case {
+            rule: rules::WDF_QUEUE_PRESENTS_NOTHING,
+            name: "a_parallel_queue_with_number_of_presented_requests_0",
+            also: &[],
+            run: a_queue_that_presents_nothing,
+        },
+        Case {
+            rule: rules::WDF_STOP_ACK_NOT_STOPPING,
+            name: "stop_acknowledge_outside_evt_io_stop",
+            also: &[],
+            run: || with_request(STOP_ACK_OUTSIDE_STOP),
+        },
+        Case {
             rule: rules::UNLOAD_WITH_COMPLETION_RUNNING,
             name: "unload_while_a_completion_routine_runs",
             // The send whose routine still runs holds its socket, IRP, buffer and registration.
@@ -59,6 +71,7 @@ pub fn cases() -> Vec<Case> {
 const COMPLETE_TWICE: u32 = 1 << 2;
 const TOO_MUCH_INFORMATION: u32 = 2 << 2;
 const NEVER_COMPLETE: u32 = 3 << 2;
+const STOP_ACK_OUTSIDE_STOP: u32 = 4 << 2;
 
 const DEVICE_NAME: &str = r"\Device\BrokenKmdf";
 const LINK_NAME: &str = r"\DosDevices\BrokenKmdf";
@@ -76,6 +89,36 @@ fn unicode(units: &mut [u16]) -> UNICODE_STRING {
 unsafe extern "system" fn driver_entry(
     driver: PDRIVER_OBJECT,
     registry_path: PCUNICODE_STRING,
+) -> NTSTATUS {
+    // SAFETY: the caller's.
+    unsafe { create_driver(driver, registry_path, device_add) }
+}
+
+/// The same driver, whose default queue is created with NumberOfPresentedRequests = 0.
+unsafe extern "system" fn driver_entry_presenting_nothing(
+    driver: PDRIVER_OBJECT,
+    registry_path: PCUNICODE_STRING,
+) -> NTSTATUS {
+    unsafe extern "C" fn device_add_presenting_nothing(
+        driver: WDFDRIVER,
+        init: PWDFDEVICE_INIT,
+    ) -> NTSTATUS {
+        let _ = driver;
+        // SAFETY: the framework's device init.
+        unsafe { add_device(init, 0) }
+    }
+    // SAFETY: the caller's.
+    unsafe { create_driver(driver, registry_path, device_add_presenting_nothing) }
+}
+
+/// WdfDriverCreate with `device_add`.
+///
+/// # Safety
+/// The kernel's driver object and registry path.
+unsafe fn create_driver(
+    driver: PDRIVER_OBJECT,
+    registry_path: PCUNICODE_STRING,
+    device_add: unsafe extern "C" fn(WDFDRIVER, PWDFDEVICE_INIT) -> NTSTATUS,
 ) -> NTSTATUS {
     let mut config = WDF_DRIVER_CONFIG {
         Size: size_of::<WDF_DRIVER_CONFIG>() as u32,
@@ -96,7 +139,17 @@ unsafe extern "system" fn driver_entry(
     }
 }
 
-unsafe extern "C" fn device_add(_: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> NTSTATUS {
+unsafe extern "C" fn device_add(_: WDFDRIVER, init: PWDFDEVICE_INIT) -> NTSTATUS {
+    // SAFETY: the framework's device init.
+    unsafe { add_device(init, u32::MAX) }
+}
+
+/// Creates the device, its link and a default parallel queue presenting at most `presented`
+/// requests at a time.
+///
+/// # Safety
+/// The framework's device init, from EvtDriverDeviceAdd.
+unsafe fn add_device(mut init: PWDFDEVICE_INIT, presented: u32) -> NTSTATUS {
     let mut name: Vec<u16> = DEVICE_NAME.encode_utf16().collect();
     let mut link: Vec<u16> = LINK_NAME.encode_utf16().collect();
     let mut device: WDFDEVICE = std::ptr::null_mut();
@@ -111,7 +164,7 @@ unsafe extern "C" fn device_add(_: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> NTST
         EvtIoDeviceControl: Some(device_control),
         ..WDF_IO_QUEUE_CONFIG::default()
     };
-    queue_config.Settings.Parallel.NumberOfPresentedRequests = u32::MAX;
+    queue_config.Settings.Parallel.NumberOfPresentedRequests = presented;
     // SAFETY: the framework's device init and our own names and config, which outlive the calls.
     unsafe {
         let status =
@@ -171,6 +224,11 @@ unsafe extern "C" fn device_control(
                 call_unsafe_wdf_function_binding!(WdfRequestComplete, request, STATUS_SUCCESS);
             }
             NEVER_COMPLETE => {}
+            STOP_ACK_OUTSIDE_STOP => {
+                // Deliberately wrong: the framework is not stopping this request.
+                call_unsafe_wdf_function_binding!(WdfRequestStopAcknowledge, request, 0);
+                call_unsafe_wdf_function_binding!(WdfRequestComplete, request, STATUS_SUCCESS);
+            }
             _ => call_unsafe_wdf_function_binding!(
                 WdfRequestComplete,
                 request,
@@ -191,6 +249,23 @@ fn with_request(code: u32) -> Report {
         .open(USER_PATH, Access::READ_WRITE, Caller::Administrator)
         .expect("open");
     let _ = kernel.device_io_control(&handle, code, &[], 16);
+    // An orderly removal with the handle open would be vetoed (and nothing checked).
+    drop(handle);
+    kernel.unload()
+}
+
+/// Loads the driver whose queue presents nothing and sends it one request, which the harness
+/// refuses at once (on Windows it would wait in the queue forever).
+fn a_queue_that_presents_nothing() -> Report {
+    let mut kernel = inline_kernel();
+    kernel
+        .load(driver_entry_presenting_nothing)
+        .expect("the framework accepts the queue");
+    let handle = kernel
+        .open(USER_PATH, Access::READ_WRITE, Caller::Administrator)
+        .expect("open");
+    assert!(kernel.device_io_control(&handle, 0, &[], 16).is_err());
+    drop(handle);
     kernel.unload()
 }
 

@@ -411,5 +411,6 @@ pub fn in_child_process(test_name: &str, body: fn()) -> Report {
     Report {
         violations,
         leaks: Vec::new(),
+        vetoed: None,
     }
 }

@@ -116,7 +116,9 @@ mod model {
         });
         group.finish();
 
-        let report = driver.kernel.unload();
+        let Driver { kernel, handle } = driver;
+        drop(handle);
+        let report = kernel.unload();
         assert!(report.is_clean(), "unload report:\n{report}");
     }
 }

@@ -8,8 +8,7 @@ use wdk_sys::{
     _WDF_SYNCHRONIZATION_SCOPE, _WDF_TRI_STATE, FILE_DEVICE_SECURE_OPEN, GUID, NTSTATUS,
     PCUNICODE_STRING, PDRIVER_OBJECT, PWDFDEVICE_INIT, STATUS_INSUFFICIENT_RESOURCES,
     STATUS_SUCCESS, UNICODE_STRING, WDF_DRIVER_CONFIG, WDF_IO_QUEUE_CONFIG, WDF_OBJECT_ATTRIBUTES,
-    WDF_OBJECT_CONTEXT_TYPE_INFO, WDFDEVICE, WDFDRIVER, WDFOBJECT, WDFQUEUE,
-    call_unsafe_wdf_function_binding,
+    WDFDEVICE, WDFDRIVER, WDFOBJECT, WDFQUEUE, call_unsafe_wdf_function_binding,
 };
 use wsk_sample_ioctl::{
     DEVICE_INTERFACE_GUID, DEVICE_NAME, DEVICE_SDDL, FILE_DEVICE_WSK_SAMPLE, POOL_TAG,
@@ -18,6 +17,11 @@ use wsk_sample_ioctl::{
 
 use crate::engine::{DEFAULT_SLOT_COUNT, Engine};
 use crate::ioctl;
+use crate::trace::{Status, trace};
+use crate::wdf_init::{
+    ContextType, WDF_DRIVER_CONFIG_INIT, WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE, WdfObjectGetTypedContext, wdf_declare_context_type,
+};
 
 /// Driver-wide state, in the WDFDRIVER's context.
 struct DriverContext {
@@ -29,35 +33,16 @@ pub struct DeviceContext {
     pub engine: *mut Engine,
 }
 
-/// A context type record as WDF_DECLARE_CONTEXT_TYPE makes one: static, naming itself as the
-/// unique type.
-#[repr(transparent)]
-struct ContextType(WDF_OBJECT_CONTEXT_TYPE_INFO);
-
-// SAFETY: immutable static data; its pointers point at other static data.
-unsafe impl Sync for ContextType {}
-
-impl ContextType {
-    fn info(&'static self) -> *const WDF_OBJECT_CONTEXT_TYPE_INFO {
-        &self.0
-    }
-}
-
-static DRIVER_CONTEXT_TYPE: ContextType = ContextType(WDF_OBJECT_CONTEXT_TYPE_INFO {
-    Size: size_of::<WDF_OBJECT_CONTEXT_TYPE_INFO>() as u32,
-    ContextName: c"WskSampleDriverContext".as_ptr(),
-    ContextSize: size_of::<DriverContext>(),
-    UniqueType: &raw const DRIVER_CONTEXT_TYPE.0,
-    EvtDriverGetUniqueContextType: None,
-});
-
-static DEVICE_CONTEXT_TYPE: ContextType = ContextType(WDF_OBJECT_CONTEXT_TYPE_INFO {
-    Size: size_of::<WDF_OBJECT_CONTEXT_TYPE_INFO>() as u32,
-    ContextName: c"WskSampleDeviceContext".as_ptr(),
-    ContextSize: size_of::<DeviceContext>(),
-    UniqueType: &raw const DEVICE_CONTEXT_TYPE.0,
-    EvtDriverGetUniqueContextType: None,
-});
+wdf_declare_context_type!(
+    DRIVER_CONTEXT_TYPE,
+    DriverContext,
+    c"WskSampleDriverContext"
+);
+wdf_declare_context_type!(
+    DEVICE_CONTEXT_TYPE,
+    DeviceContext,
+    c"WskSampleDeviceContext"
+);
 
 /// An ASCII string as UTF-16, at compile time, for UNICODE_STRINGs over static data. Only
 /// evaluated in constants: an out-of-range index is a build error, never a runtime panic.
@@ -89,14 +74,16 @@ fn unicode_string(text: &'static [u16]) -> UNICODE_STRING {
     }
 }
 
+/// Attributes for the driver and device objects: their context type, and callbacks at
+/// PASSIVE_LEVEL. KMDF's own default for a kernel-mode driver object is
+/// WdfExecutionLevelDispatch (`fxdriver.cpp`, FxDriver's constructor); the device sets Passive
+/// explicitly and the default queue inherits it, so EvtIoDeviceControl may wait.
 fn object_attributes(context: &'static ContextType) -> WDF_OBJECT_ATTRIBUTES {
-    WDF_OBJECT_ATTRIBUTES {
-        Size: size_of::<WDF_OBJECT_ATTRIBUTES>() as u32,
-        ExecutionLevel: _WDF_EXECUTION_LEVEL::WdfExecutionLevelPassive,
-        SynchronizationScope: _WDF_SYNCHRONIZATION_SCOPE::WdfSynchronizationScopeNone,
-        ContextTypeInfo: context.info(),
-        ..WDF_OBJECT_ATTRIBUTES::default()
-    }
+    let mut attributes = WDF_OBJECT_ATTRIBUTES::default();
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(&mut attributes, context);
+    attributes.ExecutionLevel = _WDF_EXECUTION_LEVEL::WdfExecutionLevelPassive;
+    attributes.SynchronizationScope = _WDF_SYNCHRONIZATION_SCOPE::WdfSynchronizationScopeNone;
+    attributes
 }
 
 /// The typed context of a WDF object.
@@ -105,10 +92,7 @@ fn object_attributes(context: &'static ContextType) -> WDF_OBJECT_ATTRIBUTES {
 /// `object` must be live and carry a context of `context`'s type holding a `T`.
 unsafe fn context_of<T>(object: WDFOBJECT, context: &'static ContextType) -> Option<NonNull<T>> {
     // SAFETY: the caller's guarantee.
-    let memory = unsafe {
-        call_unsafe_wdf_function_binding!(WdfObjectGetTypedContextWorker, object, context.info())
-    };
-    NonNull::new(memory.cast())
+    NonNull::new(unsafe { WdfObjectGetTypedContext(object, context) }.cast())
 }
 
 /// The engine behind a device's queue.
@@ -131,13 +115,10 @@ pub unsafe extern "system" fn driver_entry(
     driver: PDRIVER_OBJECT,
     registry_path: PCUNICODE_STRING,
 ) -> NTSTATUS {
-    let mut config = WDF_DRIVER_CONFIG {
-        Size: size_of::<WDF_DRIVER_CONFIG>() as u32,
-        EvtDriverDeviceAdd: Some(evt_driver_device_add),
-        EvtDriverUnload: Some(evt_driver_unload),
-        DriverPoolTag: POOL_TAG,
-        ..WDF_DRIVER_CONFIG::default()
-    };
+    let mut config = WDF_DRIVER_CONFIG::default();
+    WDF_DRIVER_CONFIG_INIT(&mut config, Some(evt_driver_device_add));
+    config.EvtDriverUnload = Some(evt_driver_unload);
+    config.DriverPoolTag = POOL_TAG;
     let mut attributes = object_attributes(&DRIVER_CONTEXT_TYPE);
     let mut handle: WDFDRIVER = core::ptr::null_mut();
     // SAFETY: the system's driver object and registry path; our config and attributes.
@@ -152,6 +133,11 @@ pub unsafe extern "system" fn driver_entry(
         )
     };
     if status < 0 {
+        trace!(
+            Error,
+            "DriverEntry: WdfDriverCreate failed with {}",
+            Status(status)
+        );
         return status;
     }
     // SAFETY: the driver object was just created with a DriverContext.
@@ -164,21 +150,45 @@ pub unsafe extern "system" fn driver_entry(
         Ok(engine) => {
             // SAFETY: our context, written once here before any callback can read it.
             unsafe { context.as_mut().engine = engine.as_ptr() };
+            trace!(
+                Info,
+                "loaded (KMDF 1.31 driver, registered as a WSK client)"
+            );
+            STATUS_SUCCESS
+        }
+        Err(status) => {
+            trace!(
+                Error,
+                "DriverEntry: the WSK engine could not start: {}",
+                Status(status)
+            );
+            status
+        }
+    }
+}
+
+unsafe extern "C" fn evt_driver_device_add(driver: WDFDRIVER, init: PWDFDEVICE_INIT) -> NTSTATUS {
+    match add_device(driver, init) {
+        Ok(()) => {
+            trace!(Info, "device ready: {DEVICE_NAME}, {SYMBOLIC_LINK_NAME}");
             STATUS_SUCCESS
         }
         Err(status) => status,
     }
 }
 
-unsafe extern "C" fn evt_driver_device_add(driver: WDFDRIVER, init: PWDFDEVICE_INIT) -> NTSTATUS {
-    match add_device(driver, init) {
-        Ok(()) => STATUS_SUCCESS,
-        Err(status) => status,
+/// A framework call's status as a Result; a failure is printed with the call's name.
+fn check(call: &str, status: NTSTATUS) -> Result<(), NTSTATUS> {
+    if status < 0 {
+        trace!(
+            Error,
+            "EvtDriverDeviceAdd: {call} failed with {}",
+            Status(status)
+        );
+        Err(status)
+    } else {
+        Ok(())
     }
-}
-
-fn check(status: NTSTATUS) -> Result<(), NTSTATUS> {
-    if status < 0 { Err(status) } else { Ok(()) }
 }
 
 fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTATUS> {
@@ -207,21 +217,19 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
             FILE_DEVICE_SECURE_OPEN,
             1
         );
-        check(call_unsafe_wdf_function_binding!(
-            WdfDeviceInitAssignName,
-            init,
-            &name
-        ))?;
-        check(call_unsafe_wdf_function_binding!(
-            WdfDeviceInitAssignSDDLString,
-            init,
-            &sddl
-        ))?;
+        check(
+            "WdfDeviceInitAssignName",
+            call_unsafe_wdf_function_binding!(WdfDeviceInitAssignName, init, &name),
+        )?;
+        check(
+            "WdfDeviceInitAssignSDDLString",
+            call_unsafe_wdf_function_binding!(WdfDeviceInitAssignSDDLString, init, &sddl),
+        )?;
     }
     let mut attributes = object_attributes(&DEVICE_CONTEXT_TYPE);
     let mut device: WDFDEVICE = core::ptr::null_mut();
     // SAFETY: as above; on success the framework owns `init` and sets it to NULL.
-    check(unsafe {
+    check("WdfDeviceCreate", unsafe {
         call_unsafe_wdf_function_binding!(WdfDeviceCreate, &mut init, &mut attributes, &mut device)
     })?;
     // SAFETY: the device was just created with a DeviceContext.
@@ -237,30 +245,38 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
     };
     // SAFETY: a live device; the name and GUID outlive the calls.
     unsafe {
-        check(call_unsafe_wdf_function_binding!(
-            WdfDeviceCreateSymbolicLink,
-            device,
-            &link
-        ))?;
-        check(call_unsafe_wdf_function_binding!(
-            WdfDeviceCreateDeviceInterface,
-            device,
-            &interface,
-            core::ptr::null()
-        ))?;
+        check(
+            "WdfDeviceCreateSymbolicLink",
+            call_unsafe_wdf_function_binding!(WdfDeviceCreateSymbolicLink, device, &link),
+        )?;
+        check(
+            "WdfDeviceCreateDeviceInterface",
+            call_unsafe_wdf_function_binding!(
+                WdfDeviceCreateDeviceInterface,
+                device,
+                &interface,
+                core::ptr::null()
+            ),
+        )?;
     }
-    let mut queue_config = WDF_IO_QUEUE_CONFIG {
-        Size: size_of::<WDF_IO_QUEUE_CONFIG>() as u32,
-        DispatchType: _WDF_IO_QUEUE_DISPATCH_TYPE::WdfIoQueueDispatchParallel,
-        PowerManaged: _WDF_TRI_STATE::WdfFalse,
-        DefaultQueue: 1,
-        EvtIoDeviceControl: Some(ioctl::evt_io_device_control),
-        EvtIoStop: Some(ioctl::evt_io_stop),
-        ..WDF_IO_QUEUE_CONFIG::default()
-    };
+    let mut queue_config = WDF_IO_QUEUE_CONFIG::default();
+    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(
+        &mut queue_config,
+        _WDF_IO_QUEUE_DISPATCH_TYPE::WdfIoQueueDispatchParallel,
+    );
+    // Not power managed, deliberately. WdfUseDefault would make this queue power managed (the
+    // device is not a filter: `fxioqueue.cpp`, FxIoQueue::Initialize), so KMDF would hold
+    // requests while the device is in a low-power state and call EvtIoStop with
+    // WdfRequestStopActionSuspend for every send in flight at each sleep transition. A root-
+    // enumerated software device has no hardware whose power state could make an IOCTL unsafe,
+    // and WSK keeps working while the device is "off", so the queue dispatches regardless and
+    // EvtIoStop comes only when the queue is purged at removal.
+    queue_config.PowerManaged = _WDF_TRI_STATE::WdfFalse;
+    queue_config.EvtIoDeviceControl = Some(ioctl::evt_io_device_control);
+    queue_config.EvtIoStop = Some(ioctl::evt_io_stop);
     let mut queue: WDFQUEUE = core::ptr::null_mut();
     // SAFETY: a live device and our queue config; the queue inherits PASSIVE_LEVEL execution.
-    check(unsafe {
+    check("WdfIoQueueCreate", unsafe {
         call_unsafe_wdf_function_binding!(
             WdfIoQueueCreate,
             device,
@@ -285,6 +301,7 @@ unsafe extern "C" fn evt_driver_unload(driver: WDFDRIVER) {
         // else uses the engine.
         unsafe { Engine::destroy(engine) };
     }
+    trace!(Info, "unloaded");
 }
 
 const _: () = assert!(GUID_SIZE == 16);

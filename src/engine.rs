@@ -21,8 +21,10 @@ use wsk_sample_ioctl::{
 };
 
 use crate::kernel::{self, Event, EventKind};
+use crate::rundown::Rundown;
 use crate::slots::{Slot, SlotPool};
 use crate::sync_call::{CallKind, Done, Failed, SyncCall, Wait};
+use crate::trace::{Status, trace};
 use crate::wsk::abi::*;
 use crate::wsk::{self, Family, SockAddrStorage};
 use crate::{ioctl, irp};
@@ -85,79 +87,6 @@ struct Counters {
     failed_not_ready: AtomicU64,
     failed_transport: AtomicU64,
     failed_cancelled: AtomicU64,
-}
-
-/// Work in flight, and the refusal of new work while the owner needs quiet (the pattern of
-/// EX_RUNDOWN_REF, with bounded waits and the option to reopen).
-struct Rundown {
-    active: AtomicU64,
-    closing: AtomicBool,
-    drained: Event,
-}
-
-impl Rundown {
-    /// # Safety
-    /// `this` points to writable memory that stays put for the rundown's life.
-    unsafe fn init(this: *mut Rundown) {
-        // SAFETY: the caller's guarantee.
-        unsafe { Event::init(&raw mut (*this).drained, EventKind::Notification, false) };
-    }
-
-    fn acquire(&self) -> bool {
-        if self.closing.load(Ordering::SeqCst) {
-            return false;
-        }
-        self.active.fetch_add(1, Ordering::SeqCst);
-        if self.closing.load(Ordering::SeqCst) {
-            self.release();
-            return false;
-        }
-        true
-    }
-
-    fn release(&self) {
-        if self.active.fetch_sub(1, Ordering::SeqCst) == 1 && self.closing.load(Ordering::SeqCst) {
-            self.drained.set();
-        }
-    }
-
-    /// Refuses new work and waits up to `timeout_ms` for work in flight; true once drained.
-    fn wait(&self, timeout_ms: u32) -> bool {
-        self.closing.store(true, Ordering::SeqCst);
-        let mut waited = 0;
-        while self.active.load(Ordering::SeqCst) != 0 {
-            if waited >= timeout_ms {
-                return false;
-            }
-            let step = (timeout_ms - waited).min(100);
-            self.drained.wait(step);
-            waited += step;
-        }
-        true
-    }
-
-    /// Closes if nothing is in flight (true); otherwise stays open (false).
-    fn try_quiesce(&self) -> bool {
-        self.closing.store(true, Ordering::SeqCst);
-        if self.active.load(Ordering::SeqCst) == 0 {
-            return true;
-        }
-        self.reopen();
-        false
-    }
-
-    /// Refuses new work without waiting.
-    fn close(&self) {
-        self.closing.store(true, Ordering::SeqCst);
-    }
-
-    fn reopen(&self) {
-        self.closing.store(false, Ordering::SeqCst);
-    }
-
-    fn in_flight(&self) -> u64 {
-        self.active.load(Ordering::SeqCst)
-    }
 }
 
 /// One family's socket and its configuration.
@@ -295,7 +224,16 @@ impl Engine {
             SockAddrStorage::ZERO,
             |irp, _| unsafe { wsk::create_datagram_socket(provider, family, irp) },
         );
-        let socket = created.map_err(|f| not_ready(f.status()))?.information as *mut WSK_SOCKET;
+        let socket = created
+            .map_err(|failed| {
+                trace!(
+                    Error,
+                    "{family}: WskSocket failed with {}",
+                    Status(failed.status())
+                );
+                not_ready(failed.status())
+            })?
+            .information as *mut WSK_SOCKET;
         if socket.is_null() {
             return Err(not_ready(STATUS_DEVICE_NOT_READY));
         }
@@ -313,6 +251,11 @@ impl Engine {
             |irp, address| unsafe { wsk::bind(socket, address, irp) },
         );
         if let Err(failed) = bound {
+            trace!(
+                Error,
+                "{family}: WskBind failed with {}",
+                Status(failed.status())
+            );
             self.close_socket(socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
             return Err(not_ready(failed.status()));
         }
@@ -324,6 +267,13 @@ impl Engine {
             |irp, address| unsafe { wsk::get_local_address(socket, address, irp) },
         );
         *local = named.map_or(SockAddrStorage::ZERO, |done| done.address);
+        match local.to_socket_addr() {
+            Some(address) => trace!(
+                Info,
+                "{family}: datagram socket created, bound to {address}"
+            ),
+            None => trace!(Info, "{family}: datagram socket created and bound"),
+        }
         // A new socket has no fixed destination.
         state.fixed_set.store(false, Ordering::Release);
         // SAFETY: written under the control lock; `fixed_set` is false.
@@ -343,6 +293,11 @@ impl Engine {
         let status =
             unsafe { WskCaptureProviderNPI(registration, CAPTURE_WAIT_MS, self.provider.get()) };
         if status < 0 {
+            trace!(
+                Warning,
+                "WSK provider not ready: WskCaptureProviderNPI returned {}",
+                Status(status)
+            );
             return Err(Failure::new(STATUS_DEVICE_NOT_READY, FailureKind::NotReady));
         }
         // The driver needs WSK 1.0; a provider with a higher minor version offers a superset,
@@ -354,6 +309,7 @@ impl Engine {
             unsafe { WskReleaseProviderNPI(registration) };
             return Err(Failure::new(STATUS_DEVICE_NOT_READY, FailureKind::NotReady));
         }
+        trace!(Info, "WSK ready: provider NPI captured");
         self.captured.store(true, Ordering::Release);
         Ok(())
     }
@@ -383,7 +339,7 @@ impl Engine {
             }
             attempts += 1;
             if wait == Wait::UntilDone || attempts < CLOSE_ISSUE_ATTEMPTS {
-                kernel::sleep(CLOSE_ISSUE_PAUSE_MS);
+                kernel::delay(CLOSE_ISSUE_PAUSE_MS);
                 continue;
             }
             if let Some(place) = self
@@ -395,7 +351,7 @@ impl Engine {
                 return false;
             }
             // Nowhere to park it: keep trying; the socket must not be lost.
-            kernel::sleep(CLOSE_ISSUE_PAUSE_MS);
+            kernel::delay(CLOSE_ISSUE_PAUSE_MS);
         }
     }
 
@@ -482,6 +438,14 @@ impl Engine {
             result
         });
         self.rundown.release();
+        match &result {
+            Ok(()) => trace!(Trace, "configured: {action:?}"),
+            Err(failure) => trace!(
+                Warning,
+                "configuring {action:?} failed with {}",
+                Status(failure.status)
+            ),
+        }
         result
     }
 
@@ -933,11 +897,16 @@ impl Engine {
     /// itself waits for the same (Learn, WskDeregister). Returning earlier would leave the
     /// registration alive and its client dispatch table in an image about to be unmapped.
     ///
+    /// Completion routines may still hold `&Engine` until their rundown release, so this
+    /// never makes `&mut Engine`: it works through `&Engine`, and touches the memory through
+    /// the raw pointer only once the rundown has shown that no holder is left (a holder's
+    /// last access to the engine is its release, see src/rundown.rs).
+    ///
     /// # Safety
     /// Called once, at PASSIVE_LEVEL, after the device is gone; `engine` is not used after.
     pub unsafe fn destroy(engine: NonNull<Engine>) {
-        // SAFETY: the caller's guarantee: the engine is live and nobody else uses it now.
-        let this = unsafe { &mut *engine.as_ptr() };
+        // SAFETY: the caller's guarantee: the engine is live until freed below.
+        let this = unsafe { engine.as_ref() };
         let _ = this.rundown.wait(DRAIN_TIMEOUT_MS);
         // No request can hold the control lock any more (the device is gone), but a bounded
         // wait is no promise: wait until it is free.
@@ -965,7 +934,7 @@ impl Engine {
             .any(|p| !p.load(Ordering::Acquire).is_null())
         {
             this.close_parked(Wait::UntilDone);
-            kernel::sleep(CLOSE_ISSUE_PAUSE_MS);
+            kernel::delay(CLOSE_ISSUE_PAUSE_MS);
         }
         this.control_lock.set();
         // Closing cancelled whatever was still in flight; those completions release the gates
@@ -974,17 +943,23 @@ impl Engine {
         for state in &this.families {
             while !state.gate.wait(CONTROL_TIMEOUT_MS) {}
         }
-        let registration = &raw mut this.registration;
-        if this.captured.swap(false, Ordering::AcqRel) {
+        let captured = this.captured.swap(false, Ordering::AcqRel);
+        let registered = this.registered;
+        // From here only the raw pointer: WSK may write the registration, and no holder is
+        // left (drained and quiet above), so nothing else refers to the engine.
+        let engine_ptr = engine.as_ptr();
+        // SAFETY: the engine is live; a place expression, no reference is made.
+        let registration = unsafe { &raw mut (*engine_ptr).registration };
+        if captured {
             // SAFETY: captured once in `capture_provider`; released once here.
             unsafe { WskReleaseProviderNPI(registration) };
         }
-        if this.registered {
+        if registered {
             // SAFETY: every socket is closed and the capture released, so this returns.
             unsafe { WskDeregister(registration) };
         }
-        // SAFETY: no send is in flight and no slot is in use.
-        unsafe { this.slots.destroy() };
+        // SAFETY: the engine is live; no send is in flight and no slot is in use.
+        unsafe { (*engine_ptr).slots.destroy() };
         // SAFETY: allocated in `create`; nothing refers to it any more.
         unsafe { kernel::free(engine) };
     }

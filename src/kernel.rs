@@ -1,19 +1,28 @@
 //! Small safe wrappers over the kernel routines the driver uses: pool memory, events, spin
 //! locks, timeouts. Everything here lives in nonpaged pool owned by the driver.
+//!
+//! Under `cfg(loom)` (host model checking, see src/sync.rs) `Event`, `SpinLock` and `delay` are
+//! built on loom's primitives instead, with the same interface.
 
+#[cfg(not(loom))]
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
 
+use wdk_sys::POOL_FLAG_NON_PAGED;
+use wdk_sys::ntddk::{ExAllocatePool2, ExFreePoolWithTag};
+#[cfg(not(loom))]
 use wdk_sys::ntddk::{
-    ExAllocatePool2, ExFreePoolWithTag, KeAcquireSpinLockRaiseToDpc, KeClearEvent,
-    KeDelayExecutionThread, KeInitializeEvent, KeInitializeSpinLock, KeReleaseSpinLock, KeSetEvent,
-    KeWaitForSingleObject,
+    KeAcquireSpinLockRaiseToDpc, KeClearEvent, KeDelayExecutionThread, KeInitializeEvent,
+    KeInitializeSpinLock, KeReleaseSpinLock, KeSetEvent, KeWaitForSingleObject,
 };
+#[cfg(not(loom))]
 use wdk_sys::{
-    _EVENT_TYPE, _KWAIT_REASON, _MODE, KEVENT, KIRQL, KSPIN_LOCK, LARGE_INTEGER,
-    POOL_FLAG_NON_PAGED, STATUS_SUCCESS,
+    _EVENT_TYPE, _KWAIT_REASON, _MODE, KEVENT, KIRQL, KSPIN_LOCK, LARGE_INTEGER, STATUS_SUCCESS,
 };
 use wsk_sample_ioctl::POOL_TAG;
+
+#[cfg(loom)]
+pub use crate::sync::loom_kernel::{Event, SpinLock, delay};
 
 /// Allocates zeroed nonpaged pool for a `T` with the driver's tag.
 pub fn allocate<T>() -> Option<NonNull<T>> {
@@ -36,6 +45,7 @@ pub unsafe fn free<T>(memory: NonNull<T>) {
     unsafe { ExFreePoolWithTag(memory.as_ptr().cast(), POOL_TAG) };
 }
 
+#[cfg(not(loom))]
 /// A relative timeout for KeWaitForSingleObject (negative, in 100 ns units).
 pub fn relative_timeout(milliseconds: u32) -> LARGE_INTEGER {
     LARGE_INTEGER {
@@ -43,19 +53,25 @@ pub fn relative_timeout(milliseconds: u32) -> LARGE_INTEGER {
     }
 }
 
-/// Sleeps at PASSIVE_LEVEL for `milliseconds` (KeDelayExecutionThread, kernel mode, not
-/// alertable).
-pub fn sleep(milliseconds: u32) {
+/// Sleeps the calling thread for about `milliseconds` (KeDelayExecutionThread, non-alertable,
+/// kernel mode; IRQL <= APC_LEVEL). The real sleep is rounded up to the system timer's
+/// resolution.
+#[cfg(not(loom))]
+pub fn delay(milliseconds: u32) {
     let mut interval = relative_timeout(milliseconds);
-    // SAFETY: the interval outlives the call; callers run at PASSIVE_LEVEL. A non-alertable
-    // kernel-mode delay returns STATUS_SUCCESS; there is nothing to act on.
-    let _ = unsafe { KeDelayExecutionThread(_MODE::KernelMode as i8, 0, &mut interval) };
+    // SAFETY: the interval outlives the call; a non-alertable kernel-mode wait.
+    let status = unsafe { KeDelayExecutionThread(_MODE::KernelMode as i8, 0, &mut interval) };
+    // Non-alertable and KernelMode, so it cannot end early with STATUS_ALERTED or
+    // STATUS_USER_APC (Learn, KeDelayExecutionThread): the interval elapsed.
+    let _ = status;
 }
 
 /// A KEVENT living in driver-owned nonpaged memory.
+#[cfg(not(loom))]
 #[repr(transparent)]
 pub struct Event(UnsafeCell<KEVENT>);
 
+#[cfg(not(loom))]
 // SAFETY: a KEVENT is designed to be signalled and waited on from any thread; every access
 // goes through the kernel's routines.
 unsafe impl Sync for Event {}
@@ -68,6 +84,7 @@ pub enum EventKind {
     Synchronization,
 }
 
+#[cfg(not(loom))]
 impl Event {
     /// Initialises the event in place.
     ///
@@ -111,13 +128,16 @@ impl Event {
     }
 }
 
+#[cfg(not(loom))]
 /// A KSPIN_LOCK in driver-owned nonpaged memory.
 #[repr(transparent)]
 pub struct SpinLock(UnsafeCell<KSPIN_LOCK>);
 
+#[cfg(not(loom))]
 // SAFETY: the kernel's spin lock routines serialise access across processors.
 unsafe impl Sync for SpinLock {}
 
+#[cfg(not(loom))]
 impl SpinLock {
     /// Initialises the lock in place.
     ///
@@ -139,12 +159,14 @@ impl SpinLock {
     }
 }
 
+#[cfg(not(loom))]
 /// Holds a [`SpinLock`]; releases it and restores the IRQL on drop.
 pub struct SpinLockGuard<'a> {
     lock: &'a SpinLock,
     previous: KIRQL,
 }
 
+#[cfg(not(loom))]
 impl Drop for SpinLockGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: this guard acquired the lock on this thread.

@@ -37,8 +37,14 @@ mod engine;
 mod ioctl;
 mod irp;
 mod kernel;
+mod rundown;
 mod slots;
+mod sync;
 mod sync_call;
+#[cfg(all(test, loom))]
+mod sync_call_loom;
+mod trace;
+mod wdf_init;
 mod wsk;
 
 pub use device::driver_entry;

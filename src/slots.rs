@@ -5,15 +5,15 @@
 //! guarantees that with its gates); everything that changes then is an atomic or is touched only
 //! under the free-list lock, so readers such as the stats query stay sound.
 
-use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 use wdk_sys::ntddk::{IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool};
 use wdk_sys::{PMDL, WDFREQUEST};
 use wsk_sample_ioctl::MAX_BATCH_DATAGRAMS;
 
 use crate::kernel::{self, Event, EventKind, SpinLock};
+use crate::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use crate::sync::cell::UnsafeCell;
 use crate::wsk::abi::{WSK_BUF, WSK_BUF_LIST};
 use crate::wsk::{Family, SockAddrStorage};
 
@@ -53,6 +53,10 @@ impl Slot {
 const NONE: u32 = u32::MAX;
 const NODES_BYTES: usize = MAX_BATCH_DATAGRAMS * size_of::<WSK_BUF_LIST>();
 
+/// Synchronisation: `slots` and `count` change only in `build`/`destroy`, which run with no
+/// other user (the engine's gates are closed); `free_head` and each free slot's `next_free` are
+/// touched only with `lock` held; `free_count` is a statistic (Relaxed); `slot_size` is fixed at
+/// init; `returned` is a kernel event.
 pub struct SlotPool {
     slots: AtomicPtr<Slot>,
     count: AtomicU32,
@@ -63,6 +67,10 @@ pub struct SlotPool {
     lock: SpinLock,
     returned: Event,
 }
+
+// SAFETY: every field is an atomic, a kernel object, immutable after init, or (`free_head`)
+// accessed only with `lock` held, as stated on the struct.
+unsafe impl Sync for SlotPool {}
 
 impl SlotPool {
     /// Initialises an empty pool of `slot_size`-byte slots in place; [`SlotPool::build`] fills it.
@@ -103,14 +111,13 @@ impl SlotPool {
                 return false;
             };
             // SAFETY: `index` < `count`, inside the slot array; the free list is ours alone.
-            unsafe {
-                let head = &mut *self.free_head.get();
+            self.free_head.with_mut(|head| unsafe {
                 slots.add(index as usize).write(Slot {
                     next_free: *head,
                     ..slot
                 });
                 *head = index;
-            }
+            });
             self.count.store(index + 1, Ordering::Release);
             self.free_count.fetch_add(1, Ordering::Relaxed);
         }
@@ -175,17 +182,20 @@ impl SlotPool {
 
     fn pop(&self) -> Option<NonNull<Slot>> {
         let _held = self.lock.lock();
-        // SAFETY: the free list is only touched with the lock held.
-        let head = unsafe { &mut *self.free_head.get() };
-        if *head == NONE {
-            return None;
-        }
-        // SAFETY: free-list indices are < count, inside the slot array.
-        let slot = unsafe { self.slots.load(Ordering::Acquire).add(*head as usize) };
-        // SAFETY: a free slot is owned by the pool; the lock is held.
-        *head = unsafe { (*slot).next_free };
+        let slot = self.free_head.with_mut(|head| {
+            // SAFETY: the free list is only touched with the lock held.
+            let head = unsafe { &mut *head };
+            if *head == NONE {
+                return None;
+            }
+            // SAFETY: free-list indices are < count, inside the slot array.
+            let slot = unsafe { self.slots.load(Ordering::Acquire).add(*head as usize) };
+            // SAFETY: a free slot is owned by the pool; the lock is held.
+            *head = unsafe { (*slot).next_free };
+            NonNull::new(slot)
+        })?;
         self.free_count.fetch_sub(1, Ordering::Relaxed);
-        NonNull::new(slot)
+        Some(slot)
     }
 
     /// Takes a free slot, waiting up to `timeout_ms` (at PASSIVE_LEVEL) for one to come back.
@@ -212,10 +222,9 @@ impl SlotPool {
     pub unsafe fn give_back(&self, slot: NonNull<Slot>) {
         {
             let _held = self.lock.lock();
-            // SAFETY: the free list is only touched with the lock held.
-            let head = unsafe { &mut *self.free_head.get() };
-            // SAFETY: the caller's guarantee: the slot is one of ours and no longer used.
-            unsafe {
+            // SAFETY: the free list is only touched with the lock held; the caller's
+            // guarantee: the slot is one of ours and no longer used.
+            self.free_head.with_mut(|head| unsafe {
                 let index =
                     slot.as_ptr()
                         .offset_from(self.slots.load(Ordering::Acquire)) as u32;
@@ -223,7 +232,7 @@ impl SlotPool {
                 (*slot.as_ptr()).reply = core::ptr::null_mut();
                 (*slot.as_ptr()).next_free = *head;
                 *head = index;
-            }
+            });
             self.free_count.fetch_add(1, Ordering::Relaxed);
         }
         self.returned.set();
@@ -250,7 +259,121 @@ impl SlotPool {
             unsafe { kernel::free(array) };
         }
         // SAFETY: the caller's guarantee: nobody else touches the free list now.
-        unsafe { *self.free_head.get() = NONE };
+        self.free_head.with_mut(|head| unsafe { *head = NONE });
         self.free_count.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Model checking with loom (`RUSTFLAGS="--cfg loom"`, see README): the real [`SlotPool`]'s
+/// free list under concurrent `take` and `give_back`. The pool's memory comes from the kernel
+/// model (ExAllocatePool2, IoAllocateMdl), entered on the model's main thread only.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use core::ptr::NonNull;
+    use std::sync::OnceLock;
+
+    use loom::sync::Arc;
+    use loom::sync::atomic::AtomicBool;
+    use loom::thread;
+    use wdk_sys::KernelConfig;
+    use wdk_sys::harness::Kernel;
+
+    use super::{Slot, SlotPool};
+    use crate::sync::atomic::Ordering;
+
+    const SLOTS: u32 = 2;
+
+    /// One kernel for every loom iteration: booting one starts its worker threads.
+    fn kernel() -> &'static Kernel {
+        static KERNEL: OnceLock<Kernel> = OnceLock::new();
+        KERNEL.get_or_init(|| Kernel::boot(KernelConfig::default()))
+    }
+
+    /// The pool, plus one flag per slot saying "some thread holds this slot": a slot handed to
+    /// two holders at once trips the flag.
+    struct Shared {
+        pool: Box<SlotPool>,
+        held: [AtomicBool; SLOTS as usize],
+    }
+
+    // SAFETY: SlotPool is Sync; the slots are reached only through take/give_back.
+    unsafe impl Send for Shared {}
+    // SAFETY: as above.
+    unsafe impl Sync for Shared {}
+
+    impl Shared {
+        fn index(&self, slot: NonNull<Slot>) -> usize {
+            let base = self.pool.slots.load(Ordering::Acquire);
+            // SAFETY: `slot` came from this pool's slot array.
+            let index = unsafe { slot.as_ptr().offset_from(base) };
+            usize::try_from(index).unwrap()
+        }
+
+        fn hold(&self, slot: NonNull<Slot>) {
+            let was_held = self.held[self.index(slot)].swap(true, Ordering::AcqRel);
+            assert!(!was_held, "one slot handed to two holders");
+        }
+
+        fn give_back(&self, slot: NonNull<Slot>) {
+            self.held[self.index(slot)].store(false, Ordering::Release);
+            // SAFETY: taken from this pool and not used after.
+            unsafe { self.pool.give_back(slot) };
+        }
+    }
+
+    fn new_pool() -> Box<SlotPool> {
+        let mut pool = Box::<SlotPool>::new_uninit();
+        // SAFETY: the Box's memory stays put until the pool is destroyed below.
+        unsafe { SlotPool::init(pool.as_mut_ptr(), 256) };
+        // SAFETY: initialised by `init`.
+        let pool = unsafe { pool.assume_init() };
+        // SAFETY: empty, and no other thread has the pool yet.
+        let built = kernel().run(|| unsafe { pool.build(SLOTS, core::ptr::null()) });
+        assert!(built);
+        pool
+    }
+
+    /// Two threads take and give back slots, one holding both for a while: every slot handed
+    /// out is held by one thread only, and afterwards every slot is free exactly once (all
+    /// SLOTS can be taken, distinct, and no more).
+    #[test]
+    fn take_and_give_back_lose_and_duplicate_nothing() {
+        loom::model(|| {
+            let shared = Arc::new(Shared {
+                pool: new_pool(),
+                held: [AtomicBool::new(false), AtomicBool::new(false)],
+            });
+            let both = {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let first = shared.pool.take(50);
+                    first.map(|slot| shared.hold(slot));
+                    let second = shared.pool.take(50);
+                    second.map(|slot| shared.hold(slot));
+                    second.map(|slot| shared.give_back(slot));
+                    first.map(|slot| shared.give_back(slot));
+                })
+            };
+            if let Some(slot) = shared.pool.take(50) {
+                shared.hold(slot);
+                shared.give_back(slot);
+            }
+            both.join().unwrap();
+
+            let pool = &shared.pool;
+            assert_eq!(pool.free_slots(), SLOTS);
+            let taken: Vec<_> = (0..SLOTS).map(|_| pool.take(0).unwrap()).collect();
+            assert_ne!(taken[0], taken[1], "the free list holds one slot twice");
+            assert!(
+                pool.take(0).is_none(),
+                "the free list holds more than SLOTS"
+            );
+            for slot in taken {
+                // SAFETY: taken just above.
+                unsafe { pool.give_back(slot) };
+            }
+            // SAFETY: every slot is back and the other thread has ended.
+            kernel().run(|| unsafe { pool.destroy() });
+        });
     }
 }

@@ -12,7 +12,8 @@
 //! rewrite the address while an abandoned IRP may still read it.
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU64, Ordering};
+
+use crate::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU64, Ordering};
 
 use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{
@@ -144,6 +145,37 @@ impl SyncCall {
         }
     }
 
+    /// Waits for this call's completion: true once the state is DONE. The event alone is not
+    /// proof: the previous call's completion sets it after moving WAITING to DONE, and its
+    /// waiter may have taken that result (having seen DONE) and started this call before the
+    /// set lands, so a wake-up with the state not DONE is stale (found by loom, see
+    /// src/sync_call_loom.rs). Only the completion of this call moves WAITING to DONE.
+    fn wait_done(&self, wait: Wait) -> bool {
+        loop {
+            let step = match wait {
+                Wait::Bounded(timeout_ms) => timeout_ms,
+                Wait::UntilDone => POLL_MS,
+            };
+            let signalled = self.completed.wait(step);
+            if self.state.load(Ordering::Acquire) == DONE {
+                return true;
+            }
+            match (signalled, wait) {
+                // A stale wake-up: consume it. This call's completion moves the state to DONE
+                // before it sets the event, so a set cleared here is seen as DONE next round.
+                (true, _) => {
+                    self.completed.clear();
+                    // This call's completion may have landed between the check and the clear.
+                    if self.state.load(Ordering::Acquire) == DONE {
+                        return true;
+                    }
+                }
+                (false, Wait::UntilDone) => {}
+                (false, Wait::Bounded(_)) => return false,
+            }
+        }
+    }
+
     /// Allocates an IRP, copies `input` into the call's SOCKADDR buffer, lets `issue` pass
     /// both to WSK, and waits for the completion as `wait` says.
     pub fn call(
@@ -175,13 +207,7 @@ impl SyncCall {
             self.state.store(IDLE, Ordering::Release);
             return Err(Failed::NotIssued(status));
         }
-        let finished = match wait {
-            Wait::Bounded(timeout_ms) => self.completed.wait(timeout_ms),
-            Wait::UntilDone => {
-                while !self.completed.wait(POLL_MS) {}
-                true
-            }
-        };
+        let finished = self.wait_done(wait);
         if !finished
             && self
                 .state

@@ -116,7 +116,8 @@ fn run(completion: CompletionMode) {
         stats.datagrams_sent,
         sent.iter().map(|s| s.load(Ordering::SeqCst)).sum::<u64>()
     );
-    let report = bench.kernel.unload();
+    let bench = Arc::into_inner(bench).expect("every worker has finished");
+    let report = bench.unload();
     assert!(report.is_clean(), "{report}");
 }
 

@@ -1,7 +1,7 @@
 //! Completion timing: inline before the call returns, on another thread (also finished before
-//! the call returns), late; and sends that
-//! never complete, where device removal cancels them (EvtIoStop → close) and unload still
-//! finishes within a bound, with nothing leaked.
+//! the call returns), late; and sends that never complete: an orderly removal with the handle
+//! open is vetoed and touches nothing, a surprise removal cancels them (EvtIoStop → close) within
+//! a bound, and the unload after it leaves nothing behind.
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
@@ -71,7 +71,7 @@ fn every_completion_mode_delivers_and_unloads_clean() {
 }
 
 #[test]
-fn sends_that_never_complete_are_cancelled_at_removal_and_unload_finishes() {
+fn sends_that_never_complete_are_cancelled_at_surprise_removal_and_unload_finishes() {
     let bench = Arc::new(Bench::with(KernelConfig {
         completion: CompletionMode::NeverForSends,
         ..KernelConfig::default()
@@ -104,8 +104,16 @@ fn sends_that_never_complete_are_cancelled_at_removal_and_unload_finishes() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(bench.stats().in_flight, 4);
+    // An orderly removal while the handle is open is vetoed: nothing is purged.
+    let vetoed = bench.kernel.unload();
+    assert!(vetoed.vetoed.is_some(), "{vetoed}");
+    assert_eq!(
+        bench.stats().in_flight,
+        4,
+        "a vetoed removal purged the queue"
+    );
     let started = Instant::now();
-    let report = bench.kernel.unload();
+    bench.kernel.surprise_remove();
     let took = started.elapsed();
     for thread in pending {
         assert_eq!(
@@ -114,8 +122,10 @@ fn sends_that_never_complete_are_cancelled_at_removal_and_unload_finishes() {
             "a stuck send completes as cancelled"
         );
     }
+    assert!(took < Duration::from_secs(15), "removal took {took:?}");
+    let bench = Arc::into_inner(bench).expect("every sender has finished");
+    let report = bench.unload();
     assert!(report.is_clean(), "{report}");
-    assert!(took < Duration::from_secs(15), "unload took {took:?}");
     v4.assert_nothing_more();
     v6.assert_nothing_more();
 }

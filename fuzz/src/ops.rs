@@ -86,7 +86,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
-use wdk_model::harness::{Access, Handle, HarnessError, IoResult, Kernel};
+use wdk_model::harness::{Access, Handle, HarnessError, IoMode, IoResult, Kernel};
 use wdk_model::{Caller, CompletionMode, Fault, FaultSite, KernelConfig};
 use wsk_sample_ioctl::status::{
     STATUS_ACCESS_DENIED, STATUS_BUFFER_TOO_SMALL, STATUS_DEVICE_BUSY, STATUS_DEVICE_NOT_READY,
@@ -2111,8 +2111,14 @@ pub fn run(scenario: &Scenario) -> Result<Summary, Finding> {
         }
         return Ok(Summary::default());
     }
+    // Overlapped, so that the concurrent operations really overlap in the driver.
     let handle = kernel
-        .open(USER_DEVICE_PATH, Access::READ_WRITE, Caller::Administrator)
+        .open_with(
+            USER_DEVICE_PATH,
+            Access::READ_WRITE,
+            Caller::Administrator,
+            IoMode::Overlapped,
+        )
         .map_err(|e| fail(None, format!("the device did not open: {e}")))?;
     let mut runner = Runner {
         kernel,
@@ -2130,6 +2136,8 @@ pub fn run(scenario: &Scenario) -> Result<Summary, Finding> {
     runner
         .op(&Op::CheckStats)
         .map_err(|what| fail(None, format!("final stats check: {what}")))?;
+    // An orderly unload needs the handle closed (with it open, removal is vetoed).
+    drop(runner.handle);
     let report = runner.kernel.unload();
     if !report.is_clean() {
         return Err(fail(None, format!("unload report is not clean:\n{report}")));

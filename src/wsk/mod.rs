@@ -113,6 +113,15 @@ pub enum Family {
     V6,
 }
 
+impl core::fmt::Display for Family {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Family::V4 => "IPv4",
+            Family::V6 => "IPv6",
+        })
+    }
+}
+
 impl Family {
     pub fn af(self) -> u16 {
         match self {

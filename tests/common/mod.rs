@@ -5,7 +5,7 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use wdk_model::harness::{Access, Handle, IoResult, Kernel, Report};
+use wdk_model::harness::{Access, Handle, IoMode, IoResult, Kernel, Report};
 use wdk_model::{Caller, KernelConfig};
 use wsk_sample_ioctl::{
     CONFIG_REQUEST_SIZE, ConfigAction, Destination, IOCTL_WSK_SAMPLE_CONFIGURE,
@@ -28,8 +28,15 @@ impl Bench {
         kernel
             .load(wsk_sample::driver_entry)
             .expect("the driver loads");
+        // Overlapped, so that the concurrency tests' threads really are in the driver at the
+        // same time (on a synchronous handle the I/O manager serialises them).
         let handle = kernel
-            .open(USER_DEVICE_PATH, Access::READ_WRITE, Caller::Administrator)
+            .open_with(
+                USER_DEVICE_PATH,
+                Access::READ_WRITE,
+                Caller::Administrator,
+                IoMode::Overlapped,
+            )
             .expect("the device opens");
         Bench { kernel, handle }
     }
@@ -37,7 +44,7 @@ impl Bench {
     pub fn ioctl(&self, code: u32, input: &[u8], output_len: usize) -> IoResult {
         self.kernel
             .device_io_control(&self.handle, code, input, output_len)
-            .expect("the driver completes the request")
+            .unwrap_or_else(|e| panic!("the driver completes the request: {e}"))
     }
 
     pub fn send(&self, destination: SocketAddr, payload: &[u8]) -> IoResult {
@@ -95,9 +102,16 @@ impl Bench {
         Stats::decode(&result.output).expect("well-formed stats")
     }
 
-    /// Unloads and returns the report.
+    /// Closes the handle, then unloads (an orderly removal) and returns the report.
     pub fn unload(self) -> Report {
-        self.kernel.unload()
+        self.close().unload()
+    }
+
+    /// Closes the handle and returns the kernel, for an orderly unload.
+    pub fn close(self) -> Kernel {
+        let Bench { kernel, handle } = self;
+        drop(handle);
+        kernel
     }
 
     /// Unloads and insists on a clean report.

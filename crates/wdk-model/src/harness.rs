@@ -3,15 +3,15 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::kernel::{self, Kernel as Core, lock, rules};
 pub use crate::kernel::{CounterSnapshot, KernelConfig, Violation};
 use crate::sddl::{self, Caller};
 use crate::types::*;
-use crate::wdf::ObjectKind;
+use crate::wdf::{ObjectKind, StopState};
 use crate::{irp, pool};
 
 /// A driver's entry point, as the driver exports it.
@@ -39,11 +39,39 @@ impl Access {
     };
 }
 
-/// An open handle to the device.
+/// An open handle to the device. Dropping it closes it (CloseHandle): a device with open
+/// handles cannot be removed in an orderly way (see [`Kernel::unload`]).
 #[derive(Debug)]
 pub struct Handle {
     access: Access,
     device: usize,
+    /// For a handle opened for synchronous I/O (no FILE_FLAG_OVERLAPPED): the I/O manager
+    /// serialises the calls on its file object (FO_SYNCHRONOUS_IO: IopXxxControlFile, behind
+    /// NtDeviceIoControlFile, takes IopAcquireFileObjectLock), so two threads' DeviceIoControl
+    /// calls on it never overlap.
+    synchronous: Option<Arc<Mutex<()>>>,
+    _open: OpenHandle,
+}
+
+/// Counts a handle as open until it is dropped.
+#[derive(Debug)]
+struct OpenHandle(Arc<AtomicUsize>);
+
+impl Drop for OpenHandle {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How a handle is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum IoMode {
+    /// CreateFile without FILE_FLAG_OVERLAPPED (what wskctl does): calls on the handle are
+    /// serialised by the I/O manager.
+    #[default]
+    Synchronous,
+    /// FILE_FLAG_OVERLAPPED: calls on the handle may be in the driver at the same time.
+    Overlapped,
 }
 
 /// What DeviceIoControl returned.
@@ -73,6 +101,9 @@ pub enum HarnessError {
     RequestNotCompleted,
     /// No driver is loaded.
     NotLoaded,
+    /// The request can never complete because the driver broke this rule (on Windows the
+    /// caller would hang); the violation is also in the report.
+    RuleBroken(Violation),
 }
 
 impl fmt::Display for HarnessError {
@@ -90,6 +121,9 @@ impl fmt::Display for HarnessError {
                 write!(f, "the driver did not complete the request in time")
             }
             HarnessError::NotLoaded => write!(f, "no driver is loaded"),
+            HarnessError::RuleBroken(violation) => {
+                write!(f, "the request can never complete: {violation}")
+            }
         }
     }
 }
@@ -103,12 +137,15 @@ pub struct Report {
     pub violations: Vec<Violation>,
     /// One line per kind of object with what was still outstanding (empty when clean).
     pub leaks: Vec<String>,
+    /// Set when the unload did not happen: the PnP manager vetoed the orderly removal because
+    /// handles were open (nothing was purged; the driver stays loaded).
+    pub vetoed: Option<String>,
 }
 
 impl Report {
-    /// No violation and no leak.
+    /// No violation and no leak, and the driver really unloaded.
     pub fn is_clean(&self) -> bool {
-        self.violations.is_empty() && self.leaks.is_empty()
+        self.violations.is_empty() && self.leaks.is_empty() && self.vetoed.is_none()
     }
 
     /// Whether a violation of `rule` was recorded.
@@ -131,6 +168,9 @@ impl fmt::Display for Report {
         for leak in &self.leaks {
             writeln!(f, "leak: {leak}")?;
         }
+        if let Some(veto) = &self.vetoed {
+            writeln!(f, "not unloaded: {veto}")?;
+        }
         Ok(())
     }
 }
@@ -142,6 +182,8 @@ pub struct Kernel {
     registry_path: Vec<u16>,
     loaded: std::sync::atomic::AtomicBool,
     report: std::sync::Mutex<Option<Report>>,
+    /// Handles opened and not yet dropped (shared with each Handle).
+    open_handles: Arc<AtomicUsize>,
 }
 
 impl Kernel {
@@ -156,6 +198,7 @@ impl Kernel {
             registry_path,
             loaded: std::sync::atomic::AtomicBool::new(false),
             report: std::sync::Mutex::new(None),
+            open_handles: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -180,6 +223,11 @@ impl Kernel {
     /// Takes the trace recorded so far.
     pub fn take_trace(&self) -> Vec<String> {
         self.core.take_trace()
+    }
+
+    /// What the driver printed with DbgPrintEx so far, oldest first.
+    pub fn debug_output(&self) -> Vec<crate::DebugLine> {
+        lock(&self.core.debug_output).clone()
     }
 
     /// Rules broken so far.
@@ -265,8 +313,20 @@ impl Kernel {
         }
     }
 
-    /// Opens a device by its user-mode path (`\\.\Name`), enforcing its SDDL.
+    /// Opens a device by its user-mode path (`\\.\Name`) for synchronous I/O, enforcing its
+    /// SDDL.
     pub fn open(&self, path: &str, access: Access, caller: Caller) -> Result<Handle, HarnessError> {
+        self.open_with(path, access, caller, IoMode::Synchronous)
+    }
+
+    /// Opens a device by its user-mode path (`\\.\Name`), enforcing its SDDL.
+    pub fn open_with(
+        &self,
+        path: &str,
+        access: Access,
+        caller: Caller,
+        mode: IoMode,
+    ) -> Result<Handle, HarnessError> {
         let link = path
             .strip_prefix(r"\\.\")
             .map(|name| format!(r"\DosDevices\{name}"));
@@ -292,15 +352,25 @@ impl Kernel {
         if !sddl::grants(&dacl, caller, access.read, access.write) {
             return Err(HarnessError::AccessDenied);
         }
+        self.open_handles.fetch_add(1, Ordering::SeqCst);
         Ok(Handle {
             access,
             device: device.handle,
+            synchronous: (mode == IoMode::Synchronous).then(|| Arc::new(Mutex::new(()))),
+            _open: OpenHandle(self.open_handles.clone()),
         })
     }
 
     /// DeviceIoControl with METHOD_BUFFERED semantics: checks the handle's access against the
     /// code's access bits, builds the shared system buffer, presents the request to the
     /// default queue's EvtIoDeviceControl and waits for the driver to complete it.
+    ///
+    /// On a handle opened for synchronous I/O the call first waits for any other call on the
+    /// same handle to finish, as the I/O manager does. The queue presents a request only while
+    /// fewer than its NumberOfPresentedRequests are in the driver's hands
+    /// (FxIoQueue::DispatchEvents); a queue created with 0 never presents one, so the call fails
+    /// at once with [`HarnessError::RuleBroken`] naming WDF_QUEUE_PRESENTS_NOTHING instead of
+    /// hanging as it would on Windows.
     pub fn device_io_control(
         &self,
         handle: &Handle,
@@ -321,48 +391,88 @@ impl Kernel {
                 output: Vec::new(),
             });
         }
+        let _serialised = handle
+            .synchronous
+            .as_ref()
+            .map(|lock| lock.lock().unwrap_or_else(|p| p.into_inner()));
+        let fail = |status| {
+            Ok(IoResult {
+                status,
+                information: 0,
+                output: Vec::new(),
+            })
+        };
+        let deadline = Instant::now() + self.core.config.request_timeout;
         let (request, queue, callback, passive) = {
             let mut state = lock(&self.core.wdf);
-            let Some(device) = state.devices.iter().find(|d| d.handle == handle.device) else {
-                return Ok(IoResult {
-                    status: crate::STATUS_DELETE_PENDING,
-                    information: 0,
-                    output: Vec::new(),
-                });
-            };
-            let passive = device.passive;
-            let Some(queue) = device.default_queue else {
-                return Ok(IoResult {
-                    status: crate::STATUS_INVALID_DEVICE_REQUEST,
-                    information: 0,
-                    output: Vec::new(),
-                });
-            };
-            let Some(callback) = state.queues.get(&queue).and_then(|q| q.device_control) else {
-                return Ok(IoResult {
-                    status: crate::STATUS_INVALID_DEVICE_REQUEST,
-                    information: 0,
-                    output: Vec::new(),
-                });
-            };
-            // Poison the part of the system buffer past the input so an output field the
-            // driver forgot to write shows up as 0xC5 bytes.
-            let mut buffer = vec![pool::UNINITIALIZED_FILL; input.len().max(output_len)];
-            buffer[..input.len()].copy_from_slice(input);
-            let request = state.new_object(ObjectKind::Request);
-            state.requests.insert(
-                request,
-                crate::wdf::RequestRecord {
-                    buffer,
-                    input_len: input.len(),
-                    output_len,
-                    completion: None,
-                    queue,
-                },
-            );
-            (request, queue, callback, passive)
+            loop {
+                let Some(device) = state.devices.iter().find(|d| d.handle == handle.device) else {
+                    return fail(crate::STATUS_DELETE_PENDING);
+                };
+                if device.purging {
+                    // The queue is purging (surprise removal): FxIoQueue fails new requests
+                    // with STATUS_CANCELLED.
+                    return fail(crate::STATUS_CANCELLED);
+                }
+                let Some(queue) = device.default_queue else {
+                    return fail(crate::STATUS_INVALID_DEVICE_REQUEST);
+                };
+                let Some(record) = state.queues.get(&queue) else {
+                    return fail(crate::STATUS_INVALID_DEVICE_REQUEST);
+                };
+                let Some(callback) = record.device_control else {
+                    return fail(crate::STATUS_INVALID_DEVICE_REQUEST);
+                };
+                if record.max_presented == 0 {
+                    drop(state);
+                    let violation = Violation {
+                        rule: rules::WDF_QUEUE_PRESENTS_NOTHING,
+                        detail: format!(
+                            "IOCTL {code:#010x} sent to a parallel queue with NumberOfPresentedRequests = 0: it stays in the queue forever and DeviceIoControl never returns"
+                        ),
+                    };
+                    self.core.violate(violation.rule, violation.detail.clone());
+                    return Err(HarnessError::RuleBroken(violation));
+                }
+                let (max, passive) = (record.max_presented, record.passive);
+                let presented = state
+                    .requests
+                    .values()
+                    .filter(|r| r.queue == queue && r.completion.is_none())
+                    .count();
+                if (presented as u64) < u64::from(max) {
+                    // Poison the part of the system buffer past the input so an output field
+                    // the driver forgot to write shows up as 0xC5 bytes.
+                    let mut buffer = vec![pool::UNINITIALIZED_FILL; input.len().max(output_len)];
+                    buffer[..input.len()].copy_from_slice(input);
+                    let request = state.new_object(ObjectKind::Request);
+                    state.requests.insert(
+                        request,
+                        crate::wdf::RequestRecord {
+                            buffer,
+                            input_len: input.len(),
+                            output_len,
+                            completion: None,
+                            queue,
+                            stop: StopState::NotNotified,
+                        },
+                    );
+                    break (request, queue, callback, passive);
+                }
+                // The request waits in the queue until the driver completes one it holds.
+                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                    return Err(HarnessError::RequestNotCompleted);
+                };
+                state = self
+                    .core
+                    .wdf_changed
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
         };
-        // KMDF presents requests at PASSIVE_LEVEL only when the driver asked for it.
+        // KMDF presents requests at PASSIVE_LEVEL only when the queue's execution level (its
+        // own, or inherited from the device and the driver) asks for it.
         let level = if passive {
             kernel::PASSIVE
         } else {
@@ -386,7 +496,9 @@ impl Kernel {
             );
         }
         kernel::set_irql(kernel::PASSIVE);
-        self.wait_for(request)
+        let result = self.wait_for(request);
+        pool::check_recent(&self.core, "after a DeviceIoControl");
+        result
     }
 
     fn wait_for(&self, request: usize) -> Result<IoResult, HarnessError> {
@@ -398,9 +510,12 @@ impl Kernel {
                 let record = state.requests.remove(&request);
                 state.delete_object(request);
                 let mut output = Vec::new();
-                if status >= 0
-                    && let Some(record) = record
-                {
+                // The I/O manager (IopCompleteRequest, IRP_BUFFERED_IO with
+                // IRP_INPUT_OPERATION) copies a buffered IOCTL's output back unless the status
+                // is an error (NT_ERROR: severity 3): success, informational and warning
+                // statuses (e.g. STATUS_BUFFER_OVERFLOW) all copy Information bytes.
+                let nt_error = (status as u32) >> 30 == 3;
+                if !nt_error && let Some(record) = record {
                     let copied = (information as usize).min(record.output_len);
                     output = record.buffer[..copied].to_vec();
                 }
@@ -422,14 +537,44 @@ impl Kernel {
         }
     }
 
-    /// Unloads the driver: removes the device (waiting, bounded, for its requests), runs the
+    /// Unloads the driver the orderly way (`devcon remove` / `pnputil /remove-device`, then
+    /// `sc stop`): the PnP manager sends IRP_MN_QUERY_REMOVE_DEVICE, and with a handle open the
+    /// query is vetoed (the I/O manager's open-handle check on the device stack), so nothing is
+    /// removed or purged and the driver stays loaded: Windows then asks for a reboot. The
+    /// returned report says so in [`Report::vetoed`] and is not cached: close the handles
+    /// (drop them) and call again.
+    ///
+    /// Without open handles: removes the device (waiting, bounded, for its requests), runs the
     /// cleanup callbacks and EvtDriverUnload at PASSIVE_LEVEL, then checks for leaks.
     pub fn unload(&self) -> Report {
+        self.unload_inner(false)
+    }
+
+    fn unload_inner(&self, ignore_handles: bool) -> Report {
         let mut cached = lock(&self.report);
         if let Some(report) = cached.as_ref() {
             return report.clone();
         }
         let _entered = self.enter();
+        let open = self.open_handles.load(Ordering::SeqCst);
+        if self.loaded.load(Ordering::SeqCst) && open > 0 && !ignore_handles {
+            let removed = lock(&self.core.wdf).devices.is_empty();
+            let veto = if removed {
+                format!(
+                    "{open} handle(s) still open after surprise removal: the remove waits for them to close, and the driver cannot unload before"
+                )
+            } else {
+                format!(
+                    "query-remove vetoed: {open} handle(s) open to the device; nothing was removed or purged and the driver stays loaded (Windows asks for a reboot)"
+                )
+            };
+            self.core.note(format!("PnP: {veto}"));
+            return Report {
+                violations: lock(&self.core.violations).clone(),
+                leaks: Vec::new(),
+                vetoed: Some(veto),
+            };
+        }
         if self.loaded.swap(false, Ordering::SeqCst) {
             self.remove_devices();
             self.unload_driver();
@@ -442,9 +587,25 @@ impl Kernel {
         report
     }
 
+    /// Surprise removal (the device disappears; IRP_MN_SURPRISE_REMOVAL, which no handle can
+    /// veto): KMDF purges the default queue, calling EvtIoStop with WdfRequestStopActionPurge
+    /// once for each request the driver still owns, waits (bounded here) for every request to
+    /// complete, and deletes the device. New requests are failed; open handles stay open until
+    /// closed, and [`Kernel::unload`] then unloads the driver.
+    pub fn surprise_remove(&self) {
+        let _entered = self.enter();
+        if self.loaded.load(Ordering::SeqCst) {
+            self.core.note("PnP: surprise removal");
+            self.remove_devices();
+        }
+    }
+
     fn remove_devices(&self) {
         let core = &self.core;
         core.note("PnP: removing the device");
+        for device in lock(&core.wdf).devices.iter_mut() {
+            device.purging = true;
+        }
         self.stop_outstanding_requests();
         let deadline = Instant::now() + core.config.request_timeout;
         let mut state = lock(&core.wdf);
@@ -502,28 +663,44 @@ impl Kernel {
         }
     }
 
-    /// KMDF purges the queue at removal: EvtIoStop for each request the driver still owns,
-    /// which must lead to its completion.
+    /// The purge's notification loop, as FxIoQueue::ProcessPowerEvents does it
+    /// (FxIoQueuePowerPurgeNotifyingDriver, fxioqueue.cpp): one request at a time, taken from
+    /// the driver-owned list under the queue lock, EvtIoStop called with the lock dropped. A
+    /// request the driver completes meanwhile leaves the list, so it is never notified; one
+    /// already notified is not notified again.
     fn stop_outstanding_requests(&self) {
-        let stops: Vec<_> = {
-            let state = lock(&self.core.wdf);
-            state
-                .requests
-                .iter()
-                .filter(|(_, r)| r.completion.is_none())
-                .filter_map(|(&request, r)| {
-                    state
-                        .queues
-                        .get(&r.queue)
-                        .and_then(|q| q.io_stop)
-                        .map(|f| (f, r.queue, request))
-                })
-                .collect()
-        };
-        for (io_stop, queue, request) in stops {
+        loop {
+            let next = {
+                let mut state = lock(&self.core.wdf);
+                let found = state
+                    .requests
+                    .iter()
+                    .filter(|(_, r)| r.completion.is_none() && r.stop == StopState::NotNotified)
+                    .map(|(&request, r)| (request, r.queue))
+                    .min();
+                let Some((request, queue)) = found else {
+                    break;
+                };
+                let stop = state.queues.get(&queue).and_then(|q| q.io_stop);
+                let passive = state.queues.get(&queue).is_some_and(|q| q.passive);
+                if let Some(record) = state.requests.get_mut(&request) {
+                    record.stop = StopState::Notified;
+                }
+                stop.map(|f| (f, queue, request, passive))
+            };
+            // Without EvtIoStop the framework just waits for the driver to complete it.
+            let Some((io_stop, queue, request, passive)) = next else {
+                continue;
+            };
             self.core
-                .note("KMDF: EvtIoStop (purge) for an outstanding request");
-            // SAFETY: the driver's callback with its live queue and an outstanding request.
+                .note("KMDF: EvtIoStop (purge) for a request the driver owns");
+            let level = if passive {
+                kernel::PASSIVE
+            } else {
+                kernel::DISPATCH
+            };
+            kernel::set_irql(level);
+            // SAFETY: the driver's callback with its live queue and a request it owns.
             unsafe {
                 io_stop(
                     queue as WDFQUEUE,
@@ -531,7 +708,13 @@ impl Kernel {
                     _WDF_REQUEST_STOP_ACTION_FLAGS::WdfRequestStopActionPurge as ULONG,
                 )
             };
-            self.check_irql("EvtIoStop");
+            if kernel::irql() != level {
+                self.core.violate(
+                    rules::IRQL_NOT_RESTORED,
+                    format!("EvtIoStop returned at IRQL {}", kernel::irql()),
+                );
+            }
+            kernel::set_irql(kernel::PASSIVE);
         }
     }
 
@@ -591,6 +774,7 @@ impl Kernel {
 
     fn build_report(&self) -> Report {
         let core = &self.core;
+        pool::check_all(core, "at unload");
         let mut leaks = Vec::new();
         let pool_tags = lock(&core.pool).by_tag();
         let mut tags: Vec<_> = pool_tags.into_iter().collect();
@@ -669,6 +853,7 @@ impl Kernel {
         Report {
             violations: lock(&core.violations).clone(),
             leaks,
+            vetoed: None,
         }
     }
 }
@@ -676,7 +861,10 @@ impl Kernel {
 impl Drop for Kernel {
     fn drop(&mut self) {
         if self.loaded.load(Ordering::SeqCst) && lock(&self.report).is_none() {
-            let _ = self.unload();
+            // Tearing the kernel down with handles still open: the device goes as on surprise
+            // removal, then the driver unloads regardless (the handles can no longer be used).
+            self.surprise_remove();
+            let _ = self.unload_inner(true);
         }
         self.core.set_trace_sink(None);
         self.core.workers.shutdown();

@@ -272,8 +272,14 @@ pub(crate) fn take_for_provider(kernel: &Kernel, irp: PIRP, op: &'static str) ->
 }
 
 /// Completes an IRP the provider owns, as `IofCompleteRequest` does: sets IoStatus, then walks
-/// the stack locations upwards calling each completion routine whose invoke flag matches the
+/// the stack locations upwards calling each completion routine whose invoke flags match the
 /// outcome, at DISPATCH_LEVEL, stopping at STATUS_MORE_PROCESSING_REQUIRED.
+///
+/// Each flag is tested on its own (any match calls the routine): SL_INVOKE_ON_SUCCESS when
+/// NT_SUCCESS(status), SL_INVOKE_ON_ERROR when not, SL_INVOKE_ON_CANCEL when `Irp->Cancel` is
+/// set, as in Wine's ntoskrnl IoCompleteRequest (which tests `status == STATUS_SUCCESS` where
+/// Windows tests NT_SUCCESS). `Irp->Cancel` is set only by IoCancelIrp, which neither the
+/// driver nor the model's provider calls: completing with STATUS_CANCELLED does not set it.
 pub(crate) fn complete(kernel: &Kernel, irp: PIRP, status: NTSTATUS, information: u64) {
     let address = irp as usize;
     {
@@ -295,11 +301,15 @@ pub(crate) fn complete(kernel: &Kernel, irp: PIRP, status: NTSTATUS, information
     unsafe {
         (*irp).IoStatus.__bindgen_anon_1.Status = status;
         (*irp).IoStatus.Information = information;
-        if status == STATUS_CANCELLED {
-            (*irp).Cancel = 1;
-        }
     }
     kernel::at_irql(kernel::DISPATCH, || walk_stack(kernel, irp, status));
+}
+
+/// Whether a completion routine with these SL_INVOKE_ON_* flags runs: each flag on its own.
+fn invokes(control: u32, status: NTSTATUS, cancel: bool) -> bool {
+    (status >= 0 && control & SL_INVOKE_ON_SUCCESS != 0)
+        || (status < 0 && control & SL_INVOKE_ON_ERROR != 0)
+        || (cancel && control & SL_INVOKE_ON_CANCEL != 0)
 }
 
 fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
@@ -330,14 +340,7 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
             *current_location_ptr(irp) = stack_location(irp, current as usize);
         }
         *location = IO_STACK_LOCATION::default();
-        let wanted = if cancel {
-            SL_INVOKE_ON_CANCEL
-        } else if status >= 0 {
-            SL_INVOKE_ON_SUCCESS
-        } else {
-            SL_INVOKE_ON_ERROR
-        };
-        let Some(routine) = routine.filter(|_| control & wanted != 0) else {
+        let Some(routine) = routine.filter(|_| invokes(control, status, cancel)) else {
             continue;
         };
         kernel
@@ -352,7 +355,9 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
         // (every datagram dispatch function allows IRQL <= DISPATCH_LEVEL, Learn wsk.h
         // reference) and reuse the IRP it was handed (Learn, "Using IRPs with Winsock Kernel
         // Functions"; IoReuseIrp).
-        let result = unsafe { routine(core::ptr::null_mut(), irp, context) };
+        let result = kernel::with_completion_routine(|| unsafe {
+            routine(core::ptr::null_mut(), irp, context)
+        });
         kernel
             .completion_routines_running
             .fetch_sub(1, Ordering::SeqCst);
@@ -427,4 +432,25 @@ pub unsafe fn IofCompleteRequest(Irp: PIRP, PriorityBoost: CCHAR) {
             Irp as usize
         ),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_invoke_flag_is_tested_on_its_own() {
+        // A cancelled IRP completes with an error status: ON_ERROR alone calls the routine.
+        assert!(invokes(SL_INVOKE_ON_ERROR, STATUS_CANCELLED, true));
+        assert!(invokes(SL_INVOKE_ON_CANCEL, STATUS_CANCELLED, true));
+        // STATUS_CANCELLED without IoCancelIrp (Cancel clear) does not match ON_CANCEL alone.
+        assert!(!invokes(SL_INVOKE_ON_CANCEL, STATUS_CANCELLED, false));
+        assert!(invokes(SL_INVOKE_ON_SUCCESS, 0, false));
+        assert!(!invokes(SL_INVOKE_ON_SUCCESS, STATUS_CANCELLED, false));
+        // A warning is not NT_SUCCESS.
+        assert!(invokes(SL_INVOKE_ON_ERROR, STATUS_DEVICE_BUSY, false));
+        assert!(!invokes(SL_INVOKE_ON_SUCCESS, STATUS_DEVICE_BUSY, false));
+        // An informational status is.
+        assert!(invokes(SL_INVOKE_ON_SUCCESS, STATUS_PENDING, false));
+    }
 }

@@ -54,6 +54,8 @@ pub mod rules {
         POOL_BAD_FLAGS = "ExAllocatePool2 needs exactly one pool type flag and a nonzero tag";
         POOL_BAD_FREE = "ExFreePoolWithTag needs a live allocation from ExAllocatePool2";
         POOL_TAG_MISMATCH = "ExFreePoolWithTag must pass the tag the allocation was made with";
+        POOL_USE_AFTER_FREE = "pool must not be read or written after ExFreePoolWithTag (Driver Verifier special pool: bug check 0xD5 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL)";
+        POOL_WRITE_AFTER_FREE = "freed pool must not be written: the special pool's poison in the quarantine was changed";
         SPIN_LOCK_MISUSE = "a spin lock must be released by its owner and never acquired recursively";
         EVENT_NOT_INITIALIZED = "a KEVENT must be initialized with KeInitializeEvent before use";
         WSK_FLAGS_NOT_ZERO = "WSK datagram calls take Flags = 0";
@@ -76,6 +78,8 @@ pub mod rules {
         WDF_REQUEST_COMPLETED_TWICE = "a request must be completed exactly once";
         WDF_INFORMATION_TOO_LARGE = "a successful request's Information must not exceed its output buffer";
         WDF_REQUEST_NOT_COMPLETED = "every request must be completed before the device is removed";
+        WDF_QUEUE_PRESENTS_NOTHING = "a parallel queue with Settings.Parallel.NumberOfPresentedRequests == 0 never presents a request (FxIoQueue::Initialize copies it into m_MaxParallelQueuePresentedRequests; FxIoQueue::DispatchEvents never presents while m_DriverIoCount >= it): WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE sets (ULONG)-1";
+        WDF_STOP_ACK_NOT_STOPPING = "WdfRequestStopAcknowledge is valid only for a request delivered to EvtIoStop and not yet acknowledged or completed (FxRequest::VerifyRequestIsInEvtIoStopContext, FxRequest::VerifyStopAcknowledge)";
         UNLOAD_WITH_COMPLETION_RUNNING = "a driver must not unload while its completion routines can still run";
         LEAK = "everything allocated must be freed by the time the driver unloads";
     }
@@ -204,6 +208,30 @@ pub struct KernelConfig {
     pub destinations: DestinationPolicy,
     /// How long the harness waits for a request to complete, or for requests to drain at removal.
     pub request_timeout: Duration,
+    /// How pool is allocated and what happens to it when freed (see [`SpecialPool`]).
+    pub special_pool: SpecialPool,
+}
+
+/// Driver Verifier's special pool, modelled. Learn, "Special Pool" (Driver Verifier): each
+/// allocation gets pages of its own and a read or write of freed special pool is a bug check
+/// (0xCC/0xD5, PAGE_FAULT_IN_FREED_SPECIAL_POOL). The model keeps freed allocations in a
+/// bounded quarantine (1,024 allocations or 64 MiB per kernel, oldest leave first), so their
+/// addresses are not handed out again while a stale pointer may still use them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SpecialPool {
+    /// The host allocator; freed memory goes back to it at once (no use-after-free detection).
+    Off,
+    /// Pages of its own per allocation; freed allocations are filled with
+    /// [`FREED_POOL_POISON`](crate::FREED_POOL_POISON) and quarantined, and a changed poison byte
+    /// is recorded as POOL_WRITE_AFTER_FREE (checked around pool calls, after each
+    /// DeviceIoControl, when an allocation leaves the quarantine and at unload). Reads of freed
+    /// pool see the poison. The kernel keeps running, so a test can read the report.
+    Poison,
+    /// As `Poison`, and the freed pages are made inaccessible (PROT_NONE) while quarantined: the
+    /// first read or write stops the process at once, like the bug check, printing
+    /// `KERNEL MODEL STOP POOL_USE_AFTER_FREE` with the address, tag, size and who freed it.
+    #[default]
+    Protect,
 }
 
 impl Default for KernelConfig {
@@ -217,6 +245,7 @@ impl Default for KernelConfig {
             worker_threads: 2,
             destinations: DestinationPolicy::LoopbackOnly,
             request_timeout: Duration::from_secs(30),
+            special_pool: SpecialPool::Protect,
         }
     }
 }
@@ -293,6 +322,8 @@ pub struct Kernel {
     pub(crate) booted_at: Instant,
     pub(crate) violations: Mutex<Vec<Violation>>,
     trace: Mutex<Vec<String>>,
+    /// Everything the driver printed with DbgPrintEx.
+    pub(crate) debug_output: Mutex<Vec<crate::debug::DebugLine>>,
     trace_sink: Mutex<Option<TraceSink>>,
     fault_counts: Mutex<HashMap<FaultSite, u64>>,
     pub(crate) counters: Counters,
@@ -311,10 +342,14 @@ pub struct Kernel {
 impl Kernel {
     pub(crate) fn new(config: KernelConfig) -> Arc<Kernel> {
         let workers = config.worker_threads.max(1);
+        if config.special_pool == SpecialPool::Protect {
+            crate::pool::install_fault_handler();
+        }
         let kernel = Arc::new(Kernel {
             booted_at: Instant::now(),
             violations: Mutex::new(Vec::new()),
             trace: Mutex::new(Vec::new()),
+            debug_output: Mutex::new(Vec::new()),
             trace_sink: Mutex::new(None),
             fault_counts: Mutex::new(HashMap::new()),
             counters: Counters::default(),
@@ -411,6 +446,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 thread_local! {
     static CURRENT: RefCell<Option<Arc<Kernel>>> = const { RefCell::new(None) };
     static IRQL: Cell<KIRQL> = const { Cell::new(0) };
+    static COMPLETION_DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
 /// The kernel this thread runs in. Calling a kernel routine on a thread no harness entered is a
@@ -455,6 +491,19 @@ pub(crate) fn at_irql<R>(level: KIRQL, f: impl FnOnce() -> R) -> R {
     set_irql(level);
     let result = f();
     set_irql(previous);
+    result
+}
+
+/// Whether this thread is inside a completion routine: for diagnostics only (calling WSK from
+/// one is legal).
+pub(crate) fn in_completion_routine() -> bool {
+    COMPLETION_DEPTH.with(Cell::get) > 0
+}
+
+pub(crate) fn with_completion_routine<R>(f: impl FnOnce() -> R) -> R {
+    COMPLETION_DEPTH.with(|c| c.set(c.get() + 1));
+    let result = f();
+    COMPLETION_DEPTH.with(|c| c.set(c.get() - 1));
     result
 }
 

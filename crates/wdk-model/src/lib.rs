@@ -11,6 +11,7 @@
 #![allow(non_snake_case)]
 
 mod constants;
+mod debug;
 pub mod harness;
 mod irp;
 mod kernel;
@@ -23,15 +24,18 @@ pub mod wdf;
 pub mod wsk;
 
 pub use constants::*;
+pub use debug::DebugLine;
 pub use kernel::{
     CompletionMode, CounterSnapshot, DestinationPolicy, Fault, FaultSite, KernelConfig, Rule,
-    Violation, rules,
+    SpecialPool, Violation, rules,
 };
+pub use pool::FREED_POOL_POISON;
 pub use sddl::Caller;
 pub use types::*;
 
 /// Kernel routines, where wdk-sys puts the ntddk.h functions.
 pub mod ntddk {
+    pub use crate::debug::DbgPrintEx;
     pub use crate::irp::{IoAllocateIrp, IoFreeIrp, IoReuseIrp, IofCompleteRequest};
     pub use crate::mdl::{IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool};
     pub use crate::pool::{ExAllocatePool2, ExFreePoolWithTag};

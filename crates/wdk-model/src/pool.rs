@@ -1,15 +1,60 @@
-//! Pool: `ExAllocatePool2` / `ExFreePoolWithTag`, tracked by tag.
+//! Pool: `ExAllocatePool2` / `ExFreePoolWithTag`, tracked by tag, with Driver Verifier's special
+//! pool modelled (see [`SpecialPool`]).
+//!
+//! Learn, "Special Pool" (Driver Verifier): each allocation is placed on pages of its own and a
+//! driver that reads or writes a buffer after freeing it gets bug check 0xCC / 0xD5
+//! (PAGE_FAULT_IN_FREED_SPECIAL_POOL). The model does the same on the host: every allocation is
+//! its own anonymous mapping; a freed one is filled with [`FREED_POOL_POISON`] and kept in a
+//! bounded quarantine. In [`SpecialPool::Protect`] its pages are made inaccessible as well, and
+//! the process's SIGSEGV/SIGBUS handler turns a fault on them into a named stop.
 
 use std::alloc::{Layout, alloc, alloc_zeroed, dealloc};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::Ordering;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Once;
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 use crate::constants::*;
-use crate::kernel::{self, FaultSite, lock, rules};
+use crate::kernel::{self, FaultSite, Kernel, SpecialPool, lock, rules};
 use crate::types::*;
 
 /// Fill for memory the caller asked not to be zeroed, so reads of it stand out.
 pub(crate) const UNINITIALIZED_FILL: u8 = 0xC5;
+
+/// Fill of freed special pool while it is quarantined (the byte MSVC's debug heap uses for freed
+/// memory): a stale read sees it, a stale write changes it.
+pub const FREED_POOL_POISON: u8 = 0xDD;
+
+/// At most this many freed allocations are quarantined per kernel (oldest leave first).
+const QUARANTINE_ALLOCATIONS: usize = 1024;
+/// At most this many bytes of pages are quarantined per kernel (oldest leave first).
+const QUARANTINE_BYTES: usize = 64 << 20;
+/// How many of the most recently freed allocations are checked around each pool call and after
+/// each DeviceIoControl (the whole quarantine is checked at unload and as allocations leave it).
+const RECENT_CHECKS: usize = 8;
+
+/// Pages of the special pool: one anonymous mapping owned by one allocation.
+struct Pages(region::Allocation);
+
+// SAFETY: the mapping is plain memory owned by this value (unmapped on drop); it has no thread
+// affinity, and every access to its bytes is made by the driver or under the pool table's lock.
+unsafe impl Send for Pages {}
+
+/// Where an allocation's memory comes from.
+enum Backing {
+    /// The host allocator (SpecialPool::Off).
+    Host(Layout),
+    /// Pages of its own.
+    Pages(Pages),
+}
+
+impl std::fmt::Debug for Backing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backing::Host(layout) => write!(f, "host {layout:?}"),
+            Backing::Pages(pages) => write!(f, "pages {:x?}", pages.0.as_range()),
+        }
+    }
+}
 
 #[derive(Debug)]
 pub(crate) struct PoolAllocation {
@@ -18,12 +63,81 @@ pub(crate) struct PoolAllocation {
     pub nonpaged: bool,
     /// Sends in flight whose buffers lie in this allocation.
     pub pins: u32,
+    backing: Backing,
 }
 
-#[derive(Debug, Default)]
+/// A freed allocation kept, poisoned, so that a stale pointer finds no new owner.
+struct Quarantined {
+    address: usize,
+    size: usize,
+    tag: ULONG,
+    /// The mapping's start and length.
+    range: std::ops::Range<usize>,
+    /// The pages (None only while dropping).
+    pages: Option<Pages>,
+    /// Who freed it (thread, IRQL, the caller's source location).
+    freed_by: Box<str>,
+    /// Its entry in the fault handler's registry, when its pages are inaccessible.
+    registered: Option<usize>,
+}
+
+impl Quarantined {
+    /// The first byte that is no longer poison, as (offset, value). Only for unprotected pages.
+    fn changed_byte(&self) -> Option<(usize, u8)> {
+        if self.registered.is_some() {
+            return None;
+        }
+        // SAFETY: the pages are mapped, readable (not protected) and owned by this entry; the
+        // allocation occupies their first `size` bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(self.address as *const u8, self.size) };
+        bytes
+            .iter()
+            .position(|&b| b != FREED_POOL_POISON)
+            .map(|offset| (offset, bytes[offset]))
+    }
+
+    fn describe_write(&self, offset: usize, value: u8, found: &str) -> String {
+        format!(
+            "allocation {:#x} (tag '{}', {} bytes) was written after it was freed: byte {offset} \
+             (address {:#x}) is {value:#04x}, not the poison {FREED_POOL_POISON:#04x}; freed by {}; \
+             found {found}",
+            self.address,
+            tag_name(self.tag),
+            self.size,
+            self.address + offset,
+            self.freed_by
+        )
+    }
+}
+
+impl Drop for Quarantined {
+    fn drop(&mut self) {
+        // Unmap first, then release the registry entry: a fault on the pages in between is
+        // still named.
+        drop(self.pages.take());
+        if let Some(slot) = self.registered.take() {
+            registry::release(slot);
+        }
+    }
+}
+
+#[derive(Default)]
 pub(crate) struct PoolTable {
     /// Keyed by start address; ordered so an address can be mapped to its allocation.
     pub live: BTreeMap<usize, PoolAllocation>,
+    /// Freed special-pool allocations, oldest first.
+    quarantine: VecDeque<Quarantined>,
+    /// Bytes of pages in `quarantine`.
+    quarantined_bytes: usize,
+}
+
+impl std::fmt::Debug for PoolTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolTable")
+            .field("live", &self.live)
+            .field("quarantined", &self.quarantine.len())
+            .finish()
+    }
 }
 
 impl PoolTable {
@@ -48,6 +162,40 @@ impl PoolTable {
         }
         tags
     }
+
+    /// Descriptions of writes found in the poison of the `recent` most recently freed
+    /// allocations (all of them with `usize::MAX`).
+    fn poison_damage(&self, recent: usize, found: &str) -> Vec<String> {
+        self.quarantine
+            .iter()
+            .rev()
+            .take(recent)
+            .filter_map(|q| {
+                q.changed_byte()
+                    .map(|(offset, value)| q.describe_write(offset, value, found))
+            })
+            .collect()
+    }
+
+    /// Quarantines a freed allocation, letting the oldest go past the bounds. Returns the
+    /// writes found in those that left.
+    fn quarantine(&mut self, entry: Quarantined) -> Vec<String> {
+        self.quarantined_bytes += entry.range.len();
+        self.quarantine.push_back(entry);
+        let mut damage = Vec::new();
+        while self.quarantine.len() > QUARANTINE_ALLOCATIONS
+            || self.quarantined_bytes > QUARANTINE_BYTES
+        {
+            let Some(oldest) = self.quarantine.pop_front() else {
+                break;
+            };
+            self.quarantined_bytes -= oldest.range.len();
+            if let Some((offset, value)) = oldest.changed_byte() {
+                damage.push(oldest.describe_write(offset, value, "as it left the quarantine"));
+            }
+        }
+        damage
+    }
 }
 
 fn layout(size: usize) -> Option<Layout> {
@@ -60,6 +208,43 @@ pub fn tag_name(tag: ULONG) -> String {
         .iter()
         .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
         .collect()
+}
+
+/// Records, under POOL_WRITE_AFTER_FREE, writes found in the poison of the most recently freed
+/// allocations. Called after each DeviceIoControl.
+pub(crate) fn check_recent(kernel: &Kernel, found: &str) {
+    if kernel.config.special_pool == SpecialPool::Off {
+        return;
+    }
+    let damage = lock(&kernel.pool).poison_damage(RECENT_CHECKS, found);
+    for detail in damage {
+        kernel.violate(rules::POOL_WRITE_AFTER_FREE, detail);
+    }
+}
+
+/// Checks the whole quarantine (at unload).
+pub(crate) fn check_all(kernel: &Kernel, found: &str) {
+    let damage = lock(&kernel.pool).poison_damage(usize::MAX, found);
+    for detail in damage {
+        kernel.violate(rules::POOL_WRITE_AFTER_FREE, detail);
+    }
+}
+
+/// Who is calling: thread, IRQL, completion routine or not, and the caller's location.
+fn caller(location: &std::panic::Location<'_>) -> String {
+    let thread = std::thread::current();
+    let name = thread
+        .name()
+        .map_or_else(|| format!("{:?}", thread.id()), str::to_string);
+    let routine = if kernel::in_completion_routine() {
+        " in a completion routine"
+    } else {
+        ""
+    };
+    format!(
+        "thread '{name}' at IRQL {}{routine}, ExFreePoolWithTag called from {location}",
+        kernel::irql()
+    )
 }
 
 /// Allocates pool memory.
@@ -83,29 +268,39 @@ pub unsafe fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULO
     if !kernel::require_irql(&kernel, "ExAllocatePool2", max) {
         return core::ptr::null_mut();
     }
+    check_recent(&kernel, "at an ExAllocatePool2");
     if kernel.injected_fault(FaultSite::PoolAllocate).is_some() || NumberOfBytes == 0 {
         return core::ptr::null_mut();
     }
     let Ok(size) = usize::try_from(NumberOfBytes) else {
         return core::ptr::null_mut();
     };
-    let Some(layout) = layout(size) else {
-        return core::ptr::null_mut();
-    };
     let zeroed = Flags & POOL_FLAG_UNINITIALIZED == 0;
-    // SAFETY: the layout has a nonzero size.
-    let memory = unsafe {
-        if zeroed {
-            alloc_zeroed(layout)
-        } else {
-            alloc(layout)
-        }
+    let (memory, backing) = if kernel.config.special_pool == SpecialPool::Off {
+        let Some(layout) = layout(size) else {
+            return core::ptr::null_mut();
+        };
+        // SAFETY: the layout has a nonzero size.
+        let memory = unsafe {
+            if zeroed {
+                alloc_zeroed(layout)
+            } else {
+                alloc(layout)
+            }
+        };
+        (memory, Backing::Host(layout))
+    } else {
+        // Fresh anonymous pages read as zero.
+        let Ok(mut pages) = region::alloc(size, region::Protection::READ_WRITE) else {
+            return core::ptr::null_mut();
+        };
+        (pages.as_mut_ptr::<u8>(), Backing::Pages(Pages(pages)))
     };
     if memory.is_null() {
         return core::ptr::null_mut();
     }
     if !zeroed {
-        // SAFETY: `memory` was just allocated with `size` bytes.
+        // SAFETY: `memory` was just allocated with at least `size` writable bytes.
         unsafe { core::ptr::write_bytes(memory, UNINITIALIZED_FILL, size) };
     }
     lock(&kernel.pool).live.insert(
@@ -115,6 +310,7 @@ pub unsafe fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULO
             tag: Tag,
             nonpaged,
             pins: 0,
+            backing,
         },
     );
     kernel
@@ -129,18 +325,30 @@ pub unsafe fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULO
 /// # Safety
 /// `P` must come from `ExAllocatePool2` (the model checks and reports otherwise).
 #[allow(non_snake_case)]
+#[track_caller]
 pub unsafe fn ExFreePoolWithTag(P: PVOID, Tag: ULONG) {
+    let location = std::panic::Location::caller();
     let kernel = kernel::current();
     if !kernel::require_irql(&kernel, "ExFreePoolWithTag", kernel::DISPATCH) {
         return;
     }
+    check_recent(&kernel, "at an ExFreePoolWithTag");
     let address = P as usize;
     let mut pool = lock(&kernel.pool);
     let Some(allocation) = pool.live.get(&address) else {
+        let freed = pool
+            .quarantine
+            .iter()
+            .rev()
+            .find(|q| q.address == address)
+            .map(|q| format!("; it was freed by {}", q.freed_by));
         drop(pool);
         kernel.violate(
             rules::POOL_BAD_FREE,
-            format!("ExFreePoolWithTag({address:#x}) is not a live allocation (double free?)"),
+            format!(
+                "ExFreePoolWithTag({address:#x}) is not a live allocation{}",
+                freed.as_deref().unwrap_or(" (double free?)")
+            ),
         );
         return;
     };
@@ -166,10 +374,264 @@ pub unsafe fn ExFreePoolWithTag(P: PVOID, Tag: ULONG) {
     let Some(allocation) = pool.live.remove(&address) else {
         return;
     };
+    let pages = match allocation.backing {
+        Backing::Host(layout) => {
+            drop(pool);
+            // SAFETY: the allocation was made by `ExAllocatePool2` with this layout and is
+            // removed from the table, so it is freed once.
+            unsafe { dealloc(P.cast(), layout) };
+            return;
+        }
+        Backing::Pages(pages) => pages,
+    };
+    // SAFETY: the pages are mapped read-write and no longer live: the driver gave them up.
+    unsafe { core::ptr::write_bytes(P.cast::<u8>(), FREED_POOL_POISON, pages.0.len()) };
+    let mut entry = Quarantined {
+        address,
+        size: allocation.size,
+        tag: allocation.tag,
+        range: pages.0.as_range(),
+        pages: Some(pages),
+        freed_by: caller(location).into_boxed_str(),
+        registered: None,
+    };
+    if kernel.config.special_pool == SpecialPool::Protect {
+        entry.registered = registry::register(&entry);
+        if entry.registered.is_some() {
+            let range = entry.range.clone();
+            // SAFETY: the pages belong to this quarantine entry; nothing may use them any more,
+            // and any access from now on is the use after free this mode exists to stop.
+            let protected = unsafe {
+                region::protect(
+                    range.start as *const u8,
+                    range.len(),
+                    region::Protection::NONE,
+                )
+            };
+            if protected.is_err()
+                && let Some(slot) = entry.registered.take()
+            {
+                registry::release(slot);
+            }
+        }
+    }
+    let damage = pool.quarantine(entry);
     drop(pool);
-    if let Some(layout) = layout(allocation.size) {
-        // SAFETY: the allocation was made by `ExAllocatePool2` with this layout and is removed
-        // from the table, so it is freed once.
-        unsafe { dealloc(P.cast(), layout) };
+    for detail in damage {
+        kernel.violate(rules::POOL_WRITE_AFTER_FREE, detail);
+    }
+}
+
+/// Installs (once per process) the handler that names a fault on protected freed pool.
+pub(crate) fn install_fault_handler() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(registry::install);
+}
+
+/// The fault handler's view of protected freed pool: a fixed table of atomics, readable from a
+/// signal handler without locks or allocation. Entries are claimed by compare-and-swap, filled,
+/// then published; the handler reads only published entries.
+mod registry {
+    use super::*;
+
+    /// Entries across all kernels in the process; when full, freed pool is quarantined poisoned
+    /// but not protected.
+    const ENTRIES: usize = 8192;
+    const FREE: usize = 0;
+    const FILLING: usize = 1;
+    const PUBLISHED: usize = 2;
+
+    struct Entry {
+        state: AtomicUsize,
+        start: AtomicUsize,
+        end: AtomicUsize,
+        address: AtomicUsize,
+        size: AtomicUsize,
+        tag: AtomicU32,
+        freed_by: AtomicPtr<u8>,
+        freed_by_len: AtomicUsize,
+    }
+
+    #[allow(clippy::declare_interior_mutable_const)]
+    const EMPTY: Entry = Entry {
+        state: AtomicUsize::new(FREE),
+        start: AtomicUsize::new(0),
+        end: AtomicUsize::new(0),
+        address: AtomicUsize::new(0),
+        size: AtomicUsize::new(0),
+        tag: AtomicU32::new(0),
+        freed_by: AtomicPtr::new(core::ptr::null_mut()),
+        freed_by_len: AtomicUsize::new(0),
+    };
+
+    static TABLE: [Entry; ENTRIES] = [EMPTY; ENTRIES];
+
+    /// Publishes `entry`'s pages; returns the slot, or None when the table is full.
+    pub(super) fn register(entry: &Quarantined) -> Option<usize> {
+        let range = entry.range.clone();
+        let (slot, e) = TABLE.iter().enumerate().find(|(_, e)| {
+            e.state
+                .compare_exchange(FREE, FILLING, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        })?;
+        e.start.store(range.start, Ordering::Relaxed);
+        e.end.store(range.end, Ordering::Relaxed);
+        e.address.store(entry.address, Ordering::Relaxed);
+        e.size.store(entry.size, Ordering::Relaxed);
+        e.tag.store(entry.tag, Ordering::Relaxed);
+        e.freed_by
+            .store(entry.freed_by.as_ptr().cast_mut(), Ordering::Relaxed);
+        e.freed_by_len
+            .store(entry.freed_by.len(), Ordering::Relaxed);
+        e.state.store(PUBLISHED, Ordering::Release);
+        Some(slot)
+    }
+
+    pub(super) fn release(slot: usize) {
+        if let Some(e) = TABLE.get(slot) {
+            e.state.store(FREE, Ordering::Release);
+        }
+    }
+
+    fn find(address: usize) -> Option<&'static Entry> {
+        TABLE.iter().find(|e| {
+            e.state.load(Ordering::Acquire) == PUBLISHED
+                && e.start.load(Ordering::Relaxed) <= address
+                && address < e.end.load(Ordering::Relaxed)
+        })
+    }
+
+    /// The handlers that were installed before ours (std's stack-overflow handler), to chain
+    /// faults that are not on freed pool.
+    static PREVIOUS_SEGV: AtomicPtr<libc::sigaction> = AtomicPtr::new(core::ptr::null_mut());
+    static PREVIOUS_BUS: AtomicPtr<libc::sigaction> = AtomicPtr::new(core::ptr::null_mut());
+
+    pub(super) fn install() {
+        for (signal, previous) in [
+            (libc::SIGSEGV, &PREVIOUS_SEGV),
+            (libc::SIGBUS, &PREVIOUS_BUS),
+        ] {
+            // SAFETY: zeroed sigaction structures are valid to fill in; `on_fault` has the
+            // SA_SIGINFO signature; the old action is kept (leaked, once per process) so
+            // foreign faults can be chained to it.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = on_fault as *const () as usize;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let old = Box::into_raw(Box::new(std::mem::zeroed::<libc::sigaction>()));
+                if libc::sigaction(signal, &action, old) == 0 {
+                    previous.store(old, Ordering::Release);
+                }
+            }
+        }
+    }
+
+    /// A fixed buffer that `core::fmt` can write into without allocating.
+    struct StackText {
+        bytes: [u8; 1024],
+        len: usize,
+    }
+
+    impl core::fmt::Write for StackText {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let room = self.bytes.len() - self.len;
+            let n = s.len().min(room);
+            self.bytes[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+            self.len += n;
+            Ok(())
+        }
+    }
+
+    /// Whether the faulting access was a write, and the instruction that made it.
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    fn access(context: *mut libc::c_void) -> (&'static str, usize) {
+        if context.is_null() {
+            return ("access", 0);
+        }
+        // SAFETY: the kernel passes the interrupted thread's ucontext to an SA_SIGINFO handler.
+        let registers = unsafe { &(*context.cast::<libc::ucontext_t>()).uc_mcontext.gregs };
+        // Page-fault error code bit 1: the access was a write.
+        let write = registers[libc::REG_ERR as usize] & 2 != 0;
+        let ip = registers[libc::REG_RIP as usize] as usize;
+        (if write { "write" } else { "read" }, ip)
+    }
+
+    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+    fn access(_context: *mut libc::c_void) -> (&'static str, usize) {
+        ("access", 0)
+    }
+
+    extern "C" fn on_fault(
+        signal: libc::c_int,
+        info: *mut libc::siginfo_t,
+        context: *mut libc::c_void,
+    ) {
+        // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+        let address = unsafe { (*info).si_addr() } as usize;
+        if let Some(entry) = find(address) {
+            use core::fmt::Write;
+            let (kind, ip) = access(context);
+            let mut text = StackText {
+                bytes: [0; 1024],
+                len: 0,
+            };
+            let tag = entry.tag.load(Ordering::Relaxed).to_le_bytes();
+            let tag: [char; 4] = tag.map(|b| if b.is_ascii_graphic() { b as char } else { '.' });
+            let start = entry.address.load(Ordering::Relaxed);
+            let _ = write!(
+                text,
+                "\nKERNEL MODEL STOP POOL_USE_AFTER_FREE: {kind} of {address:#x} by the instruction at \
+                 {ip:#x}: it lies in pool allocation {start:#x} (tag '{}{}{}{}', {} bytes, offset {}) \
+                 that was freed by ",
+                tag[0],
+                tag[1],
+                tag[2],
+                tag[3],
+                entry.size.load(Ordering::Relaxed),
+                address.wrapping_sub(start),
+            );
+            let who = entry.freed_by.load(Ordering::Relaxed);
+            let who_len = entry.freed_by_len.load(Ordering::Relaxed);
+            let tail = " (the special pool keeps freed pool inaccessible; on Windows: bug check 0xD5 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL)\n";
+            // SAFETY: write(2) is async-signal-safe; the buffers are valid for their lengths
+            // (the freed-by text lives as long as the quarantine entry that published it).
+            unsafe {
+                libc::write(2, text.bytes.as_ptr().cast(), text.len);
+                if !who.is_null() {
+                    libc::write(2, who.cast(), who_len);
+                }
+                libc::write(2, tail.as_ptr().cast(), tail.len());
+                libc::abort();
+            }
+        }
+        let previous = if signal == libc::SIGBUS {
+            &PREVIOUS_BUS
+        } else {
+            &PREVIOUS_SEGV
+        };
+        let previous = previous.load(Ordering::Acquire);
+        // SAFETY: `previous` is the action that was installed before ours (or null).
+        unsafe {
+            if previous.is_null()
+                || (*previous).sa_sigaction == libc::SIG_DFL
+                || (*previous).sa_sigaction == libc::SIG_IGN
+            {
+                // Not freed pool: restore the default action and let the access fault again.
+                let mut default: libc::sigaction = std::mem::zeroed();
+                default.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(signal, &default, core::ptr::null_mut());
+                return;
+            }
+            if (*previous).sa_flags & libc::SA_SIGINFO != 0 {
+                let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                    std::mem::transmute((*previous).sa_sigaction);
+                handler(signal, info, context);
+            } else {
+                let handler: extern "C" fn(libc::c_int) =
+                    std::mem::transmute((*previous).sa_sigaction);
+                handler(signal);
+            }
+        }
     }
 }

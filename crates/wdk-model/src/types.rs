@@ -29,6 +29,7 @@ pub type WCHAR = u16;
 pub type PWCH = *mut WCHAR;
 pub type PCHAR = *mut CHAR;
 pub type LPCSTR = *const CHAR;
+pub type PCSTR = *const CHAR;
 pub type KIRQL = UCHAR;
 pub type PKIRQL = *mut KIRQL;
 pub type KPROCESSOR_MODE = CCHAR;
@@ -459,6 +460,17 @@ pub mod _WDF_IO_QUEUE_DISPATCH_TYPE {
 }
 pub use self::_WDF_IO_QUEUE_DISPATCH_TYPE::Type as WDF_IO_QUEUE_DISPATCH_TYPE;
 
+/// Component IDs for DbgPrintEx (dpfilter.h), the ones Learn names for drivers.
+pub mod _DPFLTR_TYPE {
+    pub type Type = core::ffi::c_int;
+    pub const DPFLTR_IHVVIDEO_ID: Type = 78;
+    pub const DPFLTR_IHVAUDIO_ID: Type = 79;
+    pub const DPFLTR_IHVNETWORK_ID: Type = 80;
+    pub const DPFLTR_IHVSTREAMING_ID: Type = 81;
+    pub const DPFLTR_IHVBUS_ID: Type = 82;
+    pub const DPFLTR_IHVDRIVER_ID: Type = 77;
+}
+pub use self::_DPFLTR_TYPE::Type as DPFLTR_TYPE;
 pub mod _WDF_TRI_STATE {
     pub type Type = core::ffi::c_int;
     pub const WdfFalse: Type = 0;

@@ -47,12 +47,18 @@ pub(crate) struct DeviceRecord {
     pub symbolic_links: Vec<String>,
     pub interfaces: Vec<GUID>,
     pub default_queue: Option<usize>,
+    /// Surprise removal has begun: the queue is purging.
+    pub purging: bool,
 }
 
 pub(crate) struct QueueRecord {
     pub device: usize,
     pub device_control: PFN_WDF_IO_QUEUE_IO_DEVICE_CONTROL,
     pub io_stop: PFN_WDF_IO_QUEUE_IO_STOP,
+    /// Settings.Parallel.NumberOfPresentedRequests (m_MaxParallelQueuePresentedRequests).
+    pub max_presented: u32,
+    /// Callbacks at PASSIVE_LEVEL (the queue's execution level, inherited from the device).
+    pub passive: bool,
 }
 
 pub(crate) struct RequestRecord {
@@ -63,6 +69,21 @@ pub(crate) struct RequestRecord {
     pub completion: Option<(NTSTATUS, u64)>,
     /// The queue that presented it (for EvtIoStop at device removal).
     pub queue: usize,
+    /// Where it is in a purge (FxIoQueue's m_PowerNotify / m_PowerDriverNotified lists).
+    pub stop: StopState,
+}
+
+/// A driver-owned request's place in a queue purge.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum StopState {
+    /// Not (yet) delivered to EvtIoStop.
+    #[default]
+    NotNotified,
+    /// Delivered to EvtIoStop and not acknowledged: WdfRequestStopAcknowledge is valid
+    /// (the verifier's FXREQUEST_FLAG_DRIVER_IN_EVTIOSTOP_CONTEXT is set).
+    Notified,
+    /// Acknowledged with WdfRequestStopAcknowledge: back on the driver-owned list.
+    Acknowledged,
 }
 
 #[derive(Default)]
@@ -116,23 +137,39 @@ fn bad_handle(kernel: &Kernel, routine: &str, handle: usize, kind: ObjectKind) {
     );
 }
 
-/// Reads a UNICODE_STRING, checking its fields the way the framework does.
+/// Reads a UNICODE_STRING, checking its fields as FxValidateUnicodeString
+/// (src/framework/shared/inc/private/common/fxvalidatefunctions.hpp) does: Length and
+/// MaximumLength even, Buffer non-NULL when MaximumLength > 0, Length <= MaximumLength (the
+/// framework's failure status for each is STATUS_INVALID_PARAMETER).
 ///
 /// # Safety
 /// `string` must be NULL or point to a UNICODE_STRING whose Buffer holds Length bytes.
 pub(crate) unsafe fn read_unicode(string: PCUNICODE_STRING) -> Option<String> {
     // SAFETY: the caller's guarantee.
     let s = unsafe { string.as_ref() }?;
-    if s.Buffer.is_null() || s.Length % 2 != 0 || s.Length > s.MaximumLength {
+    if s.Length % 2 != 0
+        || s.MaximumLength % 2 != 0
+        || (s.MaximumLength > 0 && s.Buffer.is_null())
+        || s.Length > s.MaximumLength
+    {
         return None;
+    }
+    if s.Buffer.is_null() {
+        return Some(String::new());
     }
     // SAFETY: the caller guarantees Buffer holds Length bytes.
     let units = unsafe { std::slice::from_raw_parts(s.Buffer, usize::from(s.Length / 2)) };
     String::from_utf16(units).ok()
 }
 
-/// Applies object attributes: validates Size, allocates the typed context, records cleanup.
-/// Returns whether the attributes ask for PASSIVE_LEVEL callbacks.
+/// Applies object attributes the way FxValidateObjectAttributes
+/// (src/framework/shared/object/fxvalidatefunctions.cpp) checks them: Size (else
+/// STATUS_INFO_LENGTH_MISMATCH), the context type record, ContextSizeOverride, ParentObject where
+/// none is allowed (STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED), then the ExecutionLevel and
+/// SynchronizationScope ranges (STATUS_WDF_OBJECT_ATTRIBUTES_INVALID; 0 is Invalid, which is
+/// what a zeroed structure without WDF_OBJECT_ATTRIBUTES_INIT holds). Allocates the typed
+/// context and records the cleanup callback. Returns the requested execution level (NULL
+/// attributes: InheritFromParent), which the caller resolves against the parent.
 ///
 /// # Safety
 /// `attributes` must be NULL or point to WDF_OBJECT_ATTRIBUTES.
@@ -142,36 +179,69 @@ unsafe fn apply_attributes(
     routine: &str,
     handle: usize,
     attributes: PWDF_OBJECT_ATTRIBUTES,
-) -> Result<Option<bool>, NTSTATUS> {
+    parent_allowed: bool,
+) -> Result<WDF_EXECUTION_LEVEL, NTSTATUS> {
     // SAFETY: the caller's guarantee.
     let Some(attributes) = (unsafe { attributes.as_ref() }) else {
-        return Ok(None);
+        return Ok(_WDF_EXECUTION_LEVEL::WdfExecutionLevelInheritFromParent);
+    };
+    let refuse = |status: NTSTATUS, why: String| {
+        kernel.violate(rules::WDF_BAD_CONFIG, format!("{routine}: {why}"));
+        Err(status)
     };
     if attributes.Size as usize != size_of::<WDF_OBJECT_ATTRIBUTES>() {
-        kernel.violate(
-            rules::WDF_BAD_CONFIG,
+        return refuse(
+            STATUS_INFO_LENGTH_MISMATCH,
+            format!("WDF_OBJECT_ATTRIBUTES.Size is {}", attributes.Size),
+        );
+    }
+    // SAFETY: a non-null ContextTypeInfo points at the driver's static type record.
+    let info = unsafe { attributes.ContextTypeInfo.as_ref() };
+    if let Some(info) = info {
+        if info.Size as usize != size_of::<WDF_OBJECT_CONTEXT_TYPE_INFO>() {
+            return refuse(
+                STATUS_INFO_LENGTH_MISMATCH,
+                format!("WDF_OBJECT_CONTEXT_TYPE_INFO.Size is {}", info.Size),
+            );
+        }
+        if info.ContextSize > 0 && info.ContextName.is_null() {
+            return refuse(
+                STATUS_WDF_OBJECT_ATTRIBUTES_INVALID,
+                "a context type with a size needs a ContextName".into(),
+            );
+        }
+    }
+    if attributes.ContextSizeOverride > 0
+        && info.is_none_or(|i| attributes.ContextSizeOverride < i.ContextSize)
+    {
+        return refuse(
+            STATUS_WDF_OBJECT_ATTRIBUTES_INVALID,
+            "ContextSizeOverride without a context type, or below its ContextSize".into(),
+        );
+    }
+    if !parent_allowed && !attributes.ParentObject.is_null() {
+        return refuse(
+            STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED,
+            "this object takes no ParentObject".into(),
+        );
+    }
+    let level = attributes.ExecutionLevel;
+    let scope = attributes.SynchronizationScope;
+    if level == _WDF_EXECUTION_LEVEL::WdfExecutionLevelInvalid
+        || level > _WDF_EXECUTION_LEVEL::WdfExecutionLevelDispatch
+        || scope == _WDF_SYNCHRONIZATION_SCOPE::WdfSynchronizationScopeInvalid
+        || scope > _WDF_SYNCHRONIZATION_SCOPE::WdfSynchronizationScopeNone
+    {
+        return refuse(
+            STATUS_WDF_OBJECT_ATTRIBUTES_INVALID,
             format!(
-                "{routine}: WDF_OBJECT_ATTRIBUTES.Size is {}",
-                attributes.Size
+                "ExecutionLevel {level} / SynchronizationScope {scope} out of range (0 is Invalid; WDF_OBJECT_ATTRIBUTES_INIT sets InheritFromParent)"
             ),
         );
-        return Err(STATUS_INFO_LENGTH_MISMATCH);
     }
-    if attributes.ExecutionLevel == _WDF_EXECUTION_LEVEL::WdfExecutionLevelInvalid
-        || attributes.SynchronizationScope
-            == _WDF_SYNCHRONIZATION_SCOPE::WdfSynchronizationScopeInvalid
-    {
-        kernel.violate(
-            rules::WDF_BAD_CONFIG,
-            format!("{routine}: ExecutionLevel/SynchronizationScope left at 0 (Invalid); WDF_OBJECT_ATTRIBUTES_INIT sets them to InheritFromParent"),
-        );
-        return Err(STATUS_INVALID_PARAMETER);
-    }
-    let passive = attributes.ExecutionLevel == _WDF_EXECUTION_LEVEL::WdfExecutionLevelPassive;
     if let Some(object) = state.objects.get_mut(&handle) {
         object.cleanup = attributes.EvtCleanupCallback;
-        // SAFETY: a non-null ContextTypeInfo points at the driver's static type record.
-        if let Some(info) = unsafe { attributes.ContextTypeInfo.as_ref() } {
+        if let Some(info) = info {
             let size = info.ContextSize.max(attributes.ContextSizeOverride).max(1);
             let Ok(layout) = Layout::from_size_align(size, 16) else {
                 return Err(STATUS_INVALID_PARAMETER);
@@ -188,7 +258,17 @@ unsafe fn apply_attributes(
             });
         }
     }
-    Ok(Some(passive))
+    Ok(level)
+}
+
+/// Resolves InheritFromParent against the parent's effective level (FxDriver::Initialize,
+/// FxDeviceBase::ConfigureConstraints, FxIoQueue::ConfigureConstraints): true for PASSIVE_LEVEL.
+fn resolve_passive(level: WDF_EXECUTION_LEVEL, parent_passive: bool) -> bool {
+    match level {
+        _WDF_EXECUTION_LEVEL::WdfExecutionLevelPassive => true,
+        _WDF_EXECUTION_LEVEL::WdfExecutionLevelDispatch => false,
+        _ => parent_passive,
+    }
 }
 
 fn type_key(info: PCWDF_OBJECT_CONTEXT_TYPE_INFO) -> usize {
@@ -212,7 +292,6 @@ pub unsafe fn WdfDriverCreate(
     Driver: *mut WDFDRIVER,
 ) -> NTSTATUS {
     let kernel = kernel::current();
-    let _ = RegistryPath;
     if !kernel::require_irql(&kernel, "WdfDriverCreate", kernel::PASSIVE) {
         return STATUS_INVALID_DEVICE_STATE;
     }
@@ -224,6 +303,9 @@ pub unsafe fn WdfDriverCreate(
         );
         return STATUS_INVALID_PARAMETER;
     };
+    // fxdriverapi.cpp, WdfDriverCreate: the current size (the v1.1 size is the older layout
+    // without DriverPoolTag, which this model does not take), then DriverInitFlags, then
+    // "only one time per PDRIVER_OBJECT".
     if config.Size as usize != size_of::<WDF_DRIVER_CONFIG>() || DriverObject.is_null() {
         kernel.violate(
             rules::WDF_BAD_CONFIG,
@@ -231,10 +313,29 @@ pub unsafe fn WdfDriverCreate(
         );
         return STATUS_INFO_LENGTH_MISMATCH;
     }
-    if config.EvtDriverDeviceAdd.is_none() {
+    // WdfDriverInitNonPnpDriver | WdfDriverInitNoDispatchOverride | WdfDriverInitCompanion.
+    if config.DriverInitFlags & !0x13 != 0 || config.DriverInitFlags & 0x10 != 0 {
         kernel.violate(
             rules::WDF_BAD_CONFIG,
-            "WdfDriverCreate: a PnP driver needs EvtDriverDeviceAdd",
+            format!(
+                "WdfDriverCreate: DriverInitFlags {:#x} invalid (Companion is for UMDF companions)",
+                config.DriverInitFlags
+            ),
+        );
+        return STATUS_INVALID_PARAMETER;
+    }
+    if config.DriverInitFlags & 0x3 == 0x1 && config.EvtDriverDeviceAdd.is_some() {
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfDriverCreate: WdfDriverInitNonPnpDriver with an EvtDriverDeviceAdd",
+        );
+        return STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: the caller passes the system's registry path.
+    if RegistryPath.is_null() || unsafe { read_unicode(RegistryPath) }.is_none() {
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfDriverCreate: malformed RegistryPath",
         );
         return STATUS_INVALID_PARAMETER;
     }
@@ -242,7 +343,7 @@ pub unsafe fn WdfDriverCreate(
     if state.driver.is_some() {
         drop(state);
         kernel.violate(rules::WDF_BAD_CONFIG, "WdfDriverCreate called twice");
-        return STATUS_INVALID_DEVICE_STATE;
+        return STATUS_DRIVER_INTERNAL_ERROR;
     }
     let handle = state.new_object(ObjectKind::Driver);
     // SAFETY: the driver passes NULL or attributes.
@@ -253,9 +354,11 @@ pub unsafe fn WdfDriverCreate(
             "WdfDriverCreate",
             handle,
             DriverAttributes,
+            false,
         )
     } {
-        Ok(passive) => state.driver_passive = passive.unwrap_or(false),
+        // FxDriver's constructor: a kernel-mode driver defaults to WdfExecutionLevelDispatch.
+        Ok(level) => state.driver_passive = resolve_passive(level, false),
         Err(status) => {
             state.delete_object(handle);
             return status;
@@ -323,32 +426,27 @@ pub unsafe fn WdfDeviceInitAssignSDDLString(
     SDDLString: PCUNICODE_STRING,
 ) -> NTSTATUS {
     let kernel = kernel::current();
+    // fxdeviceinitapi.cpp, WdfDeviceInitAssignSDDLString: NULL clears the SDDL; otherwise only
+    // FxValidateUnicodeString. The SDDL text itself is not parsed here, and the call may come
+    // before or after WdfDeviceInitAssignName: WdfDeviceCreate checks both.
+    if SDDLString.is_null() {
+        return with_init("WdfDeviceInitAssignSDDLString", DeviceInit, |s| {
+            s.sddl = None
+        })
+        .map_or(STATUS_INVALID_HANDLE, |()| STATUS_SUCCESS);
+    }
     // SAFETY: the driver passes a UNICODE_STRING.
-    let Some(sddl) =
-        (unsafe { read_unicode(SDDLString) }).filter(|s| crate::sddl::parse(s).is_some())
-    else {
+    let Some(sddl) = (unsafe { read_unicode(SDDLString) }) else {
         kernel.violate(
             rules::WDF_BAD_CONFIG,
-            "WdfDeviceInitAssignSDDLString with a malformed SDDL string",
+            "WdfDeviceInitAssignSDDLString with a malformed UNICODE_STRING",
         );
         return STATUS_INVALID_PARAMETER;
     };
-    let named = with_init("WdfDeviceInitAssignSDDLString", DeviceInit, |s| {
-        let named = s.name.is_some();
-        s.sddl = Some(sddl);
-        named
-    });
-    match named {
-        None => STATUS_INVALID_HANDLE,
-        Some(false) => {
-            kernel.violate(
-                rules::WDF_BAD_CONFIG,
-                "WdfDeviceInitAssignSDDLString before WdfDeviceInitAssignName",
-            );
-            STATUS_INVALID_DEVICE_REQUEST
-        }
-        Some(true) => STATUS_SUCCESS,
-    }
+    with_init("WdfDeviceInitAssignSDDLString", DeviceInit, |s| {
+        s.sddl = Some(sddl)
+    })
+    .map_or(STATUS_INVALID_HANDLE, |()| STATUS_SUCCESS)
 }
 
 /// `WdfDeviceInitSetCharacteristics`.
@@ -409,6 +507,26 @@ pub unsafe fn WdfDeviceCreate(
         bad_handle(&kernel, "WdfDeviceCreate", init, ObjectKind::DeviceInit);
         return STATUS_INVALID_PARAMETER;
     };
+    // fxdeviceapi.cpp, WdfDeviceCreate: an SDDL needs a name (STATUS_INVALID_SECURITY_DESCR);
+    // FxDevice::CreateDevice then hands it to IoCreateDeviceSecure (MxCreateDeviceSecure), which
+    // is where the SDDL text is parsed and a malformed one fails the create.
+    if let Some(sddl) = settings.sddl.as_deref() {
+        let problem = if settings.name.is_none() {
+            Some((
+                STATUS_INVALID_SECURITY_DESCR,
+                "an SDDL string but no WdfDeviceInitAssignName",
+            ))
+        } else if crate::sddl::parse(sddl).is_none() {
+            Some((STATUS_INVALID_PARAMETER, "a malformed SDDL string"))
+        } else {
+            None
+        };
+        if let Some((status, why)) = problem {
+            drop(state);
+            kernel.violate(rules::WDF_BAD_CONFIG, format!("WdfDeviceCreate: {why}"));
+            return status;
+        }
+    }
     let handle = state.new_object(ObjectKind::Device);
     // SAFETY: the driver passes NULL or attributes.
     let passive = match unsafe {
@@ -418,9 +536,10 @@ pub unsafe fn WdfDeviceCreate(
             "WdfDeviceCreate",
             handle,
             DeviceAttributes,
+            false,
         )
     } {
-        Ok(passive) => passive.unwrap_or(state.driver_passive),
+        Ok(level) => resolve_passive(level, state.driver_passive),
         Err(status) => {
             state.delete_object(handle);
             return status;
@@ -437,6 +556,7 @@ pub unsafe fn WdfDeviceCreate(
         symbolic_links: Vec::new(),
         interfaces: Vec::new(),
         default_queue: None,
+        purging: false,
     });
     drop(state);
     // SAFETY: the driver passes writable places for both.
@@ -478,20 +598,52 @@ pub unsafe fn WdfDeviceCreateSymbolicLink(
     Device: WDFDEVICE,
     SymbolicLinkName: PCUNICODE_STRING,
 ) -> NTSTATUS {
+    let kernel = kernel::current();
+    // fxdeviceapi.cpp, WdfDeviceCreateSymbolicLink: Length 0 is STATUS_INVALID_DEVICE_REQUEST,
+    // then FxValidateUnicodeString, then a second link on the same device is
+    // STATUS_INVALID_DEVICE_REQUEST. FxDevice::CreateSymbolicLink (fxdevicekm.cpp) links to
+    // the device's name, or for an unnamed PnP device to its PDO's name; IoCreateSymbolicLink
+    // fails an existing link name with STATUS_OBJECT_NAME_COLLISION.
+    // SAFETY: the driver passes a UNICODE_STRING.
+    if unsafe { SymbolicLinkName.as_ref() }.is_none_or(|s| s.Length == 0) {
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfDeviceCreateSymbolicLink with an empty name",
+        );
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
     // SAFETY: the driver passes a UNICODE_STRING.
     let Some(link) = (unsafe { read_unicode(SymbolicLinkName) }) else {
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfDeviceCreateSymbolicLink with a malformed UNICODE_STRING",
+        );
         return STATUS_INVALID_PARAMETER;
     };
+    let taken = lock(&kernel.wdf).devices.iter().any(|d| {
+        d.symbolic_links
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(&link))
+    });
+    if taken {
+        return STATUS_OBJECT_NAME_COLLISION;
+    }
     let result = with_device("WdfDeviceCreateSymbolicLink", Device, |d| {
-        if d.settings.name.is_none() {
+        if !d.symbolic_links.is_empty() {
             return STATUS_INVALID_DEVICE_REQUEST;
         }
         d.symbolic_links.push(link.clone());
         STATUS_SUCCESS
     });
     let status = result.unwrap_or(STATUS_INVALID_HANDLE);
+    if status == STATUS_INVALID_DEVICE_REQUEST {
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            format!("WdfDeviceCreateSymbolicLink({link}): the device already has a symbolic link"),
+        );
+    }
     if status == STATUS_SUCCESS {
-        kernel::current().note(format!("KMDF: WdfDeviceCreateSymbolicLink: {link}"));
+        kernel.note(format!("KMDF: WdfDeviceCreateSymbolicLink: {link}"));
     }
     status
 }
@@ -517,7 +669,19 @@ pub unsafe fn WdfDeviceCreateDeviceInterface(
     .map_or(STATUS_INVALID_HANDLE, |()| STATUS_SUCCESS)
 }
 
-/// `WdfIoQueueCreate`. The model supports the device's default queue.
+/// `WdfIoQueueCreate`. The model supports the device's default queue, parallel dispatch.
+///
+/// What the framework checks, in its order: WdfIoQueueCreate (fxioqueueapi.cpp) takes the
+/// v1.7, v1.9 and current sizes (else STATUS_INFO_LENGTH_MISMATCH; the model takes the current
+/// one), a non-default queue needs a Queue pointer (STATUS_INVALID_PARAMETER_4), a second
+/// default queue is STATUS_INVALID_DEVICE_STATE; FxIoQueue::Initialize (fxioqueue.cpp) applies
+/// the attributes (ConfigureConstraints), rejects a DispatchType out of range
+/// (STATUS_INVALID_PARAMETER), a non-manual queue without any EvtIo* callback
+/// (STATUS_WDF_NO_CALLBACK), a sequential or manual queue with NumberOfPresentedRequests != 0
+/// (STATUS_INVALID_PARAMETER), and copies NumberOfPresentedRequests into
+/// m_MaxParallelQueuePresentedRequests *without* rejecting 0: such a queue is created and
+/// never presents a request (rule WDF_QUEUE_PRESENTS_NOTHING, recorded here and again when a
+/// request arrives). PowerManaged: WdfUseDefault is TRUE for a non-filter device.
 ///
 /// # Safety
 /// Same contract as the real method.
@@ -529,64 +693,142 @@ pub unsafe fn WdfIoQueueCreate(
     Queue: *mut WDFQUEUE,
 ) -> NTSTATUS {
     let kernel = kernel::current();
+    if !kernel::require_irql(&kernel, "WdfIoQueueCreate", kernel::DISPATCH) {
+        return STATUS_INVALID_DEVICE_STATE;
+    }
     // SAFETY: the driver passes its config.
     let Some(config) = (unsafe { Config.as_ref() }) else {
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfIoQueueCreate without a WDF_IO_QUEUE_CONFIG",
+        );
         return STATUS_INVALID_PARAMETER;
     };
+    let refuse = |status: NTSTATUS, why: String| {
+        kernel.violate(rules::WDF_BAD_CONFIG, format!("WdfIoQueueCreate: {why}"));
+        status
+    };
     if config.Size as usize != size_of::<WDF_IO_QUEUE_CONFIG>() {
-        kernel.violate(
-            rules::WDF_BAD_CONFIG,
+        return refuse(
+            STATUS_INFO_LENGTH_MISMATCH,
+            format!("WDF_IO_QUEUE_CONFIG.Size is {}", config.Size),
+        );
+    }
+    if config.DefaultQueue == 0 && Queue.is_null() {
+        return refuse(
+            STATUS_INVALID_PARAMETER_4,
+            "a non-default queue needs a Queue pointer".into(),
+        );
+    }
+    let device = Device as usize;
+    {
+        let state = lock(&kernel.wdf);
+        if !state.is(device, ObjectKind::Device) {
+            drop(state);
+            bad_handle(&kernel, "WdfIoQueueCreate", device, ObjectKind::Device);
+            return STATUS_INVALID_HANDLE;
+        }
+        let has_default = state
+            .devices
+            .iter()
+            .any(|d| d.handle == device && d.default_queue.is_some());
+        if config.DefaultQueue != 0 && has_default {
+            drop(state);
+            return refuse(
+                STATUS_INVALID_DEVICE_STATE,
+                "the device already has a default queue".into(),
+            );
+        }
+    }
+    use _WDF_IO_QUEUE_DISPATCH_TYPE::*;
+    let dispatch = config.DispatchType;
+    if dispatch <= WdfIoQueueDispatchInvalid || dispatch > WdfIoQueueDispatchManual {
+        return refuse(
+            STATUS_INVALID_PARAMETER,
+            format!("DispatchType {dispatch} out of range"),
+        );
+    }
+    let callbacks = config.EvtIoDefault.is_some()
+        || config.EvtIoRead.is_some()
+        || config.EvtIoWrite.is_some()
+        || config.EvtIoDeviceControl.is_some()
+        || config.EvtIoInternalDeviceControl.is_some();
+    if dispatch != WdfIoQueueDispatchManual && !callbacks {
+        return refuse(
+            STATUS_WDF_NO_CALLBACK,
+            "a dispatching queue needs an EvtIo* callback".into(),
+        );
+    }
+    if dispatch == WdfIoQueueDispatchManual && callbacks {
+        return refuse(
+            STATUS_INVALID_PARAMETER,
+            "a manual queue takes no EvtIo* callbacks".into(),
+        );
+    }
+    // SAFETY: every variant of the union is a ULONG.
+    let presented = unsafe { config.Settings.Parallel.NumberOfPresentedRequests };
+    if dispatch != WdfIoQueueDispatchParallel && presented != 0 {
+        return refuse(
+            STATUS_INVALID_PARAMETER,
+            format!("NumberOfPresentedRequests {presented} on a sequential or manual queue"),
+        );
+    }
+    if dispatch != WdfIoQueueDispatchParallel || config.DefaultQueue == 0 {
+        return refuse(
+            STATUS_NOT_SUPPORTED,
+            "the model supports a parallel default queue only".into(),
+        );
+    }
+    if config.PowerManaged < _WDF_TRI_STATE::WdfFalse
+        || config.PowerManaged > _WDF_TRI_STATE::WdfUseDefault
+    {
+        // FxIoQueue::Initialize: ASSERTMSG("Invalid value in WDF_IO_QUEUE_CONFIG PowerManaged").
+        return refuse(
+            STATUS_INVALID_PARAMETER,
             format!(
-                "WdfIoQueueCreate: WDF_IO_QUEUE_CONFIG.Size is {}",
-                config.Size
+                "PowerManaged {} is not a WDF_TRI_STATE",
+                config.PowerManaged
             ),
         );
-        return STATUS_INFO_LENGTH_MISMATCH;
     }
-    if config.DispatchType != _WDF_IO_QUEUE_DISPATCH_TYPE::WdfIoQueueDispatchParallel {
+    if presented == 0 {
         kernel.violate(
-            rules::WDF_BAD_CONFIG,
-            format!(
-                "WdfIoQueueCreate: DispatchType {} (the model supports parallel default queues)",
-                config.DispatchType
-            ),
+            rules::WDF_QUEUE_PRESENTS_NOTHING,
+            "WdfIoQueueCreate: a parallel queue with Settings.Parallel.NumberOfPresentedRequests = 0 (the framework accepts it and never presents a request)",
         );
-        return STATUS_INVALID_PARAMETER;
-    }
-    if config.DefaultQueue == 0 {
-        kernel.violate(
-            rules::WDF_BAD_CONFIG,
-            "WdfIoQueueCreate: the model supports the default queue only",
-        );
-        return STATUS_INVALID_PARAMETER;
     }
     let mut state = lock(&kernel.wdf);
-    let device = Device as usize;
-    if !state.is(device, ObjectKind::Device) {
-        drop(state);
-        bad_handle(&kernel, "WdfIoQueueCreate", device, ObjectKind::Device);
-        return STATUS_INVALID_HANDLE;
-    }
     let handle = state.new_object(ObjectKind::Queue);
     // SAFETY: the driver passes NULL or attributes.
-    if let Err(status) = unsafe {
+    let level = match unsafe {
         apply_attributes(
             &kernel,
             &mut state,
             "WdfIoQueueCreate",
             handle,
             QueueAttributes,
+            true,
         )
     } {
-        state.delete_object(handle);
-        return status;
-    }
+        Ok(level) => level,
+        Err(status) => {
+            state.delete_object(handle);
+            return status;
+        }
+    };
+    let device_passive = state
+        .devices
+        .iter()
+        .find(|d| d.handle == device)
+        .is_some_and(|d| d.passive);
     state.queues.insert(
         handle,
         QueueRecord {
             device,
             device_control: config.EvtIoDeviceControl,
             io_stop: config.EvtIoStop,
+            max_presented: presented,
+            passive: resolve_passive(level, device_passive),
         },
     );
     if let Some(record) = state.devices.iter_mut().find(|d| d.handle == device) {
@@ -676,6 +918,14 @@ fn retrieve_buffer(
     if !kernel::require_irql(&kernel, routine, kernel::DISPATCH) {
         return STATUS_INVALID_DEVICE_STATE;
     }
+    if buffer.is_null() {
+        // FxPointerNotNull: a verifier break, then the framework would write through NULL.
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            format!("{routine} with a NULL Buffer pointer"),
+        );
+        return STATUS_INVALID_PARAMETER;
+    }
     let mut state = lock(&kernel.wdf);
     let Some(record) = state
         .requests
@@ -691,11 +941,10 @@ fn retrieve_buffer(
     } else {
         record.input_len
     };
+    // FxRequest::GetDeviceControlOutputMemoryObject: a zero-length buffer is
+    // STATUS_BUFFER_TOO_SMALL; WdfRequestRetrieve*Buffer: so is one below RequiredLength.
     if available == 0 || available < minimum {
         return STATUS_BUFFER_TOO_SMALL;
-    }
-    if buffer.is_null() {
-        return STATUS_INVALID_PARAMETER;
     }
     // SAFETY: the driver passes places for the results.
     unsafe {
@@ -789,7 +1038,11 @@ pub unsafe fn WdfRequestCompleteWithInformation(
         );
         return;
     }
-    if Status >= 0 && Information > record.output_len as u64 {
+    // FxRequest::VerifyCompleteInternal (a KMDF Verifier check; the model runs as if the
+    // verifier is on): for a user-mode IRP_MJ_DEVICE_CONTROL the length is validated only when
+    // the output length is above 0 (with 0 the Information may count input bytes used), and
+    // only for NT_SUCCESS statuses (a warning may report a larger size needed).
+    if Status >= 0 && record.output_len > 0 && Information > record.output_len as u64 {
         let detail = format!(
             "request {:#x} completed with Information {Information} but its output buffer holds {}",
             Request as usize, record.output_len
@@ -814,17 +1067,55 @@ pub unsafe fn WdfRequestComplete(Request: WDFREQUEST, Status: NTSTATUS) {
 
 /// `WdfRequestStopAcknowledge`: the driver keeps the request across a stop.
 ///
+/// FxRequest::StopAcknowledge (fxrequest.cpp) first runs VerifyStopAcknowledge: the request must
+/// be in EvtIoStop context (delivered to EvtIoStop, not yet acknowledged; else
+/// VerifyRequestIsInEvtIoStopContext breaks with STATUS_INVALID_DEVICE_REQUEST and the call is
+/// ignored), and with Requeue the request must be driver-owned and not cancelable. The
+/// acknowledgement moves the request back to the driver-owned list
+/// (FxIoQueue::ProcessAcknowledgedRequests); with Requeue it goes back to the head of the
+/// queue, which during a purge the framework cancels (completed with STATUS_CANCELLED).
+///
 /// # Safety
 /// Same contract as the real method.
 pub unsafe fn WdfRequestStopAcknowledge(Request: WDFREQUEST, Requeue: BOOLEAN) {
-    let _ = Requeue;
     let kernel = kernel::current();
-    if !lock(&kernel.wdf).requests.contains_key(&(Request as usize)) {
+    if !kernel::require_irql(&kernel, "WdfRequestStopAcknowledge", kernel::DISPATCH) {
+        return;
+    }
+    let mut state = lock(&kernel.wdf);
+    let Some(record) = state.requests.get_mut(&(Request as usize)) else {
+        drop(state);
         bad_handle(
             &kernel,
             "WdfRequestStopAcknowledge",
             Request as usize,
             ObjectKind::Request,
         );
+        return;
+    };
+    if record.completion.is_some() || record.stop != StopState::Notified {
+        let detail = format!(
+            "WdfRequestStopAcknowledge({:#x}) on a request {}",
+            Request as usize,
+            if record.completion.is_some() {
+                "already completed"
+            } else if record.stop == StopState::Acknowledged {
+                "already acknowledged"
+            } else {
+                "that EvtIoStop was not called for"
+            }
+        );
+        drop(state);
+        kernel.violate(rules::WDF_STOP_ACK_NOT_STOPPING, detail);
+        return;
     }
+    record.stop = StopState::Acknowledged;
+    if Requeue != 0 {
+        record.completion = Some((STATUS_CANCELLED, 0));
+        drop(state);
+        kernel.note("KMDF: a request acknowledged with requeue during a purge is cancelled");
+    } else {
+        drop(state);
+    }
+    kernel.wdf_changed.notify_all();
 }

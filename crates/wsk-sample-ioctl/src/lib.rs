@@ -207,6 +207,9 @@ pub const HARDWARE_ID: &str = r"Root\WskSample";
 /// Device security: only SYSTEM and Administrators may open the device, since
 /// it lets the caller send arbitrary datagrams from kernel mode.
 pub const DEVICE_SDDL: &str = "D:P(A;;GA;;;SY)(A;;GA;;;BA)";
+/// Name of the kernel service that runs the driver (`AddService` and `KmdfService` in the INX,
+/// `sc query WskSample`). The driver never names its own service; the INX and the docs do.
+pub const SERVICE_NAME: &str = "WskSample";
 /// Pool tag for the driver's allocations; little-endian so pool tools show `WskS`.
 pub const POOL_TAG: u32 = u32::from_le_bytes(*b"WskS");
 

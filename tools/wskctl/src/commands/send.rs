@@ -9,7 +9,7 @@ use wsk_sample_ioctl::{ConfigAction, Destination, Family, FixedDestination, max_
 use super::stats::FixedJson;
 use super::{UnloadJson, close_device, family_name};
 use crate::cli::{SendArgs, SendMode};
-use crate::device::{self, DeviceAccess, DeviceError, OpenOptions, UnloadReport};
+use crate::device::{self, DeviceAccess, DeviceError, ModelAllocations, OpenOptions, UnloadReport};
 use crate::exit::{ExitStatus, Failure};
 use crate::interrupt;
 use crate::output::{self, ErrorReportJson, note, say, thousands};
@@ -198,6 +198,7 @@ pub fn run(args: SendArgs, json: bool) -> Result<ExitStatus, Failure> {
         progress.update(tally.attempted, tally.bytes_sent)
     });
     progress.finish();
+    let allocations = device.model_allocations();
     let socket = (plan.bind.is_some() || plan.fixed_action().is_some())
         .then(|| socket_state(&device, plan.family()));
     let mut status = exit_status(&tally);
@@ -218,7 +219,7 @@ pub fn run(args: SendArgs, json: bool) -> Result<ExitStatus, Failure> {
     }
     let (unload, unload_status) = close_device(&mut device);
     let status = status.and(unload_status);
-    let summary = SendSummary::new(
+    let mut summary = SendSummary::new(
         &plan,
         &tally,
         socket.flatten(),
@@ -226,6 +227,7 @@ pub fn run(args: SendArgs, json: bool) -> Result<ExitStatus, Failure> {
         unload.as_ref(),
         status,
     );
+    summary.model = allocations.map(ModelJson::from);
     if json {
         output::emit_json(&summary);
     } else {
@@ -317,6 +319,28 @@ pub struct SendSummary {
     pub interrupted: bool,
     pub first_error: Option<FirstErrorJson>,
     pub unload_report: Option<UnloadJson>,
+    /// Kernel model only: what the model allocated for the driver from right after it loaded
+    /// to the end of the send loop (the run's configuration included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelJson>,
+}
+
+/// The `"model"` object of `send --json`.
+#[derive(Serialize)]
+pub struct ModelJson {
+    pub irps_allocated: u64,
+    pub mdls_allocated: u64,
+    pub pool_allocations: u64,
+}
+
+impl From<ModelAllocations> for ModelJson {
+    fn from(allocations: ModelAllocations) -> Self {
+        ModelJson {
+            irps_allocated: allocations.irps,
+            mdls_allocated: allocations.mdls,
+            pool_allocations: allocations.pool,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -368,6 +392,7 @@ impl SendSummary {
                 error: (&failure.error).into(),
             }),
             unload_report: unload.map(UnloadJson::from),
+            model: None,
         }
     }
 }
@@ -416,6 +441,14 @@ fn print_human(plan: &SendPlan, tally: &SendTally, summary: &SendSummary) {
         summary.megabits_per_second
     );
     say!("  failed    {}", thousands(tally.failed));
+    if let Some(model) = &summary.model {
+        say!(
+            "  allocated {} IRP(s), {} MDL(s), {} pool allocation(s) since the driver loaded (kernel model)",
+            thousands(model.irps_allocated),
+            thousands(model.mdls_allocated),
+            thousands(model.pool_allocations)
+        );
+    }
     if let Some(failure) = &tally.first_failure {
         say!(
             "  first failure: datagram {}: {}",

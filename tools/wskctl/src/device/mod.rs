@@ -60,6 +60,18 @@ pub struct UnloadReport {
     pub text: String,
 }
 
+/// What the kernel model allocated on the driver's behalf since it loaded: only the model can
+/// count this (Windows reports nothing).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ModelAllocations {
+    /// `IoAllocateIrp` successes.
+    pub irps: u64,
+    /// `IoAllocateMdl` successes.
+    pub mdls: u64,
+    /// `ExAllocatePool2` successes.
+    pub pool: u64,
+}
+
 /// Opens the device of this host's backend.
 pub fn open(options: OpenOptions) -> Result<Backend, DeviceError> {
     Backend::open(options)

@@ -3,17 +3,21 @@
 //! the model's own checks (IRQL, IRP and MDL rules, leaks) are reported at unload.
 
 use wdk_model::harness::{Access, Handle, HarnessError, Kernel};
-use wdk_model::{Caller, KernelConfig};
+use wdk_model::{Caller, CounterSnapshot, KernelConfig};
 
-use super::{Device, DeviceAccess, DeviceError, OpenOptions, Status, UnloadReport};
+use super::{
+    Device, DeviceAccess, DeviceError, ModelAllocations, OpenOptions, Status, UnloadReport,
+};
 
 /// What `--help` and reports call this backend.
 pub const BACKEND_NAME: &str = "kernel model (in-process)";
 
-/// The kernel model with the driver loaded and its device open.
+/// The kernel model with the driver loaded and its device open (until `finish`).
 pub struct ModelDevice {
     kernel: Kernel,
-    handle: Handle,
+    handle: Option<Handle>,
+    /// The model's counters right after the driver loaded and its device was opened.
+    loaded: CounterSnapshot,
 }
 
 impl ModelDevice {
@@ -39,11 +43,29 @@ impl ModelDevice {
                 Caller::Administrator,
             )
             .map_err(harness_error)?;
-        Ok(ModelDevice { kernel, handle })
+        let loaded = kernel.counters();
+        Ok(ModelDevice {
+            kernel,
+            handle: Some(handle),
+            loaded,
+        })
     }
 
-    /// Unloads the driver and returns the model's report of broken rules and leaks.
+    /// What the model allocated for the driver since it loaded (the difference from the
+    /// counters taken right after load).
+    pub fn model_allocations(&self) -> Option<ModelAllocations> {
+        let now = self.kernel.counters();
+        Some(ModelAllocations {
+            irps: now.irp_allocations - self.loaded.irp_allocations,
+            mdls: now.mdl_allocations - self.loaded.mdl_allocations,
+            pool: now.pool_allocations - self.loaded.pool_allocations,
+        })
+    }
+
+    /// Closes the handle, unloads the driver (an orderly removal, which open handles would
+    /// veto) and returns the model's report of broken rules and leaks.
     pub fn finish(&mut self) -> Option<UnloadReport> {
+        drop(self.handle.take());
         let report = self.kernel.unload();
         Some(UnloadReport {
             clean: report.is_clean(),
@@ -54,9 +76,9 @@ impl ModelDevice {
 
 impl Device for ModelDevice {
     fn ioctl(&self, code: u32, input: &[u8], output_len: usize) -> Result<Vec<u8>, DeviceError> {
-        let result = self
-            .kernel
-            .device_io_control(&self.handle, code, input, output_len)
+        let handle = self.handle.as_ref().ok_or(HarnessError::NotLoaded);
+        let result = handle
+            .and_then(|h| self.kernel.device_io_control(h, code, input, output_len))
             .map_err(harness_error)?;
         if wsk_sample_ioctl::status::nt_success(result.status) {
             Ok(result.output)
@@ -91,5 +113,8 @@ fn harness_error(error: HarnessError) -> DeviceError {
         HarnessError::RequestNotCompleted => DeviceError::Other(format!(
             "the driver did not complete the request in time (on Windows the call would hang): {detail}"
         )),
+        HarnessError::RuleBroken(_) => {
+            DeviceError::Other(format!("on Windows this call would hang forever: {detail}"))
+        }
     }
 }

@@ -54,6 +54,11 @@ impl WindowsDevice {
 
     /// Closes the handle. The real kernel keeps no model report; Driver Verifier is the tool
     /// for that on Windows.
+    /// Only the kernel model counts allocations.
+    pub fn model_allocations(&self) -> Option<super::ModelAllocations> {
+        None
+    }
+
     pub fn finish(&mut self) -> Option<UnloadReport> {
         self.close();
         None

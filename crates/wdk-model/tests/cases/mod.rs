@@ -1,0 +1,7 @@
+//! The broken clients, one file per part of the model, each exporting `cases()`.
+
+pub mod correct;
+pub mod kmdf;
+pub mod nt;
+pub mod special_pool;
+pub mod wsk;

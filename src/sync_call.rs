@@ -5,9 +5,10 @@
 //!
 //! The SOCKADDR a call passes to WSK (WskBind's LocalAddress, the SIO_WSK_SET_*_ADDRESS
 //! input, WskGetLocalAddress's output) lives here too, in [`SyncCall::address`]: the provider
-//! may read or write it until the IRP completes (Learn, "Using IRPs with Winsock Kernel
-//! Functions": buffers passed to a WSK function belong to the subsystem until the IRP
-//! completes), and only the caller that moved the state from IDLE to WAITING writes it. A call
+//! may read or write it until the IRP completes (the subsystem completes the IRP once the
+//! operation is done, Learn "Using IRPs with Winsock Kernel Functions"; the driver takes the
+//! strict side that inputs are read until then), and only the caller that moved the state from
+//! IDLE to WAITING writes it. A call
 //! abandoned after a timeout keeps the state out of IDLE until its completion, so nobody can
 //! rewrite the address while an abandoned IRP may still read it.
 

@@ -65,7 +65,7 @@ pub mod rules {
         WSK_NULL_REMOTE_ADDRESS = "a NULL RemoteAddress needs a fixed remote or send-to address";
         WSK_AMBIGUOUS_DESTINATION = "RemoteAddress may be NULL only where Learn defines the result: WskSendTo on a socket with exactly one of a fixed remote (SIO_WSK_SET_REMOTE_ADDRESS) or fixed send-to (SIO_WSK_SET_SENDTO_ADDRESS) address; PFN_WSK_SEND_MESSAGES documents no fallback, and with both set the choice is undocumented";
         WSK_CLOSE_OVERLAP = "WskCloseSocket must not overlap another call on the socket";
-        WSK_INPUT_MODIFIED_WHILE_PENDING = "a SOCKADDR passed to WSK (WskBind, WskControlSocket input, WskSendTo/WskSendMessages RemoteAddress) belongs to the subsystem until the IRP completes and must not change before (Learn, Using IRPs with Winsock Kernel Functions)";
+        WSK_INPUT_MODIFIED_WHILE_PENDING = "a SOCKADDR passed to WSK (WskBind, WskControlSocket input, WskSendTo/WskSendMessages RemoteAddress) must not change until its IRP completes: the subsystem completes the IRP only once the operation is done (Learn, Using IRPs with Winsock Kernel Functions) and may read its inputs until then (the strict side, as for WSK_BUF bytes)";
         WSK_UNLOAD_WITH_REGISTRATION = "every successful WskRegister needs exactly one WskDeregister before the driver unloads: the registration refers to the client dispatch table in the driver image (Learn, WskRegister / WskDeregister)";
         WSK_UNLOAD_WITH_CAPTURE = "every WskCaptureProviderNPI needs its WskReleaseProviderNPI before the driver unloads (Learn, WskCaptureProviderNPI / WskDeregister)";
         WSK_NPI_NOT_CAPTURED = "provider dispatch calls need a captured provider NPI";

@@ -1229,10 +1229,12 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
     };
     let kernel = guard.kernel.clone();
     let key = guard.socket;
-    // Close is final (Learn, PFN_WSK_CLOSE_SOCKET: "after a WSK application calls
-    // WskCloseSocket, it must not make any further calls to any of the socket's functions", and
-    // the subsystem frees the WSK_SOCKET). An injected failure only changes the status the close
-    // IRP completes with: the socket is gone either way, and any later call is a stale use.
+    // Close is final (Learn, PFN_WSK_CLOSE_SOCKET: after WskCloseSocket the application makes
+    // no further call to the socket's functions, and the subsystem frees the WSK_SOCKET). Wine's
+    // netio.sys (dlls/netio.sys/netio.c, wsk_close_socket) does the same independently: it
+    // frees the socket whatever closesocket returned and completes the IRP with that status.
+    // So an injected failure only changes the status the close IRP completes with: the socket
+    // is gone either way, and any later call is a stale use.
     let close_status = kernel
         .injected_fault(FaultSite::WskClose)
         .unwrap_or(STATUS_SUCCESS);

@@ -5,3 +5,4 @@ pub mod kmdf;
 pub mod nt;
 pub mod special_pool;
 pub mod wsk;
+pub mod wsk_unload;

@@ -13,7 +13,6 @@ use wdk_sys::{
     NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_CANCELLED, STATUS_DELETE_PENDING,
     STATUS_DEVICE_BUSY, STATUS_DEVICE_NOT_READY, STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_ADDRESS, STATUS_INVALID_BUFFER_SIZE, STATUS_MORE_PROCESSING_REQUIRED,
-    WDFREQUEST,
 };
 use wsk_sample_ioctl::{
     BATCH_REPLY_SIZE, BatchReply, BatchRequest, ConfigAction, Destination, FixedDestination,
@@ -27,7 +26,8 @@ use crate::sync_call::{CallKind, Done, Failed, SyncCall, Wait};
 use crate::trace::{Status, trace};
 use crate::wsk::abi::*;
 use crate::wsk::{self, Family, SockAddrStorage};
-use crate::{ioctl, irp};
+use crate::irp;
+use crate::request::Request;
 
 /// Bytes per send slot: room for the largest UDP datagram (65,527 bytes over IPv6).
 pub const SLOT_SIZE: u32 = 65_536;
@@ -563,7 +563,7 @@ impl Engine {
     /// completed later, by the completion routine.
     pub fn send(
         &self,
-        request: WDFREQUEST,
+        request: &mut Option<Request>,
         reply: *mut u8,
         destination: Destination,
         payload: &[u8],
@@ -576,7 +576,7 @@ impl Engine {
 
     fn start_send(
         &self,
-        request: WDFREQUEST,
+        request: &mut Option<Request>,
         reply: *mut u8,
         family: Family,
         destination: Destination,
@@ -599,7 +599,7 @@ impl Engine {
             core::ptr::copy_nonoverlapping(payload.as_ptr(), (*slot_ptr).buffer.as_ptr(), length);
             (*slot_ptr).wsk_buf.Length = length as u64;
             (*slot_ptr).family = family;
-            (*slot_ptr).request = request;
+            (*slot_ptr).request = request.take();
             (*slot_ptr).reply = reply;
             (*slot_ptr).sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
             let remote = match explicit {
@@ -616,6 +616,7 @@ impl Engine {
             if let wsk::Issued::NotSubmitted(status) =
                 wsk::send_to(socket, &raw mut (*slot_ptr).wsk_buf, remote, irp)
             {
+                *request = (*slot_ptr).request.take();
                 self.slots.give_back(slot);
                 return Err(Failure::new(status, FailureKind::NotReady));
             }
@@ -629,7 +630,7 @@ impl Engine {
     /// WskSendMessages gets one WskSendTo per datagram instead.
     pub fn send_batch(
         &self,
-        request: WDFREQUEST,
+        request: &mut Option<Request>,
         reply: *mut u8,
         batch: &BatchRequest<'_>,
     ) -> Result<(), Failure> {
@@ -664,7 +665,7 @@ impl Engine {
 
     fn start_batch(
         &self,
-        request: WDFREQUEST,
+        request: &mut Option<Request>,
         reply: *mut u8,
         family: Family,
         batch: &BatchRequest<'_>,
@@ -735,7 +736,7 @@ impl Engine {
                 offset += length as u32;
             }
             (*slot_ptr).family = family;
-            (*slot_ptr).request = request;
+            (*slot_ptr).request = request.take();
             (*slot_ptr).reply = reply;
             (*slot_ptr).batch_count = count as u32;
             (*slot_ptr).sequence = self.sequence.fetch_add(count as u64, Ordering::Relaxed) + 1;
@@ -756,6 +757,7 @@ impl Engine {
                 if let wsk::Issued::NotSubmitted(status) =
                     wsk::send_messages(socket, nodes, remote, irp)
                 {
+                    *request = (*slot_ptr).request.take();
                     self.slots.give_back(slot);
                     return Err(Failure::new(status, FailureKind::NotReady));
                 }
@@ -978,7 +980,7 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
         (
             &*(*s).engine,
             (*s).family,
-            (*s).request,
+            (*s).request.take(),
             (*s).reply,
             (*s).sequence,
         )
@@ -1014,7 +1016,9 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
     // completing the request only involves the framework.
     engine.family(family).gate.release();
     engine.rundown.release();
-    ioctl::complete(request, status, reply_length);
+    if let Some(request) = request {
+        request.complete(status, reply_length);
+    }
     STATUS_MORE_PROCESSING_REQUIRED
 }
 
@@ -1158,7 +1162,7 @@ unsafe fn finish_batch(slot: NonNull<Slot>, status: NTSTATUS, sent: u32, bytes: 
         (
             &*(*s).engine,
             (*s).family,
-            (*s).request,
+            (*s).request.take(),
             (*s).reply,
             (*s).sequence,
         )
@@ -1193,5 +1197,7 @@ unsafe fn finish_batch(slot: NonNull<Slot>, status: NTSTATUS, sent: u32, bytes: 
     unsafe { engine.slots.give_back(slot) };
     engine.family(family).gate.release();
     engine.rundown.release();
-    ioctl::complete(request, status, reply_length);
+    if let Some(request) = request {
+        request.complete(status, reply_length);
+    }
 }

@@ -37,6 +37,7 @@ mod engine;
 mod ioctl;
 mod irp;
 mod kernel;
+mod request;
 mod rundown;
 mod slots;
 mod sync;

@@ -8,10 +8,11 @@
 use core::ptr::NonNull;
 
 use wdk_sys::ntddk::{IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool};
-use wdk_sys::{PMDL, WDFREQUEST};
+use wdk_sys::PMDL;
 use wsk_sample_ioctl::MAX_BATCH_DATAGRAMS;
 
 use crate::kernel::{self, Event, EventKind, SpinLock};
+use crate::request::Request;
 use crate::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use crate::sync::cell::UnsafeCell;
 use crate::wsk::abi::{WSK_BUF, WSK_BUF_LIST};
@@ -25,7 +26,8 @@ pub struct Slot {
     pub wsk_buf: WSK_BUF,
     pub remote: SockAddrStorage,
     pub buffer: NonNull<u8>,
-    pub request: WDFREQUEST,
+    /// The request this send completes: taken by the completion routine, which completes it.
+    pub request: Option<Request>,
     pub reply: *mut u8,
     pub sequence: u64,
     pub family: Family,
@@ -153,7 +155,7 @@ impl SlotPool {
             },
             remote: SockAddrStorage::ZERO,
             buffer,
-            request: core::ptr::null_mut(),
+            request: None,
             reply: core::ptr::null_mut(),
             sequence: 0,
             family: Family::V4,
@@ -228,7 +230,7 @@ impl SlotPool {
                 let index =
                     slot.as_ptr()
                         .offset_from(self.slots.load(Ordering::Acquire)) as u32;
-                (*slot.as_ptr()).request = core::ptr::null_mut();
+                (*slot.as_ptr()).request = None;
                 (*slot.as_ptr()).reply = core::ptr::null_mut();
                 (*slot.as_ptr()).next_free = *head;
                 *head = index;

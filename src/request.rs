@@ -1,0 +1,130 @@
+//! [`Request`]: a WDFREQUEST the driver owns, completed by value.
+//!
+//! KMDF's WdfRequestCompleteWithInformation (KMDF source, `fxrequestapi.cpp`,
+//! `WDFEXPORT(WdfRequestCompleteWithInformation)`, `__drv_maxIRQL(DISPATCH_LEVEL)`) says that
+//! "any default reference counts implied by handle are invalid after completion": the handle is
+//! dead once the request is completed, and a second completion is a verifier break
+//! (`FxRequest::VerifyRequestIsNotCompleted`). So the handle is a move-only value and
+//! [`Request::complete`] consumes it: a request cannot be completed twice, and the compiler
+//! warns (`#[must_use]`) when one is created and ignored.
+//!
+//! A `Request` dropped without being completed is a driver bug (on Windows that request would
+//! hang until the device is removed). The driver cannot panic, so `Drop` completes it with
+//! STATUS_DRIVER_INTERNAL_ERROR and traces an error: the caller sees a failure instead of a hang, and
+//! the model's request bookkeeping still sees exactly one completion. No driver path drops a
+//! request on purpose.
+
+use core::ptr::NonNull;
+
+use wdk_sys::{
+    NTSTATUS, PVOID, STATUS_DRIVER_INTERNAL_ERROR, WDFREQUEST, WDFREQUEST__,
+    call_unsafe_wdf_function_binding,
+};
+
+use crate::trace::trace;
+
+/// A framework request the driver owns and has not completed. Not `Copy`, not `Clone`.
+#[must_use = "a request must be completed (Request::complete)"]
+pub struct Request(NonNull<WDFREQUEST__>);
+
+// SAFETY: a WDFREQUEST may be completed from any thread at IRQL <= DISPATCH_LEVEL (the send
+// path completes it from a WSK completion routine); the handle is owned by one `Request`.
+unsafe impl Send for Request {}
+
+impl Request {
+    /// Takes ownership of a request the framework presented to the driver.
+    ///
+    /// # Safety
+    /// `raw` was presented to the driver (EvtIoDeviceControl), is not completed, and no other
+    /// `Request` owns it.
+    pub unsafe fn from_framework(raw: WDFREQUEST) -> Option<Request> {
+        NonNull::new(raw).map(Request)
+    }
+
+    fn raw(&self) -> WDFREQUEST {
+        self.0.as_ptr()
+    }
+
+    /// Completes the request with `status` and `information` (callable at DISPATCH_LEVEL).
+    /// Consumes the handle: it is invalid after completion.
+    pub fn complete(self, status: NTSTATUS, information: u64) {
+        let raw = self.raw();
+        core::mem::forget(self);
+        // SAFETY: a request the driver owns (the `from_framework` contract) and, since this
+        // consumes its only owner, has not completed.
+        unsafe {
+            call_unsafe_wdf_function_binding!(
+                WdfRequestCompleteWithInformation,
+                raw,
+                status,
+                information
+            )
+        };
+    }
+
+    /// The request's input buffer (WdfRequestRetrieveInputBuffer, minimum 1 byte).
+    ///
+    /// The framework's system buffer stays valid until the request completes; the slice's
+    /// lifetime is the caller's to keep within that (it is used before the request moves on).
+    pub fn input_buffer<'a>(&self) -> Result<&'a [u8], NTSTATUS> {
+        let mut buffer: PVOID = core::ptr::null_mut();
+        let mut length = 0usize;
+        // SAFETY: a live request; the outputs are ours.
+        let status = unsafe {
+            call_unsafe_wdf_function_binding!(
+                WdfRequestRetrieveInputBuffer,
+                self.raw(),
+                1,
+                &mut buffer,
+                &mut length
+            )
+        };
+        if status < 0 {
+            return Err(status);
+        }
+        // SAFETY: the framework returns the system buffer with `length` readable bytes, valid
+        // until the request completes; callers use the slice only before then.
+        Ok(unsafe { core::slice::from_raw_parts(buffer.cast::<u8>(), length) })
+    }
+
+    /// The request's output buffer, at least `minimum` bytes (WdfRequestRetrieveOutputBuffer),
+    /// valid until the request completes.
+    pub fn output_buffer(&self, minimum: usize) -> Result<*mut u8, NTSTATUS> {
+        let mut buffer: PVOID = core::ptr::null_mut();
+        // SAFETY: a live request; the outputs are ours.
+        let status = unsafe {
+            call_unsafe_wdf_function_binding!(
+                WdfRequestRetrieveOutputBuffer,
+                self.raw(),
+                minimum,
+                &mut buffer,
+                core::ptr::null_mut()
+            )
+        };
+        if status < 0 {
+            Err(status)
+        } else {
+            Ok(buffer.cast())
+        }
+    }
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        trace!(
+            Error,
+            "request {:p} dropped without completion: completing with STATUS_DRIVER_INTERNAL_ERROR",
+            self.raw()
+        );
+        let raw = self.raw();
+        // SAFETY: as in `complete`: the only owner, not completed, and dropped once.
+        unsafe {
+            call_unsafe_wdf_function_binding!(
+                WdfRequestCompleteWithInformation,
+                raw,
+                STATUS_DRIVER_INTERNAL_ERROR,
+                0
+            )
+        };
+    }
+}

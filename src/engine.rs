@@ -19,15 +19,15 @@ use wsk_sample_ioctl::{
     SEND_REPLY_SIZE, SendReply, Stats,
 };
 
-use crate::kernel::{self, Event, EventKind};
+use crate::irp;
+use crate::kernel::{self, ControlLock};
+use crate::request::Request;
 use crate::rundown::Rundown;
 use crate::slots::{Slot, SlotPool};
 use crate::sync_call::{CallKind, Done, Failed, SyncCall, Wait};
 use crate::trace::{Status, trace};
 use crate::wsk::abi::*;
 use crate::wsk::{self, Family, SockAddrStorage};
-use crate::irp;
-use crate::request::Request;
 
 /// Bytes per send slot: room for the largest UDP datagram (65,527 bytes over IPv6).
 pub const SLOT_SIZE: u32 = 65_536;
@@ -99,26 +99,48 @@ struct FamilyState {
     calls: Rundown,
     /// The fixed destination, readable without the control lock (written under it).
     fixed_set: AtomicBool,
-    // Written only under the control lock (with the family's gate closed, so no send reads
-    // them meanwhile); `local` and `fixed` are published to readers by `socket` / `fixed_set`
-    // (Release/Acquire). WSK never sees these cells: the SOCKADDRs passed to control calls
-    // live in the SyncCall until their IRP completes.
-    bind: UnsafeCell<Option<SocketAddr>>,
+    // The published copies: written only under the control lock (with the family's gate
+    // closed, so no send reads them meanwhile) and published to lock-free readers (sends,
+    // QUERY_STATS) by `socket` / `fixed_set` (Release/Acquire). WSK never sees these cells: the
+    // SOCKADDRs passed to control calls live in the SyncCall until their IRP completes.
     local: UnsafeCell<SockAddrStorage>,
     fixed: UnsafeCell<Option<FixedDestination>>,
+}
+
+/// What only the control path uses: reachable only through the control lock's guard, so none
+/// of it can be read or written without holding the lock.
+struct ControlState {
+    /// The captured provider NPI (valid while `Engine::captured` is true).
+    provider: WSK_PROVIDER_NPI,
+    /// The configured local address of each family's socket (None: the wildcard).
+    bind_v4: Option<SocketAddr>,
+    bind_v6: Option<SocketAddr>,
+    /// Sockets to close later ([`Engine::close_socket`]).
+    parked: [*mut WSK_SOCKET; PARKED_SOCKETS],
+}
+
+// SAFETY: the pointers are WSK objects (the provider's client and dispatch table, sockets),
+// usable from any thread at PASSIVE_LEVEL; the lock hands the state to one thread at a time.
+unsafe impl Send for ControlState {}
+
+impl ControlState {
+    fn bind(&mut self, family: Family) -> &mut Option<SocketAddr> {
+        match family {
+            Family::V4 => &mut self.bind_v4,
+            Family::V6 => &mut self.bind_v6,
+        }
+    }
 }
 
 pub struct Engine {
     registration: WSK_REGISTRATION,
     registered: bool,
-    provider: UnsafeCell<WSK_PROVIDER_NPI>,
+    /// Set under the control lock once the provider NPI is captured; read by unload.
     captured: AtomicBool,
     families: [FamilyState; 2],
-    /// A synchronization event used as a mutex over the control path.
-    control_lock: Event,
+    /// The control path's mutex and the state it guards.
+    control_lock: ControlLock<ControlState>,
     control: SyncCall,
-    /// Sockets to close later ([`Engine::close_socket`]); used under the control lock.
-    parked: [AtomicPtr<WSK_SOCKET>; PARKED_SOCKETS],
     rundown: Rundown,
     slots: SlotPool,
     stats: Counters,
@@ -126,8 +148,9 @@ pub struct Engine {
     sequence: AtomicU64,
 }
 
-// SAFETY: the fields mutated after init are atomics, kernel objects, or UnsafeCells written only
-// under `control_lock` and published with Release stores (see FamilyState).
+// SAFETY: the fields mutated after init are atomics, kernel objects, state inside
+// `control_lock` (reached only through its guard), or UnsafeCells written only under
+// `control_lock` and published with Release stores (see FamilyState).
 unsafe impl Sync for Engine {}
 
 impl Engine {
@@ -141,10 +164,17 @@ impl Engine {
         // `Some(0.0.0.0:0)`, so the optional cells are written explicitly; the kernel objects
         // are initialised in place.
         unsafe {
-            Event::init(
+            ControlLock::init(
                 &raw mut (*engine).control_lock,
-                EventKind::Synchronization,
-                true,
+                ControlState {
+                    provider: WSK_PROVIDER_NPI {
+                        Client: core::ptr::null_mut(),
+                        Dispatch: core::ptr::null(),
+                    },
+                    bind_v4: None,
+                    bind_v6: None,
+                    parked: [core::ptr::null_mut(); PARKED_SOCKETS],
+                },
             );
             Rundown::init(&raw mut (*engine).rundown);
             let families = &raw mut (*engine).families;
@@ -154,7 +184,6 @@ impl Engine {
             ] {
                 Rundown::init(&raw mut (*family).gate);
                 Rundown::init(&raw mut (*family).calls);
-                (&raw mut (*family).bind).write(UnsafeCell::new(None));
                 (&raw mut (*family).fixed).write(UnsafeCell::new(None));
             }
             SyncCall::init(&raw mut (*engine).control);
@@ -186,14 +215,16 @@ impl Engine {
         }
     }
 
-    /// Runs `f` with the control lock held (bounded wait).
-    fn with_control_lock<R>(&self, f: impl FnOnce() -> Result<R, Failure>) -> Result<R, Failure> {
-        if !self.control_lock.wait(CONTROL_TIMEOUT_MS) {
-            return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
-        }
-        let result = f();
-        self.control_lock.set();
-        result
+    /// Runs `f` with the control lock held (bounded wait) and its state.
+    fn with_control_lock<R>(
+        &self,
+        f: impl FnOnce(&mut ControlState) -> Result<R, Failure>,
+    ) -> Result<R, Failure> {
+        let mut control = self
+            .control_lock
+            .lock(CONTROL_TIMEOUT_MS)
+            .ok_or(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources))?;
+        f(&mut control)
     }
 
     /// The bound socket for `family`, created and bound on first use.
@@ -202,21 +233,24 @@ impl Engine {
         if !existing.is_null() {
             return Ok(existing);
         }
-        self.with_control_lock(|| self.open_socket(family))
+        self.with_control_lock(|control| self.open_socket(control, family))
     }
 
     /// With the control lock held: the family's socket, created, bound (to the configured
     /// address or the wildcard) and named if it does not exist yet.
-    fn open_socket(&self, family: Family) -> Result<*mut WSK_SOCKET, Failure> {
+    fn open_socket(
+        &self,
+        control: &mut ControlState,
+        family: Family,
+    ) -> Result<*mut WSK_SOCKET, Failure> {
         let state = self.family(family);
         let existing = state.socket.load(Ordering::Acquire);
         if !existing.is_null() {
             return Ok(existing);
         }
-        self.capture_provider()?;
+        self.capture_provider(control)?;
         let not_ready = |status| Failure::new(status, FailureKind::NotReady);
-        // SAFETY: the provider NPI is captured (above) and only written under the lock we hold.
-        let provider = unsafe { &*self.provider.get() };
+        let provider = &control.provider;
         // SAFETY: the NPI is captured; the IRP comes from SyncCall with its routine set.
         let created = self.control.call(
             CallKind::CreatesSocket,
@@ -237,9 +271,7 @@ impl Engine {
         if socket.is_null() {
             return Err(not_ready(STATUS_DEVICE_NOT_READY));
         }
-        // SAFETY: the configuration cells are written under the control lock, which we hold.
-        let (bind, local) = unsafe { (*state.bind.get(), &mut *state.local.get()) };
-        let bind_address = bind.map_or_else(
+        let bind_address = control.bind(family).map_or_else(
             || SockAddrStorage::wildcard(family),
             SockAddrStorage::from_socket_addr,
         );
@@ -256,7 +288,7 @@ impl Engine {
                 "{family}: WskBind failed with {}",
                 Status(failed.status())
             );
-            self.close_socket(socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
+            self.close_socket(control, socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
             return Err(not_ready(failed.status()));
         }
         // SAFETY: a live, bound socket; the output lives in the SyncCall until completion.
@@ -266,6 +298,8 @@ impl Engine {
             SockAddrStorage::ZERO,
             |irp, address| unsafe { wsk::get_local_address(socket, address, irp) },
         );
+        // SAFETY: written under the control lock, which we hold; published by `socket` below.
+        let local = unsafe { &mut *state.local.get() };
         *local = named.map_or(SockAddrStorage::ZERO, |done| done.address);
         match local.to_socket_addr() {
             Some(address) => trace!(
@@ -283,15 +317,15 @@ impl Engine {
     }
 
     /// With the control lock held.
-    fn capture_provider(&self) -> Result<(), Failure> {
+    fn capture_provider(&self, control: &mut ControlState) -> Result<(), Failure> {
         if self.captured.load(Ordering::Acquire) {
             return Ok(());
         }
         let registration = (&raw const self.registration).cast_mut();
-        // SAFETY: registered in `create`; the NPI is written under the control lock. The wait
-        // is bounded and happens at PASSIVE_LEVEL (EvtIoDeviceControl runs there).
+        // SAFETY: registered in `create`; the NPI is ours under the control lock. The wait is
+        // bounded and happens at PASSIVE_LEVEL (EvtIoDeviceControl runs there).
         let status =
-            unsafe { WskCaptureProviderNPI(registration, CAPTURE_WAIT_MS, self.provider.get()) };
+            unsafe { WskCaptureProviderNPI(registration, CAPTURE_WAIT_MS, &mut control.provider) };
         if status < 0 {
             trace!(
                 Warning,
@@ -303,7 +337,7 @@ impl Engine {
         // The driver needs WSK 1.0; a provider with a higher minor version offers a superset,
         // a different major version is not ours to use (Learn, WSK_PROVIDER_DISPATCH Version).
         // SAFETY: just captured; the dispatch table stays valid until released.
-        let version = unsafe { (*(*self.provider.get()).Dispatch).Version };
+        let version = unsafe { (*control.provider.Dispatch).Version };
         if version >> 8 != MAKE_WSK_VERSION(1, 0) >> 8 {
             // SAFETY: captured just above; released once.
             unsafe { WskReleaseProviderNPI(registration) };
@@ -320,8 +354,13 @@ impl Engine {
     /// outstanding) did nothing: it is tried again after a pause, and if it still cannot be
     /// issued the socket is parked for a later close (unload closes every parked socket).
     /// True if the close was issued and completed within `wait`.
-    fn close_socket(&self, socket: *mut WSK_SOCKET, wait: Wait) -> bool {
-        self.close_parked(wait);
+    fn close_socket(
+        &self,
+        control: &mut ControlState,
+        socket: *mut WSK_SOCKET,
+        wait: Wait,
+    ) -> bool {
+        self.close_parked(control, wait);
         let mut attempts = 0;
         loop {
             // SAFETY: a live socket no other call is executing on (callers hold the control
@@ -342,12 +381,8 @@ impl Engine {
                 kernel::delay(CLOSE_ISSUE_PAUSE_MS);
                 continue;
             }
-            if let Some(place) = self
-                .parked
-                .iter()
-                .find(|p| p.load(Ordering::Acquire).is_null())
-            {
-                place.store(socket, Ordering::Release);
+            if let Some(place) = control.parked.iter_mut().find(|p| p.is_null()) {
+                *place = socket;
                 return false;
             }
             // Nowhere to park it: keep trying; the socket must not be lost.
@@ -356,9 +391,9 @@ impl Engine {
     }
 
     /// With the control lock held: closes the sockets parked by [`Engine::close_socket`].
-    fn close_parked(&self, wait: Wait) {
-        for place in &self.parked {
-            let socket = place.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    fn close_parked(&self, control: &mut ControlState, wait: Wait) {
+        for place in &mut control.parked {
+            let socket = core::mem::replace(place, core::ptr::null_mut());
             if socket.is_null() {
                 continue;
             }
@@ -370,15 +405,16 @@ impl Engine {
                 |irp, _| unsafe { wsk::close(socket, irp) },
             );
             if let Err(Failed::NotIssued(_)) = closed {
-                place.store(socket, Ordering::Release);
+                *place = socket;
             }
         }
     }
 
-    /// With the control lock held: one SIO_WSK_SET_REMOTE_ADDRESS / SIO_WSK_SET_SENDTO_ADDRESS
-    /// call, setting `address` or clearing (None).
+    /// With the control lock held (`_held`): one SIO_WSK_SET_REMOTE_ADDRESS /
+    /// SIO_WSK_SET_SENDTO_ADDRESS call, setting `address` or clearing (None).
     fn set_fixed(
         &self,
+        _held: &mut ControlState,
         socket: *mut WSK_SOCKET,
         code: u32,
         address: Option<SocketAddr>,
@@ -415,7 +451,7 @@ impl Engine {
         if !self.rundown.acquire() {
             return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
         }
-        let result = self.with_control_lock(|| {
+        let result = self.with_control_lock(|control| {
             // A socket action needs its family quiet; resizing the pool needs both.
             let families: &[Family] = match action.family().map(Family::from) {
                 Some(Family::V4) => &[Family::V4],
@@ -429,7 +465,7 @@ impl Engine {
             let result = match (closed == families.len(), action, families.first()) {
                 (false, _, _) => Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources)),
                 (true, ConfigAction::PoolSlots(count), _) => self.resize_pool(count),
-                (true, _, Some(&family)) => self.apply(family, action),
+                (true, _, Some(&family)) => self.apply(control, family, action),
                 (true, _, None) => Ok(()),
             };
             for &family in families.iter().take(closed) {
@@ -470,29 +506,35 @@ impl Engine {
     }
 
     /// With the control lock held and the family's gate closed (no send in flight on it).
-    fn apply(&self, family: Family, action: ConfigAction) -> Result<(), Failure> {
+    fn apply(
+        &self,
+        control: &mut ControlState,
+        family: Family,
+        action: ConfigAction,
+    ) -> Result<(), Failure> {
         let state = self.family(family);
         let not_ready = |status| Failure::new(status, FailureKind::NotReady);
         match action {
             ConfigAction::Bind(local) => {
-                // SAFETY: configuration cells are written under the control lock.
-                let previous = unsafe { (*state.bind.get()).replace(local) };
+                let previous = control.bind(family).replace(local);
                 let old = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !old.is_null() {
                     state.fixed_set.store(false, Ordering::Release);
                     // SAFETY: written under the control lock; `fixed_set` is false.
                     unsafe { *state.fixed.get() = None };
-                    if !self.close_socket(old, Wait::Bounded(CONTROL_TIMEOUT_MS)) {
+                    if !self.close_socket(control, old, Wait::Bounded(CONTROL_TIMEOUT_MS)) {
                         return Err(not_ready(STATUS_DEVICE_BUSY));
                     }
                 }
-                self.open_socket(family).map(|_| ()).inspect_err(|_| {
-                    // SAFETY: as above. A failed bind leaves the previous configuration.
-                    unsafe { *state.bind.get() = previous };
-                })
+                // A failed bind leaves the previous configuration.
+                let opened = self.open_socket(control, family).map(|_| ());
+                if opened.is_err() {
+                    *control.bind(family) = previous;
+                }
+                opened
             }
             ConfigAction::FixedRemote(address) | ConfigAction::FixedSendTo(address) => {
-                let socket = self.open_socket(family)?;
+                let socket = self.open_socket(control, family)?;
                 let (code, other, fixed) = match action {
                     ConfigAction::FixedRemote(_) => (
                         SIO_WSK_SET_REMOTE_ADDRESS,
@@ -521,12 +563,12 @@ impl Engine {
                     )
                 );
                 if switching {
-                    self.set_fixed(socket, other, None)?;
+                    self.set_fixed(control, socket, other, None)?;
                     state.fixed_set.store(false, Ordering::Release);
                     // SAFETY: written under the control lock.
                     unsafe { *state.fixed.get() = None };
                 }
-                self.set_fixed(socket, code, Some(address))?;
+                self.set_fixed(control, socket, code, Some(address))?;
                 // SAFETY: written under the control lock, published by `fixed_set`.
                 unsafe { *state.fixed.get() = Some(fixed) };
                 state.fixed_set.store(true, Ordering::Release);
@@ -548,7 +590,7 @@ impl Engine {
                     _ => [SIO_WSK_SET_SENDTO_ADDRESS, SIO_WSK_SET_REMOTE_ADDRESS],
                 };
                 for code in order {
-                    self.set_fixed(socket, code, None)?;
+                    self.set_fixed(control, socket, code, None)?;
                 }
                 state.fixed_set.store(false, Ordering::Release);
                 // SAFETY: written under the control lock.
@@ -818,7 +860,7 @@ impl Engine {
     /// even the close leaves those requests pending, and KMDF's removal waits on them.
     pub fn cancel_in_flight(&self) {
         self.rundown.close();
-        let _ = self.with_control_lock(|| {
+        let _ = self.with_control_lock(|control| {
             for state in &self.families {
                 if !state.calls.wait(CONTROL_TIMEOUT_MS) {
                     continue;
@@ -826,7 +868,7 @@ impl Engine {
                 let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !socket.is_null() {
                     state.fixed_set.store(false, Ordering::Release);
-                    self.close_socket(socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
+                    self.close_socket(control, socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
                 }
             }
             Ok(())
@@ -912,14 +954,18 @@ impl Engine {
         let _ = this.rundown.wait(DRAIN_TIMEOUT_MS);
         // No request can hold the control lock any more (the device is gone), but a bounded
         // wait is no promise: wait until it is free.
-        while !this.control_lock.wait(CONTROL_TIMEOUT_MS) {}
+        let mut control = loop {
+            if let Some(guard) = this.control_lock.lock(CONTROL_TIMEOUT_MS) {
+                break guard;
+            }
+        };
         // A call abandoned after a timeout completes first: it may still deliver an orphan.
         this.control.settle();
         for state in &this.families {
             let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
             state.fixed_set.store(false, Ordering::Release);
             if !socket.is_null() {
-                this.close_socket(socket, Wait::UntilDone);
+                this.close_socket(&mut control, socket, Wait::UntilDone);
             }
         }
         let orphan = this
@@ -927,18 +973,14 @@ impl Engine {
             .orphan
             .swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !orphan.is_null() {
-            this.close_socket(orphan, Wait::UntilDone);
+            this.close_socket(&mut control, orphan, Wait::UntilDone);
         }
         // With UntilDone every parked close is issued (the pool recovers, or unload waits).
-        while this
-            .parked
-            .iter()
-            .any(|p| !p.load(Ordering::Acquire).is_null())
-        {
-            this.close_parked(Wait::UntilDone);
+        while control.parked.iter().any(|p| !p.is_null()) {
+            this.close_parked(&mut control, Wait::UntilDone);
             kernel::delay(CLOSE_ISSUE_PAUSE_MS);
         }
-        this.control_lock.set();
+        drop(control);
         // Closing cancelled whatever was still in flight; those completions release the gates
         // and the rundown and give the slots back.
         while !this.rundown.wait(CONTROL_TIMEOUT_MS) {}

@@ -3,9 +3,9 @@
 //! completion routine.
 
 use wdk_sys::{
-    _WDF_REQUEST_STOP_ACTION_FLAGS, NTSTATUS, STATUS_BUFFER_TOO_SMALL,
-    STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, ULONG, WDFQUEUE,
-    WDFREQUEST, call_unsafe_wdf_function_binding,
+    _WDF_REQUEST_STOP_ACTION_FLAGS, NTSTATUS, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH,
+    STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, ULONG, WDFQUEUE, WDFREQUEST,
+    call_unsafe_wdf_function_binding,
 };
 use wsk_sample_ioctl::{
     BATCH_REPLY_SIZE, ConfigAction, IOCTL_WSK_SAMPLE_CONFIGURE, IOCTL_WSK_SAMPLE_QUERY_STATS,
@@ -76,7 +76,9 @@ fn invalid(status: NTSTATUS) -> Failure {
 /// Validates a send and starts it; on success the send path has taken the request and its
 /// completion routine completes it.
 fn send(engine: &Engine, request: &mut Option<Request>) -> Result<(), Failure> {
-    let owned = request.as_ref().ok_or(invalid(STATUS_INVALID_DEVICE_REQUEST))?;
+    let owned = request
+        .as_ref()
+        .ok_or(invalid(STATUS_INVALID_DEVICE_REQUEST))?;
     // The output buffer is checked first: it shares the system buffer with the input, and the
     // reply is written only after the payload has been copied out.
     let reply = owned
@@ -92,7 +94,9 @@ fn send(engine: &Engine, request: &mut Option<Request>) -> Result<(), Failure> {
 
 /// Validates a batch and starts it; on success its completion routine completes the request.
 fn send_batch(engine: &Engine, request: &mut Option<Request>) -> Result<(), Failure> {
-    let owned = request.as_ref().ok_or(invalid(STATUS_INVALID_DEVICE_REQUEST))?;
+    let owned = request
+        .as_ref()
+        .ok_or(invalid(STATUS_INVALID_DEVICE_REQUEST))?;
     let reply = owned
         .output_buffer(BATCH_REPLY_SIZE)
         .map_err(|_| invalid(STATUS_BUFFER_TOO_SMALL))?;
@@ -105,7 +109,9 @@ fn send_batch(engine: &Engine, request: &mut Option<Request>) -> Result<(), Fail
 
 /// Applies a configure request synchronously (bounded waits inside).
 fn configure(engine: &Engine, request: &mut Option<Request>) -> Result<(), Failure> {
-    let owned = request.as_ref().ok_or(invalid(STATUS_INVALID_DEVICE_REQUEST))?;
+    let owned = request
+        .as_ref()
+        .ok_or(invalid(STATUS_INVALID_DEVICE_REQUEST))?;
     let input = owned
         .input_buffer()
         .map_err(|_| invalid(STATUS_INFO_LENGTH_MISMATCH))?;
@@ -118,7 +124,9 @@ fn configure(engine: &Engine, request: &mut Option<Request>) -> Result<(), Failu
 }
 
 fn query_stats(engine: &Engine, request: &mut Option<Request>) -> Result<(), Failure> {
-    let owned = request.as_ref().ok_or(invalid(STATUS_INVALID_DEVICE_REQUEST))?;
+    let owned = request
+        .as_ref()
+        .ok_or(invalid(STATUS_INVALID_DEVICE_REQUEST))?;
     let output = owned
         .output_buffer(STATS_REPLY_SIZE)
         .map_err(|_| invalid(STATUS_BUFFER_TOO_SMALL))?;

@@ -4,7 +4,6 @@
 //! Under `cfg(loom)` (host model checking, see src/sync.rs) `Event`, `SpinLock` and `delay` are
 //! built on loom's primitives instead, with the same interface.
 
-#[cfg(not(loom))]
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
 
@@ -171,5 +170,76 @@ impl Drop for SpinLockGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: this guard acquired the lock on this thread.
         unsafe { KeReleaseSpinLock(self.lock.0.get(), self.previous) };
+    }
+}
+
+/// A mutex for the control path (PASSIVE_LEVEL only) that owns the state it guards: the state
+/// is reachable only through the [`ControlGuard`] that [`ControlLock::lock`] returns, so nothing
+/// touches it without holding the lock.
+///
+/// Built on a synchronization event that starts signalled, as KeInitializeEvent documents a
+/// synchronization event (Learn, KeInitializeEvent: a waiter that is satisfied resets it, so
+/// one thread at a time gets through; KeSetEvent lets the next one in). Unlike a KMUTEX or a
+/// FAST_MUTEX it waits with a bound (`lock` takes a timeout) and does not raise the IRQL or
+/// disable APCs, so the holder may make bounded waits of its own (SyncCall) at PASSIVE_LEVEL.
+/// It is not recursive: a holder that calls `lock` again waits out its own timeout.
+pub struct ControlLock<T> {
+    event: Event,
+    state: UnsafeCell<T>,
+}
+
+// SAFETY: the state is reached only through a guard, and one guard exists at a time (the
+// event admits one waiter per set); `T: Send` because the holder may be any thread.
+unsafe impl<T: Send> Sync for ControlLock<T> {}
+
+impl<T> ControlLock<T> {
+    /// Initialises the lock in place, unlocked, around `state`.
+    ///
+    /// # Safety
+    /// `this` must point to writable memory that stays put for the lock's life (the event is a
+    /// KEVENT, whose wait list points into itself).
+    pub unsafe fn init(this: *mut ControlLock<T>, state: T) {
+        // SAFETY: the caller's guarantee; a place expression, no reference is made.
+        let event = unsafe { &raw mut (*this).event };
+        // SAFETY: the caller's guarantee: writable memory that stays put.
+        unsafe { Event::init(event, EventKind::Synchronization, true) };
+        // SAFETY: as above.
+        let cell = unsafe { &raw mut (*this).state };
+        // SAFETY: as above; the cell is not initialised yet, so nothing is dropped.
+        unsafe { cell.write(UnsafeCell::new(state)) };
+    }
+
+    /// Acquires the lock at PASSIVE_LEVEL, waiting at most `milliseconds`; None on timeout.
+    pub fn lock(&self, milliseconds: u32) -> Option<ControlGuard<'_, T>> {
+        self.event
+            .wait(milliseconds)
+            .then_some(ControlGuard { lock: self })
+    }
+}
+
+/// Holds a [`ControlLock`] and gives access to its state; releases the lock on drop.
+#[must_use = "the lock is released as soon as the guard drops"]
+pub struct ControlGuard<'a, T> {
+    lock: &'a ControlLock<T>,
+}
+
+impl<T> core::ops::Deref for ControlGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds the lock, so no other reference to the state exists.
+        unsafe { &*self.lock.state.get() }
+    }
+}
+
+impl<T> core::ops::DerefMut for ControlGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes this the only access through the guard.
+        unsafe { &mut *self.lock.state.get() }
+    }
+}
+
+impl<T> Drop for ControlGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.event.set();
     }
 }

@@ -7,8 +7,8 @@
 
 use core::ptr::NonNull;
 
-use wdk_sys::ntddk::{IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool};
 use wdk_sys::PMDL;
+use wdk_sys::ntddk::{IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool};
 use wsk_sample_ioctl::MAX_BATCH_DATAGRAMS;
 
 use crate::kernel::{self, Event, EventKind, SpinLock};

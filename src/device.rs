@@ -101,8 +101,10 @@ pub fn engine_of_queue(queue: WDFQUEUE) -> Option<&'static Engine> {
     let device = unsafe { call_unsafe_wdf_function_binding!(WdfIoQueueGetDevice, queue) };
     // SAFETY: our device carries a DeviceContext.
     let context = unsafe { context_of::<DeviceContext>(device.cast(), &DEVICE_CONTEXT_TYPE) }?;
+    // SAFETY: the context lives as long as the device, which outlives this callback.
+    let engine = unsafe { context.as_ref() }.engine;
     // SAFETY: the engine outlives the device (freed in EvtDriverUnload, after device removal).
-    unsafe { context.as_ref().engine.as_ref() }
+    unsafe { engine.as_ref() }
 }
 
 /// The driver's entry point: creates the WDF driver object and the WSK engine. It never waits
@@ -202,30 +204,37 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
     let name = unicode_string(&DEVICE_NAME_UTF16);
     let sddl = unicode_string(&SDDL_UTF16);
     let link = unicode_string(&SYMBOLIC_LINK_UTF16);
-    // SAFETY: the framework's device init, used before WdfDeviceCreate consumes it; the
-    // strings live in statics.
+    // SAFETY: `init` is the framework's device init, not yet consumed by WdfDeviceCreate.
     unsafe {
-        call_unsafe_wdf_function_binding!(WdfDeviceInitSetDeviceType, init, FILE_DEVICE_WSK_SAMPLE);
+        call_unsafe_wdf_function_binding!(WdfDeviceInitSetDeviceType, init, FILE_DEVICE_WSK_SAMPLE)
+    };
+    // SAFETY: `init` is the framework's device init, not yet consumed by WdfDeviceCreate.
+    unsafe {
         call_unsafe_wdf_function_binding!(
             WdfDeviceInitSetIoType,
             init,
             _WDF_DEVICE_IO_TYPE::WdfDeviceIoBuffered
-        );
+        )
+    };
+    // SAFETY: `init` is the framework's device init, not yet consumed by WdfDeviceCreate.
+    unsafe {
         call_unsafe_wdf_function_binding!(
             WdfDeviceInitSetCharacteristics,
             init,
             FILE_DEVICE_SECURE_OPEN,
             1
-        );
-        check(
-            "WdfDeviceInitAssignName",
-            call_unsafe_wdf_function_binding!(WdfDeviceInitAssignName, init, &name),
-        )?;
-        check(
-            "WdfDeviceInitAssignSDDLString",
-            call_unsafe_wdf_function_binding!(WdfDeviceInitAssignSDDLString, init, &sddl),
-        )?;
-    }
+        )
+    };
+    check(
+        "WdfDeviceInitAssignName",
+        // SAFETY: `init` not yet consumed (above); `name` points into a static.
+        unsafe { call_unsafe_wdf_function_binding!(WdfDeviceInitAssignName, init, &name) },
+    )?;
+    check(
+        "WdfDeviceInitAssignSDDLString",
+        // SAFETY: `init` not yet consumed (above); `sddl` points into a static.
+        unsafe { call_unsafe_wdf_function_binding!(WdfDeviceInitAssignSDDLString, init, &sddl) },
+    )?;
     let mut attributes = object_attributes(&DEVICE_CONTEXT_TYPE);
     let mut device: WDFDEVICE = core::ptr::null_mut();
     // SAFETY: as above; on success the framework owns `init` and sets it to NULL.
@@ -243,22 +252,23 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
         Data3: DEVICE_INTERFACE_GUID.data3,
         Data4: DEVICE_INTERFACE_GUID.data4,
     };
-    // SAFETY: a live device; the name and GUID outlive the calls.
-    unsafe {
-        check(
-            "WdfDeviceCreateSymbolicLink",
-            call_unsafe_wdf_function_binding!(WdfDeviceCreateSymbolicLink, device, &link),
-        )?;
-        check(
-            "WdfDeviceCreateDeviceInterface",
+    check(
+        "WdfDeviceCreateSymbolicLink",
+        // SAFETY: a live device; the link name lives in a static.
+        unsafe { call_unsafe_wdf_function_binding!(WdfDeviceCreateSymbolicLink, device, &link) },
+    )?;
+    check(
+        "WdfDeviceCreateDeviceInterface",
+        // SAFETY: a live device; the GUID outlives the call.
+        unsafe {
             call_unsafe_wdf_function_binding!(
                 WdfDeviceCreateDeviceInterface,
                 device,
                 &interface,
                 core::ptr::null()
-            ),
-        )?;
-    }
+            )
+        },
+    )?;
     let mut queue_config = WDF_IO_QUEUE_CONFIG::default();
     WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(
         &mut queue_config,

@@ -159,51 +159,82 @@ impl Engine {
     pub fn create(slot_count: u32) -> Result<NonNull<Engine>, NTSTATUS> {
         let memory = kernel::allocate::<Engine>().ok_or(STATUS_INSUFFICIENT_RESOURCES)?;
         let engine = memory.as_ptr();
-        // SAFETY: fresh zeroed nonpaged memory, sized for an Engine. Zero is a valid bit
-        // pattern for every field (null, false, 0), but an all-zero `Option<SocketAddr>` is
-        // `Some(0.0.0.0:0)`, so the optional cells are written explicitly; the kernel objects
-        // are initialised in place.
-        unsafe {
-            ControlLock::init(
-                &raw mut (*engine).control_lock,
-                ControlState {
-                    provider: WSK_PROVIDER_NPI {
-                        Client: core::ptr::null_mut(),
-                        Dispatch: core::ptr::null(),
-                    },
-                    bind_v4: None,
-                    bind_v6: None,
-                    parked: [core::ptr::null_mut(); PARKED_SOCKETS],
-                },
-            );
-            Rundown::init(&raw mut (*engine).rundown);
-            let families = &raw mut (*engine).families;
-            for family in [
-                families.cast::<FamilyState>(),
-                families.cast::<FamilyState>().add(1),
-            ] {
-                Rundown::init(&raw mut (*family).gate);
-                Rundown::init(&raw mut (*family).calls);
-                (&raw mut (*family).fixed).write(UnsafeCell::new(None));
-            }
-            SyncCall::init(&raw mut (*engine).control);
-            SlotPool::init(&raw mut (*engine).slots, SLOT_SIZE);
-            if !(*engine).slots.build(slot_count, engine) {
-                kernel::free(memory);
-                return Err(STATUS_INSUFFICIENT_RESOURCES);
-            }
-            let mut client = WSK_CLIENT_NPI {
-                ClientContext: engine.cast(),
-                Dispatch: &CLIENT_DISPATCH,
-            };
-            let status = WskRegister(&mut client, &raw mut (*engine).registration);
-            if status < 0 {
-                (*engine).slots.destroy();
-                kernel::free(memory);
-                return Err(status);
-            }
-            (*engine).registered = true;
+        // Fresh zeroed nonpaged memory, sized for an Engine. Zero is a valid bit pattern for
+        // every plain field (null, false, 0), but an all-zero `Option<SocketAddr>` is
+        // `Some(0.0.0.0:0)`, so the optional cells are written explicitly, and the kernel
+        // objects are initialised in place. A field's place makes no reference to the memory.
+        // Nothing else sees the engine until WskRegister below.
+        // SAFETY: `engine` is the fresh allocation.
+        let control_lock = unsafe { &raw mut (*engine).control_lock };
+        let control = ControlState {
+            provider: WSK_PROVIDER_NPI {
+                Client: core::ptr::null_mut(),
+                Dispatch: core::ptr::null(),
+            },
+            bind_v4: None,
+            bind_v6: None,
+            parked: [core::ptr::null_mut(); PARKED_SOCKETS],
+        };
+        // SAFETY: the lock's place in nonpaged memory that stays put until `destroy`.
+        unsafe { ControlLock::init(control_lock, control) };
+        // SAFETY: as for `control_lock`.
+        let rundown = unsafe { &raw mut (*engine).rundown };
+        // SAFETY: the rundown's place, which stays put.
+        unsafe { Rundown::init(rundown) };
+        // SAFETY: as for `control_lock`.
+        let families = unsafe { &raw mut (*engine).families }.cast::<FamilyState>();
+        for index in 0..2 {
+            // SAFETY: `families` is an array of two FamilyStates.
+            let family = unsafe { families.add(index) };
+            // SAFETY: a field's place in the fresh allocation.
+            let gate = unsafe { &raw mut (*family).gate };
+            // SAFETY: the gate's place, which stays put.
+            unsafe { Rundown::init(gate) };
+            // SAFETY: a field's place in the fresh allocation.
+            let calls = unsafe { &raw mut (*family).calls };
+            // SAFETY: the call window's place, which stays put.
+            unsafe { Rundown::init(calls) };
+            // SAFETY: a field's place in the fresh allocation.
+            let fixed = unsafe { &raw mut (*family).fixed };
+            // SAFETY: writable; the zeroed value needs no drop.
+            unsafe { fixed.write(UnsafeCell::new(None)) };
         }
+        // SAFETY: as for `control_lock`.
+        let control = unsafe { &raw mut (*engine).control };
+        // SAFETY: the SyncCall's place, which stays put until `destroy`.
+        unsafe { SyncCall::init(control) };
+        // SAFETY: as for `control_lock`.
+        let slots = unsafe { &raw mut (*engine).slots };
+        // SAFETY: the pool's place, which stays put until `destroy`.
+        unsafe { SlotPool::init(slots, SLOT_SIZE) };
+        // SAFETY: initialised just above; no other user yet.
+        let slots = unsafe { &*slots };
+        // SAFETY: an empty pool nobody else uses.
+        if !unsafe { slots.build(slot_count, engine) } {
+            // SAFETY: the allocation above, not used again.
+            unsafe { kernel::free(memory) };
+            return Err(STATUS_INSUFFICIENT_RESOURCES);
+        }
+        let mut client = WSK_CLIENT_NPI {
+            ClientContext: engine.cast(),
+            Dispatch: &CLIENT_DISPATCH,
+        };
+        // SAFETY: as for `control_lock`.
+        let registration = unsafe { &raw mut (*engine).registration };
+        // SAFETY: the client NPI outlives the call; the registration stays put until
+        // WskDeregister in `destroy`.
+        let status = unsafe { WskRegister(&mut client, registration) };
+        if status < 0 {
+            // SAFETY: built above; nothing else uses the pool.
+            unsafe { slots.destroy() };
+            // SAFETY: the allocation above, not used again.
+            unsafe { kernel::free(memory) };
+            return Err(status);
+        }
+        // SAFETY: as for `control_lock`.
+        let registered = unsafe { &raw mut (*engine).registered };
+        // SAFETY: a bool field of the live engine, read only by `destroy`.
+        unsafe { registered.write(true) };
         Ok(memory)
     }
 
@@ -490,15 +521,15 @@ impl Engine {
     fn resize_pool(&self, count: u32) -> Result<(), Failure> {
         let old = self.slots.slot_count();
         let engine: *const Engine = self;
-        // SAFETY: every gate is closed and no send is in flight, so no slot is in use and no
-        // other thread takes or returns one while the pool is rebuilt.
-        unsafe {
-            self.slots.destroy();
-            if self.slots.build(count, engine) {
-                return Ok(());
-            }
-            self.slots.build(old, engine);
+        // SAFETY: every gate is closed and no send is in flight, so no slot
+        // is in use and no other thread takes or returns one while the pool is rebuilt.
+        unsafe { self.slots.destroy() };
+        // SAFETY: as above; the pool is empty now.
+        if unsafe { self.slots.build(count, engine) } {
+            return Ok(());
         }
+        // SAFETY: as above; a failed build leaves the pool empty.
+        unsafe { self.slots.build(old, engine) };
         Err(Failure::new(
             STATUS_INSUFFICIENT_RESOURCES,
             FailureKind::NoResources,
@@ -634,34 +665,40 @@ impl Engine {
             return Err(no_resources);
         };
         let slot_ptr = slot.as_ptr();
-        // SAFETY: the slot is ours until its completion routine gives it back; its buffer holds
-        // SLOT_SIZE bytes and the decoder bounds payloads to 65,527.
-        unsafe {
-            let length = payload.len().min(self.slots.slot_size() as usize);
-            core::ptr::copy_nonoverlapping(payload.as_ptr(), (*slot_ptr).buffer.as_ptr(), length);
-            (*slot_ptr).wsk_buf.Length = length as u64;
-            (*slot_ptr).family = family;
-            (*slot_ptr).request = request.take();
-            (*slot_ptr).reply = reply;
-            (*slot_ptr).sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
-            let remote = match explicit {
-                Some(address) => {
-                    (*slot_ptr).remote.set(address);
-                    (*slot_ptr).remote.as_mut_ptr()
-                }
-                None => core::ptr::null_mut(),
-            };
-            irp::set_completion_routine(irp, send_complete, slot_ptr.cast());
-            // Once WSK has the IRP, the slot and the IRP belong to the provider and the
-            // completion routine (which may already have run when this returns): neither is
-            // touched again. A call that never reached WSK freed the IRP; the slot is ours.
-            if let wsk::Issued::NotSubmitted(status) =
-                wsk::send_to(socket, &raw mut (*slot_ptr).wsk_buf, remote, irp)
-            {
-                *request = (*slot_ptr).request.take();
-                self.slots.give_back(slot);
-                return Err(Failure::new(status, FailureKind::NotReady));
+        // SAFETY: the slot is ours (taken above) until its completion routine gives it back,
+        // and nothing else refers to it. This reference is not used once WSK has the IRP.
+        let s = unsafe { &mut *slot_ptr };
+        let length = payload.len().min(self.slots.slot_size() as usize);
+        // SAFETY: the slot's buffer holds SLOT_SIZE bytes (at least `length`, the decoder bounds
+        // payloads to 65,527) and does not overlap the request's buffer.
+        unsafe { core::ptr::copy_nonoverlapping(payload.as_ptr(), s.buffer.as_ptr(), length) };
+        s.wsk_buf.Length = length as u64;
+        s.family = family;
+        s.request = request.take();
+        s.reply = reply;
+        s.sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+        let remote = match explicit {
+            Some(address) => {
+                s.remote.set(address);
+                s.remote.as_mut_ptr()
             }
+            None => core::ptr::null_mut(),
+        };
+        let wsk_buf = &raw mut s.wsk_buf;
+        // SAFETY: our IRP from IoAllocateIrp(1): it has a free stack location.
+        unsafe { irp::set_completion_routine(irp, send_complete, slot_ptr.cast()) };
+        // Once WSK has the IRP, the slot and the IRP belong to the provider and the completion
+        // routine (which may already have run when this returns): neither is touched again. A
+        // call that never reached WSK freed the IRP; the slot is ours.
+        // SAFETY: a live socket; the WSK_BUF and address live in the slot until completion; the
+        // IRP has its completion routine.
+        let issued = unsafe { wsk::send_to(socket, wsk_buf, remote, irp) };
+        if let wsk::Issued::NotSubmitted(status) = issued {
+            // SAFETY: WSK never saw the IRP, so the slot is still ours alone.
+            *request = unsafe { (*slot_ptr).request.take() };
+            // SAFETY: taken above and handed to no one.
+            unsafe { self.slots.give_back(slot) };
+            return Err(Failure::new(status, FailureKind::NotReady));
         }
         Ok(())
     }
@@ -749,71 +786,84 @@ impl Engine {
             return Err(no_resources);
         };
         let slot_ptr = slot.as_ptr();
-        // SAFETY: the slot is ours until the last completion gives it back. The payloads fit
-        // its buffer (checked above) and the nodes array holds MAX_BATCH_DATAGRAMS entries.
+        // SAFETY: the slot is ours (taken above) until the last completion gives it back, and
+        // nothing else refers to it. This reference is not used once WSK has an IRP.
+        let s = unsafe { &mut *slot_ptr };
+        let payloads = batch.payloads();
+        // SAFETY: the payloads fit the slot's buffer (checked above); the buffers are distinct.
         unsafe {
-            let payloads = batch.payloads();
-            core::ptr::copy_nonoverlapping(
-                payloads.as_ptr(),
-                (*slot_ptr).buffer.as_ptr(),
-                payloads.len(),
-            );
-            let nodes = (*slot_ptr).nodes.as_ptr();
-            let mdl = (*slot_ptr).mdl();
-            let mut offset = 0u32;
-            for (index, length) in batch.lengths().enumerate() {
-                let next = if index + 1 < count {
-                    nodes.add(index + 1)
-                } else {
-                    core::ptr::null_mut()
-                };
-                nodes.add(index).write(WSK_BUF_LIST {
-                    Next: next,
-                    Buffer: WSK_BUF {
-                        Mdl: mdl,
-                        Offset: offset,
-                        Length: length as u64,
-                    },
-                });
-                offset += length as u32;
-            }
-            (*slot_ptr).family = family;
-            (*slot_ptr).request = request.take();
-            (*slot_ptr).reply = reply;
-            (*slot_ptr).batch_count = count as u32;
-            (*slot_ptr).sequence = self.sequence.fetch_add(count as u64, Ordering::Relaxed) + 1;
-            (*slot_ptr)
-                .parts_pending
-                .store(wanted as u32, Ordering::Relaxed);
-            (*slot_ptr).parts_sent.store(0, Ordering::Relaxed);
-            (*slot_ptr).parts_bytes.store(0, Ordering::Relaxed);
-            (*slot_ptr).first_error.store(0, Ordering::Relaxed);
-            (*slot_ptr).remote.set(explicit);
-            let remote = (*slot_ptr).remote.as_mut_ptr();
-            // Once WSK has an IRP, the slot and the IRP belong to the provider and the
-            // completion routines: none is touched again. A call that never reached WSK freed
-            // its IRP and counts as a part that failed.
-            if batched {
-                let irp = irps.take(0);
-                irp::set_completion_routine(irp, batch_complete, slot_ptr.cast());
-                if let wsk::Issued::NotSubmitted(status) =
-                    wsk::send_messages(socket, nodes, remote, irp)
-                {
-                    *request = (*slot_ptr).request.take();
-                    self.slots.give_back(slot);
-                    return Err(Failure::new(status, FailureKind::NotReady));
-                }
+            core::ptr::copy_nonoverlapping(payloads.as_ptr(), s.buffer.as_ptr(), payloads.len())
+        };
+        let nodes = s.nodes.as_ptr();
+        let mdl = s.mdl();
+        let mut offset = 0u32;
+        for (index, length) in batch.lengths().enumerate() {
+            let next = if index + 1 < count {
+                // SAFETY: index + 1 < count <= MAX_BATCH_DATAGRAMS, the nodes array's length.
+                unsafe { nodes.add(index + 1) }
             } else {
-                for index in 0..count {
-                    let irp = irps.take(index);
-                    irp::set_completion_routine(irp, batch_part_complete, slot_ptr.cast());
-                    if let wsk::Issued::NotSubmitted(status) =
-                        wsk::send_to(socket, &raw mut (*nodes.add(index)).Buffer, remote, irp)
-                    {
-                        // The part's completion will never come: account for it here (this
-                        // may be the part that finishes the batch).
-                        batch_part_done(slot, status, 0);
-                    }
+                core::ptr::null_mut()
+            };
+            // SAFETY: index < count <= MAX_BATCH_DATAGRAMS.
+            let node = unsafe { nodes.add(index) };
+            let value = WSK_BUF_LIST {
+                Next: next,
+                Buffer: WSK_BUF {
+                    Mdl: mdl,
+                    Offset: offset,
+                    Length: length as u64,
+                },
+            };
+            // SAFETY: a node of the slot's array, ours alone; plain data, nothing dropped.
+            unsafe { node.write(value) };
+            offset += length as u32;
+        }
+        s.family = family;
+        s.request = request.take();
+        s.reply = reply;
+        s.batch_count = count as u32;
+        s.sequence = self.sequence.fetch_add(count as u64, Ordering::Relaxed) + 1;
+        s.parts_pending.store(wanted as u32, Ordering::Relaxed);
+        s.parts_sent.store(0, Ordering::Relaxed);
+        s.parts_bytes.store(0, Ordering::Relaxed);
+        s.first_error.store(0, Ordering::Relaxed);
+        s.remote.set(explicit);
+        let remote = s.remote.as_mut_ptr();
+        // Once WSK has an IRP, the slot and the IRP belong to the provider and the completion
+        // routines: none is touched again. A call that never reached WSK freed its IRP and
+        // counts as a part that failed.
+        if batched {
+            let irp = irps.take(0);
+            // SAFETY: our IRP from IoAllocateIrp(1): it has a free stack location.
+            unsafe { irp::set_completion_routine(irp, batch_complete, slot_ptr.cast()) };
+            // SAFETY: a live socket; the list, buffer and address live in the slot until the
+            // completion; the IRP has its completion routine.
+            let issued = unsafe { wsk::send_messages(socket, nodes, remote, irp) };
+            if let wsk::Issued::NotSubmitted(status) = issued {
+                // SAFETY: WSK never saw the IRP, so the slot is still ours alone.
+                *request = unsafe { (*slot_ptr).request.take() };
+                // SAFETY: taken above and handed to no one.
+                unsafe { self.slots.give_back(slot) };
+                return Err(Failure::new(status, FailureKind::NotReady));
+            }
+        } else {
+            for index in 0..count {
+                let irp = irps.take(index);
+                // SAFETY: our IRP from IoAllocateIrp(1): it has a free stack location.
+                unsafe { irp::set_completion_routine(irp, batch_part_complete, slot_ptr.cast()) };
+                // SAFETY: index < count <= MAX_BATCH_DATAGRAMS: a node written above.
+                let node = unsafe { nodes.add(index) };
+                // SAFETY: a place, no reference (other parts' completion routines may be
+                // reading the slot).
+                let buffer = unsafe { &raw mut (*node).Buffer };
+                // SAFETY: a live socket; the node and address live in the slot until the last
+                // part completes; the IRP has its completion routine.
+                let issued = unsafe { wsk::send_to(socket, buffer, remote, irp) };
+                if let wsk::Issued::NotSubmitted(status) = issued {
+                    // The part's completion will never come: account for it here (this may be
+                    // the part that finishes the batch).
+                    // SAFETY: this part's share of the slot is ours; parts_pending counts it.
+                    unsafe { batch_part_done(slot, status, 0) };
                 }
             }
         }
@@ -1002,8 +1052,11 @@ impl Engine {
             // SAFETY: every socket is closed and the capture released, so this returns.
             unsafe { WskDeregister(registration) };
         }
-        // SAFETY: the engine is live; no send is in flight and no slot is in use.
-        unsafe { (*engine_ptr).slots.destroy() };
+        // SAFETY: the engine is live and no holder is left: a shared reference to its pool
+        // (SlotPool's state is atomics and cells) aliases nothing mutable.
+        let slots = unsafe { &(*engine_ptr).slots };
+        // SAFETY: no send is in flight and no slot is in use.
+        unsafe { slots.destroy() };
         // SAFETY: allocated in `create`; nothing refers to it any more.
         unsafe { kernel::free(engine) };
     }
@@ -1016,17 +1069,12 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
     let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: the context is the slot that carried this send; it stays ours until given back.
-    let (engine, family, request, reply, sequence) = unsafe {
-        let s = slot.as_ptr();
-        (
-            &*(*s).engine,
-            (*s).family,
-            (*s).request.take(),
-            (*s).reply,
-            (*s).sequence,
-        )
-    };
+    // SAFETY: the context is the slot that carried this send; it stays ours until given back
+    // below, and nothing else refers to it meanwhile.
+    let s = unsafe { &mut *slot.as_ptr() };
+    let (family, request, reply, sequence) = (s.family, s.request.take(), s.reply, s.sequence);
+    // SAFETY: the slot's engine is live while this send holds its rundown (released below).
+    let engine = unsafe { &*s.engine };
     // SAFETY: the provider hands our IRP (IoAllocateIrp in start_send) back here.
     let (status, information) = unsafe { take_result(irp) };
     let mut reply_length = 0;
@@ -1119,13 +1167,13 @@ impl IrpSet {
 /// # Safety
 /// `irp` is a driver IRP handed back to its completion routine, not used afterwards.
 unsafe fn take_result(irp: PIRP) -> (NTSTATUS, u64) {
-    // SAFETY: the caller's guarantee.
-    let result = unsafe {
-        (
-            (*irp).IoStatus.__bindgen_anon_1.Status,
-            (*irp).IoStatus.Information,
-        )
-    };
+    // SAFETY: the caller's guarantee: the IRP is ours to read.
+    let io_status = unsafe { &(*irp).IoStatus };
+    // SAFETY: a completed IRP's IoStatus holds a Status (the union's NTSTATUS member).
+    let result = (
+        unsafe { io_status.__bindgen_anon_1.Status },
+        io_status.Information,
+    );
     // SAFETY: the caller's guarantee.
     unsafe { IoFreeIrp(irp) };
     result
@@ -1198,17 +1246,12 @@ unsafe fn batch_part_done(slot: NonNull<Slot>, status: NTSTATUS, bytes: u64) {
 /// # Safety
 /// `slot` carried the batch and nothing else uses it any more.
 unsafe fn finish_batch(slot: NonNull<Slot>, status: NTSTATUS, sent: u32, bytes: u64) {
-    // SAFETY: the caller's guarantee.
-    let (engine, family, request, reply, first_sequence) = unsafe {
-        let s = slot.as_ptr();
-        (
-            &*(*s).engine,
-            (*s).family,
-            (*s).request.take(),
-            (*s).reply,
-            (*s).sequence,
-        )
-    };
+    // SAFETY: the caller's guarantee: the slot is ours alone until given back below.
+    let s = unsafe { &mut *slot.as_ptr() };
+    let (family, request, reply, first_sequence) =
+        (s.family, s.request.take(), s.reply, s.sequence);
+    // SAFETY: the slot's engine is live while this batch holds its rundown (released below).
+    let engine = unsafe { &*s.engine };
     let mut reply_length = 0;
     engine.batches.fetch_add(1, Ordering::Relaxed);
     engine

@@ -80,16 +80,36 @@ impl SlotPool {
     /// # Safety
     /// `this` points to writable nonpaged memory that stays put until the pool is destroyed.
     pub unsafe fn init(this: *mut SlotPool, slot_size: u32) {
-        // SAFETY: the caller's guarantee; every field is written before use.
-        unsafe {
-            SpinLock::init(&raw mut (*this).lock);
-            Event::init(&raw mut (*this).returned, EventKind::Synchronization, false);
-            (&raw mut (*this).slots).write(AtomicPtr::new(core::ptr::null_mut()));
-            (&raw mut (*this).count).write(AtomicU32::new(0));
-            (&raw mut (*this).slot_size).write(slot_size);
-            (&raw mut (*this).free_head).write(UnsafeCell::new(NONE));
-            (&raw mut (*this).free_count).write(AtomicU32::new(0));
-        }
+        // Each field is written once before use. Getting a field's place makes no reference
+        // (the memory is not initialised yet); writing it drops nothing.
+        // SAFETY: the caller's guarantee: `this` is writable memory that stays put.
+        let lock = unsafe { &raw mut (*this).lock };
+        // SAFETY: as above: the lock's place, which stays put for the pool's life.
+        unsafe { SpinLock::init(lock) };
+        // SAFETY: the caller's guarantee.
+        let returned = unsafe { &raw mut (*this).returned };
+        // SAFETY: as above: the event's place, which stays put for the pool's life.
+        unsafe { Event::init(returned, EventKind::Synchronization, false) };
+        // SAFETY: the caller's guarantee.
+        let slots = unsafe { &raw mut (*this).slots };
+        // SAFETY: writable, uninitialised field.
+        unsafe { slots.write(AtomicPtr::new(core::ptr::null_mut())) };
+        // SAFETY: the caller's guarantee.
+        let count = unsafe { &raw mut (*this).count };
+        // SAFETY: writable, uninitialised field.
+        unsafe { count.write(AtomicU32::new(0)) };
+        // SAFETY: the caller's guarantee.
+        let size = unsafe { &raw mut (*this).slot_size };
+        // SAFETY: writable, uninitialised field.
+        unsafe { size.write(slot_size) };
+        // SAFETY: the caller's guarantee.
+        let free_head = unsafe { &raw mut (*this).free_head };
+        // SAFETY: writable, uninitialised field.
+        unsafe { free_head.write(UnsafeCell::new(NONE)) };
+        // SAFETY: the caller's guarantee.
+        let free_count = unsafe { &raw mut (*this).free_count };
+        // SAFETY: writable, uninitialised field.
+        unsafe { free_count.write(AtomicU32::new(0)) };
     }
 
     /// Builds `count` slots. On failure everything built is freed and the pool stays empty.
@@ -112,13 +132,16 @@ impl SlotPool {
                 unsafe { self.destroy() };
                 return false;
             };
-            // SAFETY: `index` < `count`, inside the slot array; the free list is ours alone.
-            self.free_head.with_mut(|head| unsafe {
-                slots.add(index as usize).write(Slot {
-                    next_free: *head,
-                    ..slot
-                });
-                *head = index;
+            // SAFETY: `index` < `count`, inside the slot array of `count` slots.
+            let place = unsafe { slots.add(index as usize) };
+            // The free list is ours alone (no other user during `build`).
+            self.free_head.with_mut(|head| {
+                // SAFETY: `head` is the cell's pointer, valid and not aliased here.
+                let next_free = unsafe { *head };
+                // SAFETY: inside the array, not yet initialised: nothing is dropped.
+                unsafe { place.write(Slot { next_free, ..slot }) };
+                // SAFETY: as for the read above.
+                unsafe { *head = index };
             });
             self.count.store(index + 1, Ordering::Release);
             self.free_count.fetch_add(1, Ordering::Relaxed);
@@ -139,10 +162,9 @@ impl SlotPool {
         let mdl = unsafe { IoAllocateMdl(buffer.as_ptr().cast(), self.slot_size, 0, 0, no_irp) };
         if mdl.is_null() {
             // SAFETY: from allocate_bytes, not yet in a slot.
-            unsafe {
-                kernel::free(buffer);
-                kernel::free(nodes);
-            }
+            unsafe { kernel::free(buffer) };
+            // SAFETY: from allocate_bytes, not yet in a slot.
+            unsafe { kernel::free(nodes) };
             return None;
         }
         // SAFETY: the MDL describes nonpaged pool.
@@ -224,16 +246,20 @@ impl SlotPool {
     pub unsafe fn give_back(&self, slot: NonNull<Slot>) {
         {
             let _held = self.lock.lock();
-            // SAFETY: the free list is only touched with the lock held; the caller's
-            // guarantee: the slot is one of ours and no longer used.
-            self.free_head.with_mut(|head| unsafe {
-                let index =
-                    slot.as_ptr()
-                        .offset_from(self.slots.load(Ordering::Acquire)) as u32;
-                (*slot.as_ptr()).request = None;
-                (*slot.as_ptr()).reply = core::ptr::null_mut();
-                (*slot.as_ptr()).next_free = *head;
-                *head = index;
+            // The free list is only touched with the lock held; the caller's guarantee: the
+            // slot is one of ours and no longer used.
+            let base = self.slots.load(Ordering::Acquire);
+            // SAFETY: the slot is inside the array that starts at `base`.
+            let index = unsafe { slot.as_ptr().offset_from(base) } as u32;
+            // SAFETY: the caller's guarantee: the slot is ours alone now.
+            let slot = unsafe { &mut *slot.as_ptr() };
+            slot.request = None;
+            slot.reply = core::ptr::null_mut();
+            self.free_head.with_mut(|head| {
+                // SAFETY: the cell's pointer, valid; the lock is held.
+                slot.next_free = unsafe { *head };
+                // SAFETY: as above.
+                unsafe { *head = index };
             });
             self.free_count.fetch_add(1, Ordering::Relaxed);
         }
@@ -249,13 +275,16 @@ impl SlotPool {
         let count = self.count.swap(0, Ordering::AcqRel);
         if let Some(array) = NonNull::new(slots) {
             for index in 0..count {
-                // SAFETY: slots 0..count were built by `build`; each is freed once.
-                unsafe {
-                    let slot = &*slots.add(index as usize);
-                    IoFreeMdl(slot.mdl());
-                    kernel::free(slot.buffer);
-                    kernel::free(slot.nodes);
-                }
+                // SAFETY: `index` < `count`: inside the slot array.
+                let place = unsafe { slots.add(index as usize) };
+                // SAFETY: slots 0..count were built by `build`; no one else uses them.
+                let slot = unsafe { &*place };
+                // SAFETY: the slot's MDL, freed once.
+                unsafe { IoFreeMdl(slot.mdl()) };
+                // SAFETY: the slot's buffer from allocate_bytes, freed once.
+                unsafe { kernel::free(slot.buffer) };
+                // SAFETY: the slot's nodes from allocate_bytes, freed once.
+                unsafe { kernel::free(slot.nodes) };
             }
             // SAFETY: the slot array from `build`, freed once.
             unsafe { kernel::free(array) };

@@ -107,17 +107,40 @@ impl SyncCall {
     /// # Safety
     /// `this` points to writable nonpaged memory that outlives every call made through it.
     pub unsafe fn init(this: *mut SyncCall) {
+        // Each field is written once; a field's place makes no reference to the uninitialised
+        // memory, and writing it drops nothing.
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let state = unsafe { &raw mut (*this).state };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { state.write(AtomicU8::new(IDLE)) };
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let creates_socket = unsafe { &raw mut (*this).creates_socket };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { creates_socket.write(AtomicU8::new(0)) };
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let status = unsafe { &raw mut (*this).status };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { status.write(AtomicI32::new(0)) };
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let information = unsafe { &raw mut (*this).information };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { information.write(AtomicU64::new(0)) };
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let address = unsafe { &raw mut (*this).address };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { address.write(UnsafeCell::new(SockAddrStorage::ZERO)) };
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let orphan = unsafe { &raw mut (*this).orphan };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { orphan.write(AtomicPtr::new(core::ptr::null_mut())) };
         // SAFETY: the caller's guarantee.
-        unsafe {
-            (&raw mut (*this).state).write(AtomicU8::new(IDLE));
-            (&raw mut (*this).creates_socket).write(AtomicU8::new(0));
-            (&raw mut (*this).status).write(AtomicI32::new(0));
-            (&raw mut (*this).information).write(AtomicU64::new(0));
-            (&raw mut (*this).address).write(UnsafeCell::new(SockAddrStorage::ZERO));
-            (&raw mut (*this).orphan).write(AtomicPtr::new(core::ptr::null_mut()));
-            Event::init(&raw mut (*this).completed, EventKind::Notification, false);
-            Event::init(&raw mut (*this).settled, EventKind::Synchronization, false);
-        }
+        let completed = unsafe { &raw mut (*this).completed };
+        // SAFETY: the event's place, which stays put while the SyncCall lives.
+        unsafe { Event::init(completed, EventKind::Notification, false) };
+        // SAFETY: the caller's guarantee.
+        let settled = unsafe { &raw mut (*this).settled };
+        // SAFETY: the event's place, which stays put while the SyncCall lives.
+        unsafe { Event::init(settled, EventKind::Synchronization, false) };
     }
 
     /// Moves IDLE to WAITING; with [`Wait::UntilDone`], first waits out an abandoned call.
@@ -238,13 +261,11 @@ impl SyncCall {
 unsafe extern "C" fn complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID) -> NTSTATUS {
     // SAFETY: the context is the SyncCall that issued this IRP; it outlives the call.
     let call = unsafe { &*context.cast::<SyncCall>() };
-    // SAFETY: the provider hands the IRP back to us in this routine.
-    let (status, information) = unsafe {
-        (
-            (*irp).IoStatus.__bindgen_anon_1.Status,
-            (*irp).IoStatus.Information,
-        )
-    };
+    // SAFETY: the provider hands the IRP back to us in this routine: ours to read.
+    let io_status = unsafe { &(*irp).IoStatus };
+    // SAFETY: a completed IRP's IoStatus holds a Status (the union's NTSTATUS member).
+    let status = unsafe { io_status.__bindgen_anon_1.Status };
+    let information = io_status.Information;
     // SAFETY: our IRP, not used after this.
     unsafe { IoFreeIrp(irp) };
     call.status.store(status, Ordering::Release);

@@ -136,7 +136,9 @@ impl Family {
 unsafe fn dispatch<'a>(socket: *mut WSK_SOCKET) -> &'a WSK_PROVIDER_DATAGRAM_DISPATCH {
     // SAFETY: a datagram socket's Dispatch points at the provider's datagram dispatch table,
     // which stays valid while the socket is open.
-    unsafe { &*(*socket).Dispatch.cast::<WSK_PROVIDER_DATAGRAM_DISPATCH>() }
+    let table = unsafe { (*socket).Dispatch };
+    // SAFETY: as above: the provider's datagram dispatch table, valid while the socket is.
+    unsafe { &*table.cast::<WSK_PROVIDER_DATAGRAM_DISPATCH>() }
 }
 
 /// `WskSocket` for a UDP datagram socket of `family`; the socket arrives in the IRP's

@@ -14,18 +14,18 @@
 //! the model's request bookkeeping still sees exactly one completion. No driver path drops a
 //! request on purpose.
 
+use core::ffi::c_void;
 use core::ptr::NonNull;
 
 use wdk_sys::{
-    NTSTATUS, PVOID, STATUS_DRIVER_INTERNAL_ERROR, WDFREQUEST, WDFREQUEST__,
-    call_unsafe_wdf_function_binding,
+    NTSTATUS, PVOID, STATUS_DRIVER_INTERNAL_ERROR, WDFREQUEST, call_unsafe_wdf_function_binding,
 };
 
 use crate::trace::trace;
 
 /// A framework request the driver owns and has not completed. Not `Copy`, not `Clone`.
 #[must_use = "a request must be completed (Request::complete)"]
-pub struct Request(NonNull<WDFREQUEST__>);
+pub struct Request(NonNull<c_void>);
 
 // SAFETY: a WDFREQUEST may be completed from any thread at IRQL <= DISPATCH_LEVEL (the send
 // path completes it from a WSK completion routine); the handle is owned by one `Request`.
@@ -38,11 +38,11 @@ impl Request {
     /// `raw` was presented to the driver (EvtIoDeviceControl), is not completed, and no other
     /// `Request` owns it.
     pub unsafe fn from_framework(raw: WDFREQUEST) -> Option<Request> {
-        NonNull::new(raw).map(Request)
+        NonNull::new(raw.cast::<c_void>()).map(Request)
     }
 
     fn raw(&self) -> WDFREQUEST {
-        self.0.as_ptr()
+        self.0.as_ptr().cast()
     }
 
     /// Completes the request with `status` and `information` (callable at DISPATCH_LEVEL).

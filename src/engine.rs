@@ -157,8 +157,9 @@ impl Engine {
     /// Allocates the engine, builds the slot pool and registers as a WSK client. Never waits
     /// for the provider: that happens on the first send.
     pub fn create(slot_count: u32) -> Result<NonNull<Engine>, NTSTATUS> {
+        // Uninitialised until every field below is written: only then is it an Engine.
         let memory = kernel::allocate::<Engine>().ok_or(STATUS_INSUFFICIENT_RESOURCES)?;
-        let engine = memory.as_ptr();
+        let engine = memory.as_ptr().cast::<Engine>();
         // Fresh zeroed nonpaged memory, sized for an Engine. Zero is a valid bit pattern for
         // every plain field (null, false, 0), but an all-zero `Option<SocketAddr>` is
         // `Some(0.0.0.0:0)`, so the optional cells are written explicitly, and the kernel
@@ -235,7 +236,8 @@ impl Engine {
         let registered = unsafe { &raw mut (*engine).registered };
         // SAFETY: a bool field of the live engine, read only by `destroy`.
         unsafe { registered.write(true) };
-        Ok(memory)
+        // Every field is initialised (the plain ones by the zeroed allocation): an Engine now.
+        Ok(memory.cast())
     }
 
     fn family(&self, family: Family) -> &FamilyState {

@@ -5,6 +5,7 @@
 //! built on loom's primitives instead, with the same interface.
 
 use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 use wdk_sys::POOL_FLAG_NON_PAGED;
@@ -23,8 +24,10 @@ use wsk_sample_ioctl::POOL_TAG;
 #[cfg(loom)]
 pub use crate::sync::loom_kernel::{Event, SpinLock, delay};
 
-/// Allocates zeroed nonpaged pool for a `T` with the driver's tag.
-pub fn allocate<T>() -> Option<NonNull<T>> {
+/// Allocates zeroed nonpaged pool for a `T` with the driver's tag. The memory is not a `T`
+/// yet: the caller initialises it in place (kernel objects such as [`Event`] must be
+/// initialised where they will live) and only then treats it as one.
+pub fn allocate<T>() -> Option<NonNull<MaybeUninit<T>>> {
     allocate_bytes(size_of::<T>()).map(NonNull::cast)
 }
 
@@ -66,6 +69,14 @@ pub fn delay(milliseconds: u32) {
 }
 
 /// A KEVENT living in driver-owned nonpaged memory.
+///
+/// An `Event` cannot be constructed by value: KeInitializeEvent makes the dispatcher header's
+/// wait list point at itself, so a KEVENT must be initialised where it lives and never move
+/// afterwards. The only initialiser is the in-place [`Event::init`], and every container that
+/// holds an event ([`ControlLock`], SlotPool, SyncCall, the engine) is itself built in place by
+/// an initialiser that runs `init` before anyone can get a reference to the container: the
+/// engine's memory is `MaybeUninit<Engine>` ([`allocate`]) until `Engine::create` has
+/// initialised every field, and only then is it handed out as an `Engine`.
 #[cfg(not(loom))]
 #[repr(transparent)]
 pub struct Event(UnsafeCell<KEVENT>);

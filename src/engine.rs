@@ -913,43 +913,42 @@ impl Engine {
         if self.shut_down.swap(true, Ordering::AcqRel) {
             return;
         }
-        let this = self;
-        let _ = this.rundown.wait(DRAIN_TIMEOUT_MS);
+        let _ = self.rundown.wait(DRAIN_TIMEOUT_MS);
         // No request can hold the control lock any more (the queue is purged), but a bounded
         // wait is no promise: wait until it is free.
-        while !this.control_lock.wait(CONTROL_TIMEOUT_MS) {}
+        while !self.control_lock.wait(CONTROL_TIMEOUT_MS) {}
         // A call abandoned after a timeout completes first: it may still deliver an orphan.
-        this.control.settle();
-        for state in &this.families {
+        self.control.settle();
+        for state in &self.families {
             let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
             state.fixed_set.store(false, Ordering::Release);
             if !socket.is_null() {
-                this.close_socket(socket, Wait::UntilDone);
+                self.close_socket(socket, Wait::UntilDone);
             }
         }
-        let orphan = this
+        let orphan = self
             .control
             .orphan
             .swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !orphan.is_null() {
-            this.close_socket(orphan, Wait::UntilDone);
+            self.close_socket(orphan, Wait::UntilDone);
         }
         // With UntilDone every parked close is issued (the pool recovers, or unload waits).
-        while this
+        while self
             .parked
             .iter()
             .any(|p| !p.load(Ordering::Acquire).is_null())
         {
-            this.close_parked(Wait::UntilDone);
+            self.close_parked(Wait::UntilDone);
             kernel::delay(CLOSE_ISSUE_PAUSE_MS);
         }
         // Every call completed (UntilDone); none may reference the device from here.
-        this.control.detach_device();
-        this.control_lock.set();
+        self.control.detach_device();
+        self.control_lock.set();
         // Closing cancelled whatever was still in flight; those completions release the gates
         // and the rundown and give the slots back.
-        while !this.rundown.wait(CONTROL_TIMEOUT_MS) {}
-        for state in &this.families {
+        while !self.rundown.wait(CONTROL_TIMEOUT_MS) {}
+        for state in &self.families {
             while !state.gate.wait(CONTROL_TIMEOUT_MS) {}
         }
     }

@@ -147,7 +147,7 @@ fn a_stale_completion_must_not_wake_the_next_call() {
                 CallKind::Other,
                 Wait::Bounded(10),
                 SockAddrStorage::ZERO,
-                |_irp, _| Issued::Submitted,
+                |_irp, _, _arm| Issued::Submitted,
             )
         });
         provider.join().unwrap();

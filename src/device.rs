@@ -236,6 +236,7 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
         unsafe { call_unsafe_wdf_function_binding!(WdfDeviceInitAssignSDDLString, init, &sddl) },
     )?;
     let mut attributes = object_attributes(&DEVICE_CONTEXT_TYPE);
+    attributes.EvtCleanupCallback = Some(evt_device_cleanup);
     let mut device: WDFDEVICE = core::ptr::null_mut();
     // SAFETY: as above; on success the framework owns `init` and sets it to NULL.
     check("WdfDeviceCreate", unsafe {
@@ -246,6 +247,14 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
         .ok_or(STATUS_INSUFFICIENT_RESOURCES)?;
     // SAFETY: our context, written before the queue exists (so before any request).
     unsafe { context.as_mut().engine = engine };
+    // SAFETY: a live device; KMDF's WDM device object lives until the device is deleted,
+    // after its cleanup callback (`evt_device_cleanup`) has detached it from the engine.
+    let wdm_device =
+        unsafe { call_unsafe_wdf_function_binding!(WdfDeviceWdmGetDeviceObject, device) };
+    // SAFETY: the engine lives until EvtDriverUnload, after this device's cleanup.
+    if let Some(engine) = unsafe { engine.as_ref() } {
+        engine.attach_device(wdm_device);
+    }
     let interface = GUID {
         Data1: DEVICE_INTERFACE_GUID.data1,
         Data2: DEVICE_INTERFACE_GUID.data2,
@@ -297,6 +306,34 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
     })
 }
 
+/// The device's EvtCleanupCallback: the engine's final closes and drain ([`Engine::shutdown`]),
+/// while the device's WDM device object still exists, so that every control call's completion
+/// routine holds a reference on it until it has returned.
+///
+/// KMDF's order on removal (Windows-Driver-Frameworks, src/framework/shared/irphandlers/pnp/
+/// pnpstatemachine.cpp): FxPkgPnp::PnpEventRemovedCommonCode purges the non-power-managed
+/// queues (FxPkgIo::StopProcessingForPower(FxIoStopProcessingForPowerPurgeNonManaged), which
+/// returns once every request of such a queue is completed or cancelled: fxpkgio.cpp), then
+/// runs EvtDeviceSelfManagedIoCleanup, then `m_Device->EarlyDispose()`, which calls this. The
+/// WDM device object is deleted later, in FxDevice::Destroy (core/km/fxdevicekm.cpp:
+/// Mx::MxDeleteDevice, i.e. IoDeleteDevice, noting that "the device object may not go away
+/// right away if there are pending references on it"), and EvtDriverUnload comes only once the
+/// driver's device objects are gone.
+unsafe extern "C" fn evt_device_cleanup(object: WDFOBJECT) {
+    // SAFETY: our device, with its DeviceContext.
+    let Some(context) = (unsafe { context_of::<DeviceContext>(object, &DEVICE_CONTEXT_TYPE) })
+    else {
+        return;
+    };
+    // SAFETY: the context lives as long as the device, which outlives this callback.
+    let engine = unsafe { context.as_ref() }.engine;
+    // SAFETY: the engine outlives the device (freed in EvtDriverUnload); NULL if the device
+    // never got one.
+    if let Some(engine) = unsafe { engine.as_ref() } {
+        engine.shutdown();
+    }
+}
+
 unsafe extern "C" fn evt_driver_unload(driver: WDFDRIVER) {
     // SAFETY: our driver object with its DriverContext.
     let Some(mut context) =
@@ -307,8 +344,8 @@ unsafe extern "C" fn evt_driver_unload(driver: WDFDRIVER) {
     // SAFETY: our context; the engine is taken out so it is destroyed once.
     let engine = unsafe { core::mem::replace(&mut context.as_mut().engine, core::ptr::null_mut()) };
     if let Some(engine) = NonNull::new(engine) {
-        // SAFETY: the device is gone (KMDF removes devices before EvtDriverUnload), so nothing
-        // else uses the engine.
+        // SAFETY: the device is gone (KMDF removes devices before EvtDriverUnload, and its
+        // cleanup shut the engine down), so nothing else uses the engine.
         unsafe { Engine::destroy(engine) };
     }
     trace!(Info, "unloaded");

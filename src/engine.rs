@@ -146,6 +146,8 @@ pub struct Engine {
     stats: Counters,
     batches: AtomicU64,
     sequence: AtomicU64,
+    /// [`Engine::shutdown`] has run (set once, by its first caller).
+    shut_down: AtomicBool,
 }
 
 // SAFETY: the fields mutated after init are atomics, kernel objects, state inside
@@ -289,7 +291,7 @@ impl Engine {
             CallKind::CreatesSocket,
             Wait::Bounded(CONTROL_TIMEOUT_MS),
             SockAddrStorage::ZERO,
-            |irp, _| unsafe { wsk::create_datagram_socket(provider, family, irp) },
+            |irp, _, arm| unsafe { wsk::create_datagram_socket(provider, family, irp, arm) },
         );
         let socket = created
             .map_err(|failed| {
@@ -313,7 +315,7 @@ impl Engine {
             CallKind::Other,
             Wait::Bounded(CONTROL_TIMEOUT_MS),
             bind_address,
-            |irp, address| unsafe { wsk::bind(socket, address, irp) },
+            |irp, address, arm| unsafe { wsk::bind(socket, address, irp, arm) },
         );
         if let Err(failed) = bound {
             trace!(
@@ -329,7 +331,7 @@ impl Engine {
             CallKind::Other,
             Wait::Bounded(CONTROL_TIMEOUT_MS),
             SockAddrStorage::ZERO,
-            |irp, address| unsafe { wsk::get_local_address(socket, address, irp) },
+            |irp, address, arm| unsafe { wsk::get_local_address(socket, address, irp, arm) },
         );
         // SAFETY: written under the control lock, which we hold; published by `socket` below.
         let local = unsafe { &mut *state.local.get() };
@@ -402,7 +404,7 @@ impl Engine {
                 CallKind::Other,
                 wait,
                 SockAddrStorage::ZERO,
-                |irp, _| unsafe { wsk::close(socket, irp) },
+                |irp, _, arm| unsafe { wsk::close(socket, irp, arm) },
             );
             match closed {
                 Ok(_) | Err(Failed::Completed(_)) => return true,
@@ -435,7 +437,7 @@ impl Engine {
                 CallKind::Other,
                 wait,
                 SockAddrStorage::ZERO,
-                |irp, _| unsafe { wsk::close(socket, irp) },
+                |irp, _, arm| unsafe { wsk::close(socket, irp, arm) },
             );
             if let Err(Failed::NotIssued(_)) = closed {
                 *place = socket;
@@ -466,13 +468,13 @@ impl Engine {
                 CallKind::Other,
                 Wait::Bounded(CONTROL_TIMEOUT_MS),
                 input,
-                |irp, buffer| unsafe {
+                |irp, buffer, arm| unsafe {
                     let buffer = if size == 0 {
                         core::ptr::null_mut()
                     } else {
                         buffer
                     };
-                    wsk::control_ioctl(socket, code, buffer, size, irp)
+                    wsk::control_ioctl(socket, code, buffer, size, irp, arm)
                 },
             )
             .map_err(|failed| Failure::new(failed.status(), FailureKind::Transport))
@@ -983,15 +985,72 @@ impl Engine {
         }
     }
 
-    /// Unload, in the order WSK needs: refuse new work, wait (bounded) for sends in flight,
-    /// close the sockets (cancelling what is left) and wait for the closes, wait for every send
-    /// to come back, release the provider, deregister, free.
+    /// The device was created: every control call's completion routine will hold a reference
+    /// on its WDM device object (`WdfDeviceWdmGetDeviceObject`) until it has returned (see
+    /// [`SyncCall`]'s `Arm`). Called in EvtDriverDeviceAdd before the queue exists.
+    pub fn attach_device(&self, device: PDEVICE_OBJECT) {
+        self.control.attach_device(device);
+    }
+
+    /// The device's cleanup (its EvtCleanupCallback, at PASSIVE_LEVEL), in the order WSK
+    /// needs: refuse new work, wait (bounded) for sends in flight, close the sockets
+    /// (cancelling what is left) and wait for the closes, wait for every send to come back.
+    /// Everything that can complete is issued and completed here, while the device's WDM device
+    /// object exists, so each control call's routine holds a reference on it; then the device
+    /// is detached. [`Engine::destroy`] (EvtDriverUnload) only releases the provider and
+    /// deregisters, which complete no IRP. Runs once; a second call (destroy after a device
+    /// cleanup) returns at once.
     ///
-    /// The waits for the closes and the cancelled sends are not bounded: EvtDriverUnload runs
-    /// at PASSIVE_LEVEL, WSK always completes WskCloseSocket and completes every IRP still
-    /// pending on the socket as cancelled (Learn, PFN_WSK_CLOSE_SOCKET), and WskDeregister
-    /// itself waits for the same (Learn, WskDeregister). Returning earlier would leave the
-    /// registration alive and its client dispatch table in an image about to be unmapped.
+    /// The waits for the closes and the cancelled sends are not bounded: WSK always completes
+    /// WskCloseSocket and completes every IRP still pending on the socket as cancelled (Learn,
+    /// PFN_WSK_CLOSE_SOCKET), and WskDeregister itself waits for the same (Learn,
+    /// WskDeregister). Returning earlier would leave sockets open at unload.
+    pub fn shutdown(&self) {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let _ = self.rundown.wait(DRAIN_TIMEOUT_MS);
+        // No request can hold the control lock any more (the queue is purged), but a bounded
+        // wait is no promise: wait until it is free.
+        let mut control = loop {
+            if let Some(guard) = self.control_lock.lock(CONTROL_TIMEOUT_MS) {
+                break guard;
+            }
+        };
+        // A call abandoned after a timeout completes first: it may still deliver an orphan.
+        self.control.settle();
+        for state in &self.families {
+            let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            state.fixed_set.store(false, Ordering::Release);
+            if !socket.is_null() {
+                self.close_socket(&mut control, socket, Wait::UntilDone);
+            }
+        }
+        let orphan = self
+            .control
+            .orphan
+            .swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !orphan.is_null() {
+            self.close_socket(&mut control, orphan, Wait::UntilDone);
+        }
+        // With UntilDone every parked close is issued (the pool recovers, or unload waits).
+        while control.parked.iter().any(|p| !p.is_null()) {
+            self.close_parked(&mut control, Wait::UntilDone);
+            kernel::delay(CLOSE_ISSUE_PAUSE_MS);
+        }
+        // Every call completed (UntilDone); none may reference the device from here.
+        self.control.detach_device();
+        drop(control);
+        // Closing cancelled whatever was still in flight; those completions release the gates
+        // and the rundown and give the slots back.
+        while !self.rundown.wait(CONTROL_TIMEOUT_MS) {}
+        for state in &self.families {
+            while !state.gate.wait(CONTROL_TIMEOUT_MS) {}
+        }
+    }
+
+    /// Unload (EvtDriverUnload): [`Engine::shutdown`] if no device cleanup did it (no device
+    /// was ever added, so no socket exists), then release the provider, deregister, free.
     ///
     /// Completion routines may still hold `&Engine` until their rundown release, so this
     /// never makes `&mut Engine`: it works through `&Engine`, and touches the memory through
@@ -1003,42 +1062,7 @@ impl Engine {
     pub unsafe fn destroy(engine: NonNull<Engine>) {
         // SAFETY: the caller's guarantee: the engine is live until freed below.
         let this = unsafe { engine.as_ref() };
-        let _ = this.rundown.wait(DRAIN_TIMEOUT_MS);
-        // No request can hold the control lock any more (the device is gone), but a bounded
-        // wait is no promise: wait until it is free.
-        let mut control = loop {
-            if let Some(guard) = this.control_lock.lock(CONTROL_TIMEOUT_MS) {
-                break guard;
-            }
-        };
-        // A call abandoned after a timeout completes first: it may still deliver an orphan.
-        this.control.settle();
-        for state in &this.families {
-            let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
-            state.fixed_set.store(false, Ordering::Release);
-            if !socket.is_null() {
-                this.close_socket(&mut control, socket, Wait::UntilDone);
-            }
-        }
-        let orphan = this
-            .control
-            .orphan
-            .swap(core::ptr::null_mut(), Ordering::AcqRel);
-        if !orphan.is_null() {
-            this.close_socket(&mut control, orphan, Wait::UntilDone);
-        }
-        // With UntilDone every parked close is issued (the pool recovers, or unload waits).
-        while control.parked.iter().any(|p| !p.is_null()) {
-            this.close_parked(&mut control, Wait::UntilDone);
-            kernel::delay(CLOSE_ISSUE_PAUSE_MS);
-        }
-        drop(control);
-        // Closing cancelled whatever was still in flight; those completions release the gates
-        // and the rundown and give the slots back.
-        while !this.rundown.wait(CONTROL_TIMEOUT_MS) {}
-        for state in &this.families {
-            while !state.gate.wait(CONTROL_TIMEOUT_MS) {}
-        }
+        this.shutdown();
         let captured = this.captured.swap(false, Ordering::AcqRel);
         let registered = this.registered;
         // From here only the raw pointer: WSK may write the registration, and no holder is

@@ -9,7 +9,7 @@ use abi::*;
 use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{NTSTATUS, PIRP, STATUS_NOT_SUPPORTED};
 
-pub use crate::sync_call::Issued;
+pub use crate::sync_call::{Arm, Issued};
 
 /// A dispatch entry the provider does not offer: the IRP never reaches WSK, so no completion
 /// will come for it. It is freed here and the call fails synchronously (issue 11: no stranded
@@ -150,12 +150,15 @@ pub unsafe fn create_datagram_socket(
     provider: &WSK_PROVIDER_NPI,
     family: Family,
     irp: PIRP,
+    arm: &Arm,
 ) -> Issued {
     // SAFETY: a captured NPI's dispatch table stays valid until it is released.
     let Some(create) = (unsafe { &*provider.Dispatch }).WskSocket else {
         // SAFETY: the IRP was not handed to anyone.
         return unsafe { not_submitted(irp) };
     };
+    // SAFETY: the call's IRP, handed to WSK just below.
+    unsafe { arm.set(irp) };
     let null = core::ptr::null_mut();
     // SAFETY: the caller's guarantees; no socket context or event callbacks are registered.
     submitted(unsafe {
@@ -179,11 +182,21 @@ pub unsafe fn create_datagram_socket(
 ///
 /// # Safety
 /// `socket` live; `address` stays valid until the IRP completes; `irp` as above.
-pub unsafe fn bind(socket: *mut WSK_SOCKET, address: *mut SOCKADDR, irp: PIRP) -> Issued {
+pub unsafe fn bind(
+    socket: *mut WSK_SOCKET,
+    address: *mut SOCKADDR,
+    irp: PIRP,
+    arm: &Arm,
+) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskBind {
-        // SAFETY: the caller's guarantees; Flags must be 0.
-        Some(bind) => submitted(unsafe { bind(socket, address, 0, irp) }),
+        Some(bind) => {
+            // SAFETY: an IRP the caller owns, about to go to WSK: its routine is set now.
+            unsafe { arm.set(irp) };
+            // SAFETY: the caller's guarantees; Flags must be 0; the IRP goes to WSK right after
+            // its routine is set.
+            submitted(unsafe { bind(socket, address, 0, irp) })
+        }
         // SAFETY: the IRP was not handed to anyone.
         None => unsafe { not_submitted(irp) },
     }
@@ -197,11 +210,16 @@ pub unsafe fn get_local_address(
     socket: *mut WSK_SOCKET,
     address: *mut SOCKADDR,
     irp: PIRP,
+    arm: &Arm,
 ) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskGetLocalAddress {
-        // SAFETY: the caller's guarantees.
-        Some(get) => submitted(unsafe { get(socket, address, irp) }),
+        Some(get) => {
+            // SAFETY: an IRP the caller owns, about to go to WSK: its routine is set now.
+            unsafe { arm.set(irp) };
+            // SAFETY: the caller's guarantees; the IRP goes to WSK right after its routine is set.
+            submitted(unsafe { get(socket, address, irp) })
+        }
         // SAFETY: the IRP was not handed to anyone.
         None => unsafe { not_submitted(irp) },
     }
@@ -233,11 +251,15 @@ pub unsafe fn send_to(
 ///
 /// # Safety
 /// `socket` live and not used after this call; `irp` as above.
-pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP) -> Issued {
+pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP, arm: &Arm) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskCloseSocket {
-        // SAFETY: the caller's guarantees.
-        Some(close) => submitted(unsafe { close(socket, irp) }),
+        Some(close) => {
+            // SAFETY: an IRP the caller owns, about to go to WSK: its routine is set now.
+            unsafe { arm.set(irp) };
+            // SAFETY: the caller's guarantees; the IRP goes to WSK right after its routine is set.
+            submitted(unsafe { close(socket, irp) })
+        }
         // SAFETY: the IRP was not handed to anyone.
         None => unsafe { not_submitted(irp) },
     }
@@ -255,24 +277,30 @@ pub unsafe fn control_ioctl(
     input: *mut SOCKADDR,
     input_size: usize,
     irp: PIRP,
+    arm: &Arm,
 ) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskControlSocket {
-        // SAFETY: the caller's guarantees; the level is ignored for WskIoctl.
-        Some(control) => submitted(unsafe {
-            control(
-                socket,
-                WSK_IOCTL,
-                code,
-                0,
-                input_size as u64,
-                input.cast(),
-                0,
-                core::ptr::null_mut(),
-                core::ptr::null_mut(),
-                irp,
-            )
-        }),
+        Some(control) => {
+            // SAFETY: an IRP the caller owns, about to go to WSK: its routine is set now.
+            unsafe { arm.set(irp) };
+            // SAFETY: the caller's guarantees; the level is ignored for WskIoctl; the IRP goes to
+            // WSK right after its routine is set.
+            submitted(unsafe {
+                control(
+                    socket,
+                    WSK_IOCTL,
+                    code,
+                    0,
+                    input_size as u64,
+                    input.cast(),
+                    0,
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut(),
+                    irp,
+                )
+            })
+        }
         // SAFETY: the IRP was not handed to anyone.
         None => unsafe { not_submitted(irp) },
     }

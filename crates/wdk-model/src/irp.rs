@@ -137,7 +137,7 @@ pub unsafe fn IoFreeIrp(Irp: PIRP) {
         return;
     }
     let address = Irp as usize;
-    let mut irps = lock(&kernel.irps);
+    let irps = lock(&kernel.irps);
     let problem = match irps.live.get(&address).map(|r| r.state) {
         None if irps.was_freed(address) => Some((
             rules::IRP_DOUBLE_FREE,
@@ -155,6 +155,10 @@ pub unsafe fn IoFreeIrp(Irp: PIRP) {
         kernel.violate(rule, detail);
         return;
     }
+    drop(irps);
+    // SAFETY: live and driver-owned (checked above).
+    unsafe { crate::devobj::check_discard(&kernel, "IoFreeIrp", Irp) };
+    let mut irps = lock(&kernel.irps);
     let Some(record) = irps.live.remove(&address) else {
         return;
     };
@@ -199,6 +203,8 @@ pub unsafe fn IoReuseIrp(Irp: PIRP, Iostatus: NTSTATUS) {
         }
         None => return kernel.violate(rules::IRP_UNKNOWN, format!("IoReuseIrp({address:#x})")),
     }
+    // SAFETY: live and driver-owned (checked above).
+    unsafe { crate::devobj::check_discard(&kernel, "IoReuseIrp", Irp) };
     // SAFETY: the IRP is live and driver-owned.
     unsafe {
         let stack_count = (*Irp).StackCount;
@@ -252,6 +258,7 @@ pub(crate) fn take_for_provider(kernel: &Kernel, irp: PIRP, op: &'static str) ->
     // SAFETY: as above; `current - 2` is a valid stack location index.
     let next = unsafe { &*stack_location(irp, (current - 2) as usize) };
     let invoke_all = (SL_INVOKE_ON_SUCCESS | SL_INVOKE_ON_ERROR | SL_INVOKE_ON_CANCEL) as u8;
+    crate::devobj::check_submission(kernel, op, address, next.CompletionRoutine);
     if next.CompletionRoutine.is_none() || next.Control & invoke_all != invoke_all {
         drop(irps);
         kernel.violate(

@@ -80,6 +80,9 @@ pub mod rules {
         WDF_REQUEST_NOT_COMPLETED = "every request must be completed before the device is removed";
         WDF_QUEUE_PRESENTS_NOTHING = "a parallel queue with Settings.Parallel.NumberOfPresentedRequests == 0 never presents a request (FxIoQueue::Initialize copies it into m_MaxParallelQueuePresentedRequests; FxIoQueue::DispatchEvents never presents while m_DriverIoCount >= it): WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE sets (ULONG)-1";
         WDF_STOP_ACK_NOT_STOPPING = "WdfRequestStopAcknowledge is valid only for a request delivered to EvtIoStop and not yet acknowledged or completed (FxRequest::VerifyRequestIsInEvtIoStopContext, FxRequest::VerifyStopAcknowledge)";
+        COMPLETION_ROUTINE_UNPROTECTED = "an IRP issued after the driver's devices are deleted must carry its completion routine through IoSetCompletionRoutineEx on a live device object of the driver, and none is left: such a routine can still be returning when the image is unmapped, since nothing references a device object for it (Learn, IoSetCompletionRoutineEx; IoDeleteDevice; Unloading a driver). Issue the last WSK calls (the final closes) while the device exists, from its cleanup";
+        COMPLETION_EX_DEVICE_NOT_LIVE = "IoSetCompletionRoutineEx needs a live device object of the driver, which it references until the routine has returned (Learn, IoSetCompletionRoutineEx)";
+        COMPLETION_EX_CONTEXT_LEAKED = "an IRP with a completion routine set by IoSetCompletionRoutineEx must be sent: the context it allocated, and its device object reference, are released only by the I/O manager's wrapper after the routine runs; set it only once the IRP is certain to be sent (Learn, IoSetCompletionRoutineEx; KMDF fxiotarget.cpp FxIoTarget::SubmitLocked)";
         UNLOAD_WITH_COMPLETION_RUNNING = "a driver must not unload while its completion routines can still run";
         LEAK = "everything allocated must be freed by the time the driver unloads";
     }
@@ -148,6 +151,8 @@ pub enum FaultSite {
     WskGetLocalAddress,
     /// `WskCloseSocket`.
     WskClose,
+    /// `IoSetCompletionRoutineEx`'s context allocation.
+    CompletionContext,
 }
 
 impl FaultSite {
@@ -165,6 +170,7 @@ impl FaultSite {
         FaultSite::WskSendMessages,
         FaultSite::WskGetLocalAddress,
         FaultSite::WskClose,
+        FaultSite::CompletionContext,
     ];
 }
 
@@ -336,6 +342,7 @@ pub struct Kernel {
     pub(crate) wsk: crate::wsk::provider::Provider,
     pub(crate) in_driver_entry: AtomicBool,
     pub(crate) completion_routines_running: AtomicU64,
+    pub(crate) device_objects: Mutex<crate::devobj::DeviceObjectTable>,
     pub(crate) workers: crate::wsk::workers::Workers,
 }
 
@@ -362,6 +369,7 @@ impl Kernel {
             wsk: Default::default(),
             in_driver_entry: AtomicBool::new(false),
             completion_routines_running: AtomicU64::new(0),
+            device_objects: Mutex::new(Default::default()),
             workers: crate::wsk::workers::Workers::new(),
             config,
         });

@@ -4,5 +4,6 @@ pub mod correct;
 pub mod kmdf;
 pub mod nt;
 pub mod special_pool;
+pub mod unload_window;
 pub mod wsk;
 pub mod wsk_unload;

@@ -8,7 +8,6 @@ use core::net::SocketAddr;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
-use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{
     NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_CANCELLED, STATUS_DELETE_PENDING,
     STATUS_DEVICE_BUSY, STATUS_DEVICE_NOT_READY, STATUS_INSUFFICIENT_RESOURCES,
@@ -22,7 +21,7 @@ use wsk_sample_ioctl::{
 
 use crate::kernel::{self, Event, EventKind};
 use crate::rundown::Rundown;
-use crate::slots::{Slot, SlotPool};
+use crate::slots::{Slot, SlotLease, SlotPool};
 use crate::sync_call::{CallKind, Done, Failed, SyncCall, Wait};
 use crate::trace::{Status, trace};
 use crate::wsk::abi::*;
@@ -585,15 +584,10 @@ impl Engine {
         let socket = self.socket_for(family)?;
         let explicit = self.explicit_destination(family, destination)?;
         let no_resources = Failure::new(STATUS_INSUFFICIENT_RESOURCES, FailureKind::NoResources);
-        let slot = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
-        let Some(irp) = irp::allocate_irp() else {
-            // SAFETY: taken above and not handed to anyone.
-            unsafe { self.slots.give_back(slot) };
-            return Err(no_resources);
-        };
-        let slot_ptr = slot.as_ptr();
-        // SAFETY: the slot is ours until its completion routine gives it back; its buffer holds
-        // SLOT_SIZE bytes and the decoder bounds payloads to 65,527.
+        let lease = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
+        let slot_ptr = lease.as_ptr();
+        // SAFETY: the lease makes the slot ours; its buffer holds SLOT_SIZE bytes and the
+        // decoder bounds payloads to 65,527.
         unsafe {
             let length = payload.len().min(self.slots.slot_size() as usize);
             core::ptr::copy_nonoverlapping(payload.as_ptr(), (*slot_ptr).buffer.as_ptr(), length);
@@ -609,14 +603,20 @@ impl Engine {
                 }
                 None => core::ptr::null_mut(),
             };
+            // The slot's IRP is the driver's: never submitted, or its completion routine ran
+            // before the slot came back to the pool.
+            let irp = (*slot_ptr).irp;
+            irp::reuse(irp);
             irp::set_completion_routine(irp, send_complete, slot_ptr.cast());
-            // Once WSK has the IRP, the slot and the IRP belong to the provider and the
-            // completion routine (which may already have run when this returns): neither is
-            // touched again. A call that never reached WSK freed the IRP; the slot is ours.
+            // Once WSK has the IRP, the slot and its IRP belong to the provider and the
+            // completion routine (which may already have run when this returns): the lease
+            // becomes the completion's context and neither is touched here again. A call that
+            // never reached WSK leaves both ours: the lease is recovered and dropped.
+            let context = lease.into_raw();
             if let wsk::Issued::NotSubmitted(status) =
                 wsk::send_to(socket, &raw mut (*slot_ptr).wsk_buf, remote, irp)
             {
-                self.slots.give_back(slot);
+                SlotLease::from_raw(&self.slots, context).give_back();
                 return Err(Failure::new(status, FailureKind::NotReady));
             }
         }
@@ -696,18 +696,19 @@ impl Engine {
         }
         // SAFETY: a live socket.
         let batched = unsafe { wsk::has_send_messages(socket) };
-        let mut irps = IrpSet::new();
         let wanted = if batched { 1 } else { count };
-        if !irps.allocate(wanted) {
-            return Err(no_resources);
-        }
-        let Some(slot) = self.slots.take(SLOT_WAIT_MS) else {
-            irps.free_all();
-            return Err(no_resources);
+        let mut lease = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
+        // One WskSendMessages goes out on the slot's IRP; the WskSendTo fallback needs one IRP
+        // per datagram, which the slot keeps once allocated (see `SlotLease::part_irps`).
+        let part_irps = if batched {
+            None
+        } else {
+            Some(lease.part_irps(count).ok_or(no_resources)?)
         };
-        let slot_ptr = slot.as_ptr();
-        // SAFETY: the slot is ours until the last completion gives it back. The payloads fit
-        // its buffer (checked above) and the nodes array holds MAX_BATCH_DATAGRAMS entries.
+        let slot_ptr = lease.as_ptr();
+        // SAFETY: the lease makes the slot ours until the last completion gives it back. The
+        // payloads fit its buffer (checked above), the nodes array holds MAX_BATCH_DATAGRAMS
+        // entries and `part_irps` holds `count` IRPs.
         unsafe {
             let payloads = batch.payloads();
             core::ptr::copy_nonoverlapping(
@@ -747,28 +748,42 @@ impl Engine {
             (*slot_ptr).first_error.store(0, Ordering::Relaxed);
             (*slot_ptr).remote.set(explicit);
             let remote = (*slot_ptr).remote.as_mut_ptr();
-            // Once WSK has an IRP, the slot and the IRP belong to the provider and the
-            // completion routines: none is touched again. A call that never reached WSK freed
-            // its IRP and counts as a part that failed.
-            if batched {
-                let irp = irps.take(0);
-                irp::set_completion_routine(irp, batch_complete, slot_ptr.cast());
-                if let wsk::Issued::NotSubmitted(status) =
-                    wsk::send_messages(socket, nodes, remote, irp)
-                {
-                    self.slots.give_back(slot);
-                    return Err(Failure::new(status, FailureKind::NotReady));
-                }
-            } else {
-                for index in 0..count {
-                    let irp = irps.take(index);
-                    irp::set_completion_routine(irp, batch_part_complete, slot_ptr.cast());
+            // Every IRP used is the slot's and the driver's (never submitted, or completed
+            // before the slot came back): reinitialised, then given its completion routine.
+            // Once WSK has an IRP, the slot and its IRPs belong to the provider and the
+            // completion routines: the lease becomes their context. A call that never reached
+            // WSK leaves its IRP ours and counts as a part that failed.
+            match part_irps {
+                None => {
+                    let irp = (*slot_ptr).irp;
+                    irp::reuse(irp);
+                    irp::set_completion_routine(irp, batch_complete, slot_ptr.cast());
+                    let context = lease.into_raw();
                     if let wsk::Issued::NotSubmitted(status) =
-                        wsk::send_to(socket, &raw mut (*nodes.add(index)).Buffer, remote, irp)
+                        wsk::send_messages(socket, nodes, remote, irp)
                     {
-                        // The part's completion will never come: account for it here (this
-                        // may be the part that finishes the batch).
-                        batch_part_done(slot, status, 0);
+                        SlotLease::from_raw(&self.slots, context).give_back();
+                        return Err(Failure::new(status, FailureKind::NotReady));
+                    }
+                }
+                Some(irps) => {
+                    for index in 0..count {
+                        let irp = *irps.as_ptr().add(index);
+                        irp::reuse(irp);
+                        irp::set_completion_routine(irp, batch_part_complete, slot_ptr.cast());
+                    }
+                    let slot = lease.into_raw();
+                    for index in 0..count {
+                        // The slot stays taken while a part is unaccounted for, so its IRP
+                        // array is still there.
+                        let irp = *irps.as_ptr().add(index);
+                        if let wsk::Issued::NotSubmitted(status) =
+                            wsk::send_to(socket, &raw mut (*nodes.add(index)).Buffer, remote, irp)
+                        {
+                            // The part's completion will never come: account for it here
+                            // (this may be the part that finishes the batch).
+                            batch_part_done(slot, status, 0);
+                        }
                     }
                 }
             }
@@ -965,26 +980,36 @@ impl Engine {
     }
 }
 
-/// Completion of a send: records the outcome, frees the IRP, returns the slot, completes the
-/// user's request with the real status and bytes sent, and gives the IRP back to the driver.
-/// Runs at DISPATCH_LEVEL; never calls WSK.
+/// Recovers the lease of the slot a completion routine's context names.
+///
+/// # Safety
+/// `slot` is the context a send gave WSK with its IRP (`SlotLease::into_raw`), and this is the
+/// send's one recovery of it.
+unsafe fn recover<'a>(slot: NonNull<Slot>) -> (&'a Engine, SlotLease<'a>) {
+    // SAFETY: the caller's guarantee; the engine outlives every send (its rundown).
+    let engine = unsafe { &*(*slot.as_ptr()).engine };
+    // SAFETY: the caller's guarantee.
+    (engine, unsafe { SlotLease::from_raw(&engine.slots, slot) })
+}
+
+/// Completion of a send: records the outcome, gives the slot back (with its IRP, which the
+/// next send reinitialises), completes the user's request with the real status and bytes
+/// sent, and keeps the IRP (STATUS_MORE_PROCESSING_REQUIRED). Runs at DISPATCH_LEVEL; never
+/// calls WSK.
 unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID) -> NTSTATUS {
     let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: the context is the slot that carried this send; it stays ours until given back.
-    let (engine, family, request, reply, sequence) = unsafe {
-        let s = slot.as_ptr();
-        (
-            &*(*s).engine,
-            (*s).family,
-            (*s).request,
-            (*s).reply,
-            (*s).sequence,
-        )
+    // SAFETY: the context is the slot that carried this send, given up with `into_raw` in
+    // `start_send`; this completion is its one recovery.
+    let (engine, lease) = unsafe { recover(slot) };
+    // SAFETY: the lease makes the slot ours.
+    let (family, request, reply, sequence) = unsafe {
+        let s = lease.as_ptr();
+        ((*s).family, (*s).request, (*s).reply, (*s).sequence)
     };
-    // SAFETY: the provider hands our IRP (IoAllocateIrp in start_send) back here.
-    let (status, information) = unsafe { take_result(irp) };
+    // SAFETY: the provider hands the slot's IRP back here.
+    let (status, information) = unsafe { result_of(irp) };
     let mut reply_length = 0;
     if status >= 0 {
         let bytes_sent = u32::try_from(information).unwrap_or(u32::MAX);
@@ -1007,8 +1032,8 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
     } else {
         engine.count_failure(FailureKind::Transport);
     }
-    // SAFETY: the slot is not touched after this.
-    unsafe { engine.slots.give_back(slot) };
+    // The slot and its IRP are not touched after this.
+    lease.give_back();
     // Release before completing, so a caller that sees its request done also sees it gone
     // from the in-flight count. The engine is not touched after the rundown release;
     // completing the request only involves the framework.
@@ -1018,71 +1043,18 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
     STATUS_MORE_PROCESSING_REQUIRED
 }
 
-/// The IRPs a batch needs, allocated up front so that a failure leaves nothing half-sent.
-struct IrpSet {
-    irps: [PIRP; wsk_sample_ioctl::MAX_BATCH_DATAGRAMS],
-    count: usize,
-}
-
-impl IrpSet {
-    fn new() -> Self {
-        IrpSet {
-            irps: [core::ptr::null_mut(); wsk_sample_ioctl::MAX_BATCH_DATAGRAMS],
-            count: 0,
-        }
-    }
-
-    /// Allocates `wanted` IRPs; on failure frees those allocated and returns false.
-    fn allocate(&mut self, wanted: usize) -> bool {
-        while self.count < wanted.min(self.irps.len()) {
-            let Some(irp) = irp::allocate_irp() else {
-                self.free_all();
-                return false;
-            };
-            let Some(place) = self.irps.get_mut(self.count) else {
-                break;
-            };
-            *place = irp;
-            self.count += 1;
-        }
-        true
-    }
-
-    fn take(&mut self, index: usize) -> PIRP {
-        self.irps
-            .get_mut(index)
-            .map_or(core::ptr::null_mut(), |irp| {
-                core::mem::replace(irp, core::ptr::null_mut())
-            })
-    }
-
-    fn free_all(&mut self) {
-        for irp in self.irps.iter_mut().take(self.count) {
-            if !irp.is_null() {
-                // SAFETY: allocated by `allocate` and never submitted.
-                unsafe { IoFreeIrp(*irp) };
-                *irp = core::ptr::null_mut();
-            }
-        }
-        self.count = 0;
-    }
-}
-
-/// Reads a completed IRP's status and information and frees it.
+/// Reads a completed IRP's status and information (the IRP stays with its slot).
 ///
 /// # Safety
-/// `irp` is a driver IRP handed back to its completion routine, not used afterwards.
-unsafe fn take_result(irp: PIRP) -> (NTSTATUS, u64) {
+/// `irp` is a driver IRP handed back to its completion routine.
+unsafe fn result_of(irp: PIRP) -> (NTSTATUS, u64) {
     // SAFETY: the caller's guarantee.
-    let result = unsafe {
+    unsafe {
         (
             (*irp).IoStatus.__bindgen_anon_1.Status,
             (*irp).IoStatus.Information,
         )
-    };
-    // SAFETY: the caller's guarantee.
-    unsafe { IoFreeIrp(irp) };
-    result
+    }
 }
 
 /// Completion of a batch sent with one WskSendMessages.
@@ -1094,13 +1066,15 @@ unsafe extern "C" fn batch_complete(
     let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: the provider hands our IRP back here.
-    let (status, bytes) = unsafe { take_result(irp) };
-    // SAFETY: the slot carried this batch and stays ours until `finish_batch` returns it.
-    let count = unsafe { (*slot.as_ptr()).batch_count };
+    // SAFETY: the provider hands the slot's IRP back here.
+    let (status, bytes) = unsafe { result_of(irp) };
+    // SAFETY: the slot carried this batch (`into_raw` in `start_batch`); this is the batch's
+    // only completion, so its one recovery.
+    let (engine, lease) = unsafe { recover(slot) };
+    // SAFETY: the lease makes the slot ours.
+    let count = unsafe { (*lease.as_ptr()).batch_count };
     let sent = if status >= 0 { count } else { 0 };
-    // SAFETY: as above; this is the batch's only completion.
-    unsafe { finish_batch(slot, status, sent, bytes) };
+    finish_batch(engine, lease, status, sent, bytes);
     STATUS_MORE_PROCESSING_REQUIRED
 }
 
@@ -1114,8 +1088,8 @@ unsafe extern "C" fn batch_part_complete(
     let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: the provider hands our IRP back here.
-    let (status, bytes) = unsafe { take_result(irp) };
+    // SAFETY: the provider hands one of the slot's part IRPs back here.
+    let (status, bytes) = unsafe { result_of(irp) };
     // SAFETY: this part's only completion.
     unsafe { batch_part_done(slot, status, bytes) };
     STATUS_MORE_PROCESSING_REQUIRED
@@ -1124,9 +1098,10 @@ unsafe extern "C" fn batch_part_complete(
 /// One part of a batch sent as separate WskSendTo calls is done; the last one finishes it.
 ///
 /// # Safety
-/// `slot` carries the batch and this part is accounted once.
+/// `slot` carries the batch (`into_raw` in `start_batch`) and this part is accounted once.
 unsafe fn batch_part_done(slot: NonNull<Slot>, status: NTSTATUS, bytes: u64) {
-    // SAFETY: the slot stays ours until the last part completes.
+    // SAFETY: the slot stays taken until the last part completes; parts share it only
+    // through its atomics.
     let s = unsafe { slot.as_ref() };
     if status >= 0 {
         s.parts_sent.fetch_add(1, Ordering::AcqRel);
@@ -1142,26 +1117,19 @@ unsafe fn batch_part_done(slot: NonNull<Slot>, status: NTSTATUS, bytes: u64) {
             s.parts_sent.load(Ordering::Acquire),
             s.parts_bytes.load(Ordering::Acquire),
         );
-        // SAFETY: the last part: nothing else refers to the slot any more.
-        unsafe { finish_batch(slot, status, sent, bytes) };
+        // SAFETY: the last part: nothing else refers to the slot any more, so this is the
+        // batch's one recovery.
+        let (engine, lease) = unsafe { recover(slot) };
+        finish_batch(engine, lease, status, sent, bytes);
     }
 }
 
 /// Records a finished batch, returns its slot and completes its request.
-///
-/// # Safety
-/// `slot` carried the batch and nothing else uses it any more.
-unsafe fn finish_batch(slot: NonNull<Slot>, status: NTSTATUS, sent: u32, bytes: u64) {
-    // SAFETY: the caller's guarantee.
-    let (engine, family, request, reply, first_sequence) = unsafe {
-        let s = slot.as_ptr();
-        (
-            &*(*s).engine,
-            (*s).family,
-            (*s).request,
-            (*s).reply,
-            (*s).sequence,
-        )
+fn finish_batch(engine: &Engine, lease: SlotLease<'_>, status: NTSTATUS, sent: u32, bytes: u64) {
+    // SAFETY: the lease makes the slot ours.
+    let (family, request, reply, first_sequence) = unsafe {
+        let s = lease.as_ptr();
+        ((*s).family, (*s).request, (*s).reply, (*s).sequence)
     };
     let mut reply_length = 0;
     engine.batches.fetch_add(1, Ordering::Relaxed);
@@ -1189,8 +1157,8 @@ unsafe fn finish_batch(slot: NonNull<Slot>, status: NTSTATUS, sent: u32, bytes: 
     } else {
         engine.count_failure(FailureKind::Transport);
     }
-    // SAFETY: the slot is not touched after this.
-    unsafe { engine.slots.give_back(slot) };
+    // The slot and its IRPs are not touched after this.
+    lease.give_back();
     engine.family(family).gate.release();
     engine.rundown.release();
     ioctl::complete(request, status, reply_length);

@@ -19,7 +19,7 @@ use wsk_sample_ioctl::{
     SEND_REPLY_SIZE, SendReply, Stats,
 };
 
-use crate::kernel::{self, Event, EventKind};
+use crate::kernel::{self, Event, EventKind, SpinLock};
 use crate::rundown::Rundown;
 use crate::slots::{Slot, SlotLease, SlotPool};
 use crate::sync_call::{CallKind, Done, Failed, SyncCall, Wait};
@@ -96,15 +96,51 @@ struct FamilyState {
     /// WSK send calls executing right now (between the call and its return), which a close
     /// must not overlap.
     calls: Rundown,
-    /// The fixed destination, readable without the control lock (written under it).
+    /// Whether a fixed destination is set: a send's quick check, readable without a lock
+    /// (stored with `fixed`, under `config_lock`).
     fixed_set: AtomicBool,
-    // Written only under the control lock (with the family's gate closed, so no send reads
-    // them meanwhile); `local` and `fixed` are published to readers by `socket` / `fixed_set`
-    // (Release/Acquire). WSK never sees these cells: the SOCKADDRs passed to control calls
-    // live in the SyncCall until their IRP completes.
+    /// Written and read only under the control lock (with the family's gate closed when it
+    /// changes). WSK never sees it: the SOCKADDRs passed to control calls live in the SyncCall
+    /// until their IRP completes.
     bind: UnsafeCell<Option<SocketAddr>>,
+    /// Guards `local` and `fixed`: every write (the control path, which also holds the control
+    /// lock) and every read (QUERY_STATS, which does not, and a batch's destination) takes
+    /// it, for a copy of a few bytes. So a stats query never sees a half-written address and
+    /// never waits behind a long control call (issue 12: the torn read was undefined
+    /// behaviour). Only through [`FamilyState::local`], [`FamilyState::fixed`] and their
+    /// `publish_*` writers.
+    config_lock: SpinLock,
     local: UnsafeCell<SockAddrStorage>,
     fixed: UnsafeCell<Option<FixedDestination>>,
+}
+
+impl FamilyState {
+    /// The socket's local address as last named (ZERO before).
+    fn local(&self) -> SockAddrStorage {
+        let _held = self.config_lock.lock();
+        // SAFETY: `local` is only touched with `config_lock` held.
+        unsafe { *self.local.get() }
+    }
+
+    fn publish_local(&self, local: SockAddrStorage) {
+        let _held = self.config_lock.lock();
+        // SAFETY: as above.
+        unsafe { *self.local.get() = local };
+    }
+
+    /// The fixed destination the driver has set on the socket.
+    fn fixed(&self) -> Option<FixedDestination> {
+        let _held = self.config_lock.lock();
+        // SAFETY: `fixed` is only touched with `config_lock` held.
+        unsafe { *self.fixed.get() }
+    }
+
+    fn publish_fixed(&self, fixed: Option<FixedDestination>) {
+        let _held = self.config_lock.lock();
+        // SAFETY: as above.
+        unsafe { *self.fixed.get() = fixed };
+        self.fixed_set.store(fixed.is_some(), Ordering::Release);
+    }
 }
 
 pub struct Engine {
@@ -125,8 +161,9 @@ pub struct Engine {
     sequence: AtomicU64,
 }
 
-// SAFETY: the fields mutated after init are atomics, kernel objects, or UnsafeCells written only
-// under `control_lock` and published with Release stores (see FamilyState).
+// SAFETY: the fields mutated after init are atomics, kernel objects, or UnsafeCells touched only
+// under a lock: `bind` under `control_lock`, `local` and `fixed` under their family's
+// `config_lock` (see FamilyState).
 unsafe impl Sync for Engine {}
 
 impl Engine {
@@ -153,6 +190,7 @@ impl Engine {
             ] {
                 Rundown::init(&raw mut (*family).gate);
                 Rundown::init(&raw mut (*family).calls);
+                SpinLock::init(&raw mut (*family).config_lock);
                 (&raw mut (*family).bind).write(UnsafeCell::new(None));
                 (&raw mut (*family).fixed).write(UnsafeCell::new(None));
             }
@@ -236,8 +274,8 @@ impl Engine {
         if socket.is_null() {
             return Err(not_ready(STATUS_DEVICE_NOT_READY));
         }
-        // SAFETY: the configuration cells are written under the control lock, which we hold.
-        let (bind, local) = unsafe { (*state.bind.get(), &mut *state.local.get()) };
+        // SAFETY: `bind` is only touched under the control lock, which we hold.
+        let bind = unsafe { *state.bind.get() };
         let bind_address = bind.map_or_else(
             || SockAddrStorage::wildcard(family),
             SockAddrStorage::from_socket_addr,
@@ -265,7 +303,8 @@ impl Engine {
             SockAddrStorage::ZERO,
             |irp, address| unsafe { wsk::get_local_address(socket, address, irp) },
         );
-        *local = named.map_or(SockAddrStorage::ZERO, |done| done.address);
+        let local = named.map_or(SockAddrStorage::ZERO, |done| done.address);
+        state.publish_local(local);
         match local.to_socket_addr() {
             Some(address) => trace!(
                 Info,
@@ -274,9 +313,7 @@ impl Engine {
             None => trace!(Info, "{family}: datagram socket created and bound"),
         }
         // A new socket has no fixed destination.
-        state.fixed_set.store(false, Ordering::Release);
-        // SAFETY: written under the control lock; `fixed_set` is false.
-        unsafe { *state.fixed.get() = None };
+        state.publish_fixed(None);
         state.socket.store(socket, Ordering::Release);
         Ok(socket)
     }
@@ -478,9 +515,7 @@ impl Engine {
                 let previous = unsafe { (*state.bind.get()).replace(local) };
                 let old = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !old.is_null() {
-                    state.fixed_set.store(false, Ordering::Release);
-                    // SAFETY: written under the control lock; `fixed_set` is false.
-                    unsafe { *state.fixed.get() = None };
+                    state.publish_fixed(None);
                     if !self.close_socket(old, Wait::Bounded(CONTROL_TIMEOUT_MS)) {
                         return Err(not_ready(STATUS_DEVICE_BUSY));
                     }
@@ -504,8 +539,7 @@ impl Engine {
                         FixedDestination::SendTo(address),
                     ),
                 };
-                // SAFETY: read under the control lock.
-                let current = unsafe { *state.fixed.get() };
+                let current = state.fixed();
                 // The remote and the send-to address are two settings of the socket (Learn,
                 // SIO_WSK_SET_REMOTE_ADDRESS also filters what is received): switching kinds
                 // clears the other one first, so only one is ever set.
@@ -521,14 +555,10 @@ impl Engine {
                 );
                 if switching {
                     self.set_fixed(socket, other, None)?;
-                    state.fixed_set.store(false, Ordering::Release);
-                    // SAFETY: written under the control lock.
-                    unsafe { *state.fixed.get() = None };
+                    state.publish_fixed(None);
                 }
                 self.set_fixed(socket, code, Some(address))?;
-                // SAFETY: written under the control lock, published by `fixed_set`.
-                unsafe { *state.fixed.get() = Some(fixed) };
-                state.fixed_set.store(true, Ordering::Release);
+                state.publish_fixed(Some(fixed));
                 Ok(())
             }
             ConfigAction::PoolSlots(_) => Ok(()),
@@ -539,8 +569,7 @@ impl Engine {
                 }
                 // Both settings, whatever the driver believes is set; the one it believes set
                 // goes last, so a failure leaves that belief true.
-                // SAFETY: read under the control lock.
-                let order = match unsafe { *state.fixed.get() } {
+                let order = match state.fixed() {
                     Some(FixedDestination::SendTo(_)) => {
                         [SIO_WSK_SET_REMOTE_ADDRESS, SIO_WSK_SET_SENDTO_ADDRESS]
                     }
@@ -549,9 +578,7 @@ impl Engine {
                 for code in order {
                     self.set_fixed(socket, code, None)?;
                 }
-                state.fixed_set.store(false, Ordering::Release);
-                // SAFETY: written under the control lock.
-                unsafe { *state.fixed.get() = None };
+                state.publish_fixed(None);
                 Ok(())
             }
         }
@@ -838,7 +865,7 @@ impl Engine {
                 }
                 let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !socket.is_null() {
-                    state.fixed_set.store(false, Ordering::Release);
+                    state.publish_fixed(None);
                     self.close_socket(socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
                 }
             }
@@ -866,17 +893,11 @@ impl Engine {
         if state.socket.load(Ordering::Acquire).is_null() {
             return None;
         }
-        // SAFETY: published before the socket pointer (Release/Acquire).
-        unsafe { (*state.local.get()).to_socket_addr() }
+        state.local().to_socket_addr()
     }
 
     fn fixed_destination(&self, family: Family) -> Option<FixedDestination> {
-        let state = self.family(family);
-        if !state.fixed_set.load(Ordering::Acquire) {
-            return None;
-        }
-        // SAFETY: published before `fixed_set` (Release/Acquire).
-        unsafe { *state.fixed.get() }
+        self.family(family).fixed()
     }
 
     pub fn stats(&self) -> Stats {
@@ -930,7 +951,7 @@ impl Engine {
         this.control.settle();
         for state in &this.families {
             let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
-            state.fixed_set.store(false, Ordering::Release);
+            state.publish_fixed(None);
             if !socket.is_null() {
                 this.close_socket(socket, Wait::UntilDone);
             }

@@ -142,7 +142,10 @@ impl Drop for SlotLease<'_> {
 /// Synchronisation: `slots` and `count` change only in `build`/`destroy`, which run with no
 /// other user (the engine's gates are closed); `free_head` and each free slot's `next_free` are
 /// touched only with `lock` held; `free_count` is a statistic (Relaxed); `slot_size` is fixed at
-/// init; `returned` is a kernel event.
+/// init; `returned` is a kernel event. A taken slot's other fields (its IRPs included) belong to
+/// the one [`SlotLease`] that holds it, or to the WSK call and completion routine it was handed
+/// to (`into_raw`), whose parts of a batch share only the slot's atomics; the free list's lock
+/// orders one holder's writes before the next holder's reads.
 pub struct SlotPool {
     slots: AtomicPtr<Slot>,
     count: AtomicU32,

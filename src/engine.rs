@@ -8,7 +8,6 @@ use core::net::SocketAddr;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
-use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{
     NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_CANCELLED, STATUS_DELETE_PENDING,
     STATUS_DEVICE_BUSY, STATUS_DEVICE_NOT_READY, STATUS_INSUFFICIENT_RESOURCES,
@@ -20,10 +19,10 @@ use wsk_sample_ioctl::{
 };
 
 use crate::irp;
-use crate::kernel::{self, ControlLock};
+use crate::kernel::{self, ControlLock, SpinLock};
 use crate::request::Request;
 use crate::rundown::Rundown;
-use crate::slots::{Slot, SlotPool};
+use crate::slots::{Slot, SlotLease, SlotPool};
 use crate::sync_call::{CallKind, Done, Failed, SyncCall, Wait};
 use crate::trace::{Status, trace};
 use crate::wsk::abi::*;
@@ -97,12 +96,17 @@ struct FamilyState {
     /// WSK send calls executing right now (between the call and its return), which a close
     /// must not overlap.
     calls: Rundown,
-    /// The fixed destination, readable without the control lock (written under it).
+    /// Whether a fixed destination is set: a send's quick check, readable without a lock
+    /// (stored with `fixed`, under `config_lock`).
     fixed_set: AtomicBool,
-    // The published copies: written only under the control lock (with the family's gate
-    // closed, so no send reads them meanwhile) and published to lock-free readers (sends,
-    // QUERY_STATS) by `socket` / `fixed_set` (Release/Acquire). WSK never sees these cells: the
-    // SOCKADDRs passed to control calls live in the SyncCall until their IRP completes.
+    /// Guards `local` and `fixed`: every write (the control path, which also holds the control
+    /// lock) and every read (QUERY_STATS, which does not, and a batch's destination) takes
+    /// it, for a copy of a few bytes. So a stats query never sees a half-written address and
+    /// never waits behind a long control call (issue 12: the torn read was undefined
+    /// behaviour). Only through [`FamilyState::local`], [`FamilyState::fixed`] and their
+    /// `publish_*` writers. WSK never sees these cells: the SOCKADDRs passed to control calls
+    /// live in the SyncCall until their IRP completes.
+    config_lock: SpinLock,
     local: UnsafeCell<SockAddrStorage>,
     fixed: UnsafeCell<Option<FixedDestination>>,
 }
@@ -132,6 +136,35 @@ impl ControlState {
     }
 }
 
+impl FamilyState {
+    /// The socket's local address as last named (ZERO before).
+    fn local(&self) -> SockAddrStorage {
+        let _held = self.config_lock.lock();
+        // SAFETY: `local` is only touched with `config_lock` held.
+        unsafe { *self.local.get() }
+    }
+
+    fn publish_local(&self, local: SockAddrStorage) {
+        let _held = self.config_lock.lock();
+        // SAFETY: as above.
+        unsafe { *self.local.get() = local };
+    }
+
+    /// The fixed destination the driver has set on the socket.
+    fn fixed(&self) -> Option<FixedDestination> {
+        let _held = self.config_lock.lock();
+        // SAFETY: `fixed` is only touched with `config_lock` held.
+        unsafe { *self.fixed.get() }
+    }
+
+    fn publish_fixed(&self, fixed: Option<FixedDestination>) {
+        let _held = self.config_lock.lock();
+        // SAFETY: as above.
+        unsafe { *self.fixed.get() = fixed };
+        self.fixed_set.store(fixed.is_some(), Ordering::Release);
+    }
+}
+
 pub struct Engine {
     registration: WSK_REGISTRATION,
     registered: bool,
@@ -151,8 +184,8 @@ pub struct Engine {
 }
 
 // SAFETY: the fields mutated after init are atomics, kernel objects, state inside
-// `control_lock` (reached only through its guard), or UnsafeCells written only under
-// `control_lock` and published with Release stores (see FamilyState).
+// `control_lock` (reached only through its guard), or UnsafeCells touched only under their
+// family's `config_lock` (`local` and `fixed`, see FamilyState).
 unsafe impl Sync for Engine {}
 
 impl Engine {
@@ -197,6 +230,10 @@ impl Engine {
             let calls = unsafe { &raw mut (*family).calls };
             // SAFETY: the call window's place, which stays put.
             unsafe { Rundown::init(calls) };
+            // SAFETY: a field's place in the fresh allocation.
+            let config_lock = unsafe { &raw mut (*family).config_lock };
+            // SAFETY: the spin lock's place, which stays put.
+            unsafe { SpinLock::init(config_lock) };
             // SAFETY: a field's place in the fresh allocation.
             let fixed = unsafe { &raw mut (*family).fixed };
             // SAFETY: writable; the zeroed value needs no drop.
@@ -333,9 +370,8 @@ impl Engine {
             SockAddrStorage::ZERO,
             |irp, address, arm| unsafe { wsk::get_local_address(socket, address, irp, arm) },
         );
-        // SAFETY: written under the control lock, which we hold; published by `socket` below.
-        let local = unsafe { &mut *state.local.get() };
-        *local = named.map_or(SockAddrStorage::ZERO, |done| done.address);
+        let local = named.map_or(SockAddrStorage::ZERO, |done| done.address);
+        state.publish_local(local);
         match local.to_socket_addr() {
             Some(address) => trace!(
                 Info,
@@ -344,9 +380,7 @@ impl Engine {
             None => trace!(Info, "{family}: datagram socket created and bound"),
         }
         // A new socket has no fixed destination.
-        state.fixed_set.store(false, Ordering::Release);
-        // SAFETY: written under the control lock; `fixed_set` is false.
-        unsafe { *state.fixed.get() = None };
+        state.publish_fixed(None);
         state.socket.store(socket, Ordering::Release);
         Ok(socket)
     }
@@ -554,9 +588,7 @@ impl Engine {
                 let previous = control.bind(family).replace(local);
                 let old = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !old.is_null() {
-                    state.fixed_set.store(false, Ordering::Release);
-                    // SAFETY: written under the control lock; `fixed_set` is false.
-                    unsafe { *state.fixed.get() = None };
+                    state.publish_fixed(None);
                     if !self.close_socket(control, old, Wait::Bounded(CONTROL_TIMEOUT_MS)) {
                         return Err(not_ready(STATUS_DEVICE_BUSY));
                     }
@@ -582,8 +614,7 @@ impl Engine {
                         FixedDestination::SendTo(address),
                     ),
                 };
-                // SAFETY: read under the control lock.
-                let current = unsafe { *state.fixed.get() };
+                let current = state.fixed();
                 // The remote and the send-to address are two settings of the socket (Learn,
                 // SIO_WSK_SET_REMOTE_ADDRESS also filters what is received): switching kinds
                 // clears the other one first, so only one is ever set.
@@ -599,14 +630,10 @@ impl Engine {
                 );
                 if switching {
                     self.set_fixed(control, socket, other, None)?;
-                    state.fixed_set.store(false, Ordering::Release);
-                    // SAFETY: written under the control lock.
-                    unsafe { *state.fixed.get() = None };
+                    state.publish_fixed(None);
                 }
                 self.set_fixed(control, socket, code, Some(address))?;
-                // SAFETY: written under the control lock, published by `fixed_set`.
-                unsafe { *state.fixed.get() = Some(fixed) };
-                state.fixed_set.store(true, Ordering::Release);
+                state.publish_fixed(Some(fixed));
                 Ok(())
             }
             ConfigAction::PoolSlots(_) => Ok(()),
@@ -617,8 +644,7 @@ impl Engine {
                 }
                 // Both settings, whatever the driver believes is set; the one it believes set
                 // goes last, so a failure leaves that belief true.
-                // SAFETY: read under the control lock.
-                let order = match unsafe { *state.fixed.get() } {
+                let order = match state.fixed() {
                     Some(FixedDestination::SendTo(_)) => {
                         [SIO_WSK_SET_REMOTE_ADDRESS, SIO_WSK_SET_SENDTO_ADDRESS]
                     }
@@ -627,9 +653,7 @@ impl Engine {
                 for code in order {
                     self.set_fixed(control, socket, code, None)?;
                 }
-                state.fixed_set.store(false, Ordering::Release);
-                // SAFETY: written under the control lock.
-                unsafe { *state.fixed.get() = None };
+                state.publish_fixed(None);
                 Ok(())
             }
         }
@@ -662,15 +686,10 @@ impl Engine {
         let socket = self.socket_for(family)?;
         let explicit = self.explicit_destination(family, destination)?;
         let no_resources = Failure::new(STATUS_INSUFFICIENT_RESOURCES, FailureKind::NoResources);
-        let slot = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
-        let Some(irp) = irp::allocate_irp() else {
-            // SAFETY: taken above and not handed to anyone.
-            unsafe { self.slots.give_back(slot) };
-            return Err(no_resources);
-        };
-        let slot_ptr = slot.as_ptr();
-        // SAFETY: the slot is ours (taken above) until its completion routine gives it back,
-        // and nothing else refers to it. This reference is not used once WSK has the IRP.
+        let lease = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
+        let slot_ptr = lease.as_ptr();
+        // SAFETY: the lease makes the slot ours alone until its completion routine recovers
+        // it, and nothing else refers to it. This reference is not used once WSK has the IRP.
         let s = unsafe { &mut *slot_ptr };
         let length = payload.len().min(self.slots.slot_size() as usize);
         // SAFETY: the slot's buffer holds SLOT_SIZE bytes (at least `length`, the decoder bounds
@@ -689,19 +708,30 @@ impl Engine {
             None => core::ptr::null_mut(),
         };
         let wsk_buf = &raw mut s.wsk_buf;
-        // SAFETY: our IRP from IoAllocateIrp(1): it has a free stack location.
+        let irp = s.irp;
+        // SAFETY: the slot's IRP, from allocate_irp and kept until the pool is destroyed; no
+        // provider owns it: never submitted, or its completion routine ran before the slot came
+        // back to the pool.
+        unsafe { irp::reuse(irp) };
+        // SAFETY: the slot's IRP from IoAllocateIrp(1), just reinitialised: it has a free stack
+        // location.
         unsafe { irp::set_completion_routine(irp, send_complete, slot_ptr.cast()) };
-        // Once WSK has the IRP, the slot and the IRP belong to the provider and the completion
-        // routine (which may already have run when this returns): neither is touched again. A
-        // call that never reached WSK freed the IRP; the slot is ours.
+        // Once WSK has the IRP, the slot and its IRP belong to the provider and the completion
+        // routine (which may already have run when this returns): the lease becomes the
+        // completion's context and neither is touched here again. A call that never reached
+        // WSK leaves both ours: the lease is recovered, the request goes back to the caller and
+        // the slot to the pool.
+        let context = lease.into_raw();
         // SAFETY: a live socket; the WSK_BUF and address live in the slot until completion; the
         // IRP has its completion routine.
         let issued = unsafe { wsk::send_to(socket, wsk_buf, remote, irp) };
         if let wsk::Issued::NotSubmitted(status) = issued {
-            // SAFETY: WSK never saw the IRP, so the slot is still ours alone.
-            *request = unsafe { (*slot_ptr).request.take() };
-            // SAFETY: taken above and handed to no one.
-            unsafe { self.slots.give_back(slot) };
+            // SAFETY: WSK never received the IRP, so no completion routine runs: this is the
+            // one recovery of the lease given up above.
+            let lease = unsafe { SlotLease::from_raw(&self.slots, context) };
+            // SAFETY: the recovered lease makes the slot ours alone again.
+            *request = unsafe { (*lease.as_ptr()).request.take() };
+            lease.give_back();
             return Err(Failure::new(status, FailureKind::NotReady));
         }
         Ok(())
@@ -780,18 +810,18 @@ impl Engine {
         }
         // SAFETY: a live socket.
         let batched = unsafe { wsk::has_send_messages(socket) };
-        let mut irps = IrpSet::new();
         let wanted = if batched { 1 } else { count };
-        if !irps.allocate(wanted) {
-            return Err(no_resources);
-        }
-        let Some(slot) = self.slots.take(SLOT_WAIT_MS) else {
-            irps.free_all();
-            return Err(no_resources);
+        let mut lease = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
+        // One WskSendMessages goes out on the slot's IRP; the WskSendTo fallback needs one IRP
+        // per datagram, which the slot keeps once allocated (see `SlotLease::part_irps`).
+        let part_irps = if batched {
+            None
+        } else {
+            Some(lease.part_irps(count).ok_or(no_resources)?)
         };
-        let slot_ptr = slot.as_ptr();
-        // SAFETY: the slot is ours (taken above) until the last completion gives it back, and
-        // nothing else refers to it. This reference is not used once WSK has an IRP.
+        let slot_ptr = lease.as_ptr();
+        // SAFETY: the lease makes the slot ours alone until the last completion recovers it,
+        // and nothing else refers to it. This reference is not used once WSK has an IRP.
         let s = unsafe { &mut *slot_ptr };
         let payloads = batch.payloads();
         // SAFETY: the payloads fit the slot's buffer (checked above); the buffers are distinct.
@@ -833,41 +863,70 @@ impl Engine {
         s.first_error.store(0, Ordering::Relaxed);
         s.remote.set(explicit);
         let remote = s.remote.as_mut_ptr();
-        // Once WSK has an IRP, the slot and the IRP belong to the provider and the completion
-        // routines: none is touched again. A call that never reached WSK freed its IRP and
-        // counts as a part that failed.
-        if batched {
-            let irp = irps.take(0);
-            // SAFETY: our IRP from IoAllocateIrp(1): it has a free stack location.
-            unsafe { irp::set_completion_routine(irp, batch_complete, slot_ptr.cast()) };
-            // SAFETY: a live socket; the list, buffer and address live in the slot until the
-            // completion; the IRP has its completion routine.
-            let issued = unsafe { wsk::send_messages(socket, nodes, remote, irp) };
-            if let wsk::Issued::NotSubmitted(status) = issued {
-                // SAFETY: WSK never saw the IRP, so the slot is still ours alone.
-                *request = unsafe { (*slot_ptr).request.take() };
-                // SAFETY: taken above and handed to no one.
-                unsafe { self.slots.give_back(slot) };
-                return Err(Failure::new(status, FailureKind::NotReady));
-            }
-        } else {
-            for index in 0..count {
-                let irp = irps.take(index);
-                // SAFETY: our IRP from IoAllocateIrp(1): it has a free stack location.
-                unsafe { irp::set_completion_routine(irp, batch_part_complete, slot_ptr.cast()) };
-                // SAFETY: index < count <= MAX_BATCH_DATAGRAMS: a node written above.
-                let node = unsafe { nodes.add(index) };
-                // SAFETY: a place, no reference (other parts' completion routines may be
-                // reading the slot).
-                let buffer = unsafe { &raw mut (*node).Buffer };
-                // SAFETY: a live socket; the node and address live in the slot until the last
-                // part completes; the IRP has its completion routine.
-                let issued = unsafe { wsk::send_to(socket, buffer, remote, irp) };
+        // Every IRP used is the slot's and the driver's (never submitted, or completed before
+        // the slot came back): reinitialised, then given its completion routine. Once WSK has
+        // an IRP, the slot and its IRPs belong to the provider and the completion routines: the
+        // lease becomes their context and nothing here touches the slot again. A call that
+        // never reached WSK leaves its IRP ours and counts as a part that failed.
+        match part_irps {
+            None => {
+                let irp = s.irp;
+                // SAFETY: the slot's IRP, from allocate_irp; no provider owns it (never
+                // submitted, or completed before the slot came back to the pool).
+                unsafe { irp::reuse(irp) };
+                // SAFETY: the slot's IRP from IoAllocateIrp(1), just reinitialised: it has a
+                // free stack location.
+                unsafe { irp::set_completion_routine(irp, batch_complete, slot_ptr.cast()) };
+                let context = lease.into_raw();
+                // SAFETY: a live socket; the list, buffer and address live in the slot until
+                // the completion; the IRP has its completion routine.
+                let issued = unsafe { wsk::send_messages(socket, nodes, remote, irp) };
                 if let wsk::Issued::NotSubmitted(status) = issued {
-                    // The part's completion will never come: account for it here (this may be
-                    // the part that finishes the batch).
-                    // SAFETY: this part's share of the slot is ours; parts_pending counts it.
-                    unsafe { batch_part_done(slot, status, 0) };
+                    // SAFETY: WSK never received the IRP, so no completion routine runs: this
+                    // is the one recovery of the lease given up above.
+                    let lease = unsafe { SlotLease::from_raw(&self.slots, context) };
+                    // SAFETY: the recovered lease makes the slot ours alone again.
+                    *request = unsafe { (*lease.as_ptr()).request.take() };
+                    lease.give_back();
+                    return Err(Failure::new(status, FailureKind::NotReady));
+                }
+            }
+            Some(irps) => {
+                for index in 0..count {
+                    // SAFETY: index < count: `part_irps` returned `count` IRPs.
+                    let entry = unsafe { irps.as_ptr().add(index) };
+                    // SAFETY: an entry of the slot's array, set by `part_irps`.
+                    let irp = unsafe { *entry };
+                    // SAFETY: the slot's part IRP, from allocate_irp; no provider owns it.
+                    unsafe { irp::reuse(irp) };
+                    // SAFETY: from IoAllocateIrp(1), just reinitialised: a free stack location.
+                    unsafe {
+                        irp::set_completion_routine(irp, batch_part_complete, slot_ptr.cast())
+                    };
+                }
+                let slot = lease.into_raw();
+                for index in 0..count {
+                    // The slot stays taken while a part is unaccounted for, so its IRP array is
+                    // still there.
+                    // SAFETY: index < count: `part_irps` returned `count` IRPs.
+                    let entry = unsafe { irps.as_ptr().add(index) };
+                    // SAFETY: an entry of the slot's array, unchanged while the slot is taken.
+                    let irp = unsafe { *entry };
+                    // SAFETY: index < count <= MAX_BATCH_DATAGRAMS: a node written above.
+                    let node = unsafe { nodes.add(index) };
+                    // SAFETY: a place, no reference (other parts' completion routines may be
+                    // reading the slot).
+                    let buffer = unsafe { &raw mut (*node).Buffer };
+                    // SAFETY: a live socket; the node and address live in the slot until the
+                    // last part completes; the IRP has its completion routine.
+                    let issued = unsafe { wsk::send_to(socket, buffer, remote, irp) };
+                    if let wsk::Issued::NotSubmitted(status) = issued {
+                        // The part's completion will never come: account for it here (this
+                        // may be the part that finishes the batch).
+                        // SAFETY: this part's share of the slot is ours; parts_pending counts
+                        // it.
+                        unsafe { batch_part_done(slot, status, 0) };
+                    }
                 }
             }
         }
@@ -921,7 +980,7 @@ impl Engine {
                 }
                 let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !socket.is_null() {
-                    state.fixed_set.store(false, Ordering::Release);
+                    state.publish_fixed(None);
                     self.close_socket(control, socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
                 }
             }
@@ -949,17 +1008,11 @@ impl Engine {
         if state.socket.load(Ordering::Acquire).is_null() {
             return None;
         }
-        // SAFETY: published before the socket pointer (Release/Acquire).
-        unsafe { (*state.local.get()).to_socket_addr() }
+        state.local().to_socket_addr()
     }
 
     fn fixed_destination(&self, family: Family) -> Option<FixedDestination> {
-        let state = self.family(family);
-        if !state.fixed_set.load(Ordering::Acquire) {
-            return None;
-        }
-        // SAFETY: published before `fixed_set` (Release/Acquire).
-        unsafe { *state.fixed.get() }
+        self.family(family).fixed()
     }
 
     pub fn stats(&self) -> Stats {
@@ -1021,7 +1074,7 @@ impl Engine {
         self.control.settle();
         for state in &self.families {
             let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
-            state.fixed_set.store(false, Ordering::Release);
+            state.publish_fixed(None);
             if !socket.is_null() {
                 self.close_socket(&mut control, socket, Wait::UntilDone);
             }
@@ -1088,21 +1141,37 @@ impl Engine {
     }
 }
 
-/// Completion of a send: records the outcome, frees the IRP, returns the slot, completes the
-/// user's request with the real status and bytes sent, and gives the IRP back to the driver.
-/// Runs at DISPATCH_LEVEL; never calls WSK.
+/// Recovers the lease of the slot a completion routine's context names.
+///
+/// # Safety
+/// `slot` is the context a send gave WSK with its IRP (`SlotLease::into_raw`), and this is the
+/// send's one recovery of it.
+unsafe fn recover<'a>(slot: NonNull<Slot>) -> (&'a Engine, SlotLease<'a>) {
+    // SAFETY: the caller's guarantee: the slot is taken and this send's alone.
+    let engine = unsafe { (*slot.as_ptr()).engine };
+    // SAFETY: the engine outlives every send (each holds its rundown until it finishes).
+    let engine = unsafe { &*engine };
+    // SAFETY: the caller's guarantee.
+    (engine, unsafe { SlotLease::from_raw(&engine.slots, slot) })
+}
+
+/// Completion of a send: records the outcome, gives the slot back (with its IRP, which the
+/// next send reinitialises), completes the user's request with the real status and bytes
+/// sent, and keeps the IRP (STATUS_MORE_PROCESSING_REQUIRED). Runs at DISPATCH_LEVEL; never
+/// calls WSK.
 unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID) -> NTSTATUS {
     let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: the context is the slot that carried this send; it stays ours until given back
-    // below, and nothing else refers to it meanwhile.
-    let s = unsafe { &mut *slot.as_ptr() };
+    // SAFETY: the context is the slot that carried this send, given up with `into_raw` in
+    // `start_send`; this completion is its one recovery.
+    let (engine, lease) = unsafe { recover(slot) };
+    // SAFETY: the lease makes the slot ours alone until it is given back below; nothing else
+    // refers to it meanwhile.
+    let s = unsafe { &mut *lease.as_ptr() };
     let (family, request, reply, sequence) = (s.family, s.request.take(), s.reply, s.sequence);
-    // SAFETY: the slot's engine is live while this send holds its rundown (released below).
-    let engine = unsafe { &*s.engine };
-    // SAFETY: the provider hands our IRP (IoAllocateIrp in start_send) back here.
-    let (status, information) = unsafe { take_result(irp) };
+    // SAFETY: the provider hands the slot's IRP back here.
+    let (status, information) = unsafe { result_of(irp) };
     let mut reply_length = 0;
     if status >= 0 {
         let bytes_sent = u32::try_from(information).unwrap_or(u32::MAX);
@@ -1125,8 +1194,8 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
     } else {
         engine.count_failure(FailureKind::Transport);
     }
-    // SAFETY: the slot is not touched after this.
-    unsafe { engine.slots.give_back(slot) };
+    // The slot and its IRP are not touched after this.
+    lease.give_back();
     // Release before completing, so a caller that sees its request done also sees it gone
     // from the in-flight count. The engine is not touched after the rundown release;
     // completing the request only involves the framework.
@@ -1138,71 +1207,16 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
     STATUS_MORE_PROCESSING_REQUIRED
 }
 
-/// The IRPs a batch needs, allocated up front so that a failure leaves nothing half-sent.
-struct IrpSet {
-    irps: [PIRP; wsk_sample_ioctl::MAX_BATCH_DATAGRAMS],
-    count: usize,
-}
-
-impl IrpSet {
-    fn new() -> Self {
-        IrpSet {
-            irps: [core::ptr::null_mut(); wsk_sample_ioctl::MAX_BATCH_DATAGRAMS],
-            count: 0,
-        }
-    }
-
-    /// Allocates `wanted` IRPs; on failure frees those allocated and returns false.
-    fn allocate(&mut self, wanted: usize) -> bool {
-        while self.count < wanted.min(self.irps.len()) {
-            let Some(irp) = irp::allocate_irp() else {
-                self.free_all();
-                return false;
-            };
-            let Some(place) = self.irps.get_mut(self.count) else {
-                break;
-            };
-            *place = irp;
-            self.count += 1;
-        }
-        true
-    }
-
-    fn take(&mut self, index: usize) -> PIRP {
-        self.irps
-            .get_mut(index)
-            .map_or(core::ptr::null_mut(), |irp| {
-                core::mem::replace(irp, core::ptr::null_mut())
-            })
-    }
-
-    fn free_all(&mut self) {
-        for irp in self.irps.iter_mut().take(self.count) {
-            if !irp.is_null() {
-                // SAFETY: allocated by `allocate` and never submitted.
-                unsafe { IoFreeIrp(*irp) };
-                *irp = core::ptr::null_mut();
-            }
-        }
-        self.count = 0;
-    }
-}
-
-/// Reads a completed IRP's status and information and frees it.
+/// Reads a completed IRP's status and information (the IRP stays with its slot).
 ///
 /// # Safety
-/// `irp` is a driver IRP handed back to its completion routine, not used afterwards.
-unsafe fn take_result(irp: PIRP) -> (NTSTATUS, u64) {
+/// `irp` is a driver IRP handed back to its completion routine.
+unsafe fn result_of(irp: PIRP) -> (NTSTATUS, u64) {
     // SAFETY: the caller's guarantee: the IRP is ours to read.
     let io_status = unsafe { &(*irp).IoStatus };
     // SAFETY: a completed IRP's IoStatus holds a Status (the union's NTSTATUS member).
-    let result = (
-        unsafe { io_status.__bindgen_anon_1.Status },
-        io_status.Information,
-    );
-    // SAFETY: the caller's guarantee.
-    unsafe { IoFreeIrp(irp) };
-    result
+    let status = unsafe { io_status.__bindgen_anon_1.Status };
+    (status, io_status.Information)
 }
 
 /// Completion of a batch sent with one WskSendMessages.
@@ -1214,13 +1228,15 @@ unsafe extern "C" fn batch_complete(
     let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: the provider hands our IRP back here.
-    let (status, bytes) = unsafe { take_result(irp) };
-    // SAFETY: the slot carried this batch and stays ours until `finish_batch` returns it.
-    let count = unsafe { (*slot.as_ptr()).batch_count };
+    // SAFETY: the provider hands the slot's IRP back here.
+    let (status, bytes) = unsafe { result_of(irp) };
+    // SAFETY: the slot carried this batch (`into_raw` in `start_batch`); this is the batch's
+    // only completion, so its one recovery.
+    let (engine, lease) = unsafe { recover(slot) };
+    // SAFETY: the lease makes the slot ours.
+    let count = unsafe { (*lease.as_ptr()).batch_count };
     let sent = if status >= 0 { count } else { 0 };
-    // SAFETY: as above; this is the batch's only completion.
-    unsafe { finish_batch(slot, status, sent, bytes) };
+    finish_batch(engine, lease, status, sent, bytes);
     STATUS_MORE_PROCESSING_REQUIRED
 }
 
@@ -1234,8 +1250,8 @@ unsafe extern "C" fn batch_part_complete(
     let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: the provider hands our IRP back here.
-    let (status, bytes) = unsafe { take_result(irp) };
+    // SAFETY: the provider hands one of the slot's part IRPs back here.
+    let (status, bytes) = unsafe { result_of(irp) };
     // SAFETY: this part's only completion.
     unsafe { batch_part_done(slot, status, bytes) };
     STATUS_MORE_PROCESSING_REQUIRED
@@ -1244,9 +1260,10 @@ unsafe extern "C" fn batch_part_complete(
 /// One part of a batch sent as separate WskSendTo calls is done; the last one finishes it.
 ///
 /// # Safety
-/// `slot` carries the batch and this part is accounted once.
+/// `slot` carries the batch (`into_raw` in `start_batch`) and this part is accounted once.
 unsafe fn batch_part_done(slot: NonNull<Slot>, status: NTSTATUS, bytes: u64) {
-    // SAFETY: the slot stays ours until the last part completes.
+    // SAFETY: the slot stays taken until the last part completes; parts share it only
+    // through its atomics.
     let s = unsafe { slot.as_ref() };
     if status >= 0 {
         s.parts_sent.fetch_add(1, Ordering::AcqRel);
@@ -1262,22 +1279,19 @@ unsafe fn batch_part_done(slot: NonNull<Slot>, status: NTSTATUS, bytes: u64) {
             s.parts_sent.load(Ordering::Acquire),
             s.parts_bytes.load(Ordering::Acquire),
         );
-        // SAFETY: the last part: nothing else refers to the slot any more.
-        unsafe { finish_batch(slot, status, sent, bytes) };
+        // SAFETY: the last part: nothing else refers to the slot any more, so this is the
+        // batch's one recovery.
+        let (engine, lease) = unsafe { recover(slot) };
+        finish_batch(engine, lease, status, sent, bytes);
     }
 }
 
 /// Records a finished batch, returns its slot and completes its request.
-///
-/// # Safety
-/// `slot` carried the batch and nothing else uses it any more.
-unsafe fn finish_batch(slot: NonNull<Slot>, status: NTSTATUS, sent: u32, bytes: u64) {
-    // SAFETY: the caller's guarantee: the slot is ours alone until given back below.
-    let s = unsafe { &mut *slot.as_ptr() };
+fn finish_batch(engine: &Engine, lease: SlotLease<'_>, status: NTSTATUS, sent: u32, bytes: u64) {
+    // SAFETY: the lease makes the slot ours alone until it is given back below.
+    let s = unsafe { &mut *lease.as_ptr() };
     let (family, request, reply, first_sequence) =
         (s.family, s.request.take(), s.reply, s.sequence);
-    // SAFETY: the slot's engine is live while this batch holds its rundown (released below).
-    let engine = unsafe { &*s.engine };
     let mut reply_length = 0;
     engine.batches.fetch_add(1, Ordering::Relaxed);
     engine
@@ -1304,8 +1318,8 @@ unsafe fn finish_batch(slot: NonNull<Slot>, status: NTSTATUS, sent: u32, bytes: 
     } else {
         engine.count_failure(FailureKind::Transport);
     }
-    // SAFETY: the slot is not touched after this.
-    unsafe { engine.slots.give_back(slot) };
+    // The slot and its IRPs are not touched after this.
+    lease.give_back();
     engine.family(family).gate.release();
     engine.rundown.release();
     if let Some(request) = request {

@@ -23,6 +23,12 @@ unsafe fn not_submitted(irp: PIRP) -> Issued {
     Issued::NotSubmitted(STATUS_NOT_SUPPORTED)
 }
 
+/// A send entry the provider does not offer: the IRP never reaches WSK and stays the caller's
+/// (a send IRP belongs to its slot, which reuses it), and the call fails synchronously.
+fn send_refused() -> Issued {
+    Issued::NotSubmitted(STATUS_NOT_SUPPORTED)
+}
+
 /// What a WSK dispatch call returned once it took the IRP: the completion routine runs on
 /// every outcome, so the status itself carries nothing more.
 fn submitted(_status: NTSTATUS) -> Issued {
@@ -225,7 +231,8 @@ pub unsafe fn get_local_address(
     }
 }
 
-/// `WskSendTo` of one datagram; `remote` NULL sends to the socket's fixed address.
+/// `WskSendTo` of one datagram; `remote` NULL sends to the socket's fixed address. Unlike the
+/// control calls, a refused send does not free `irp`: it stays the caller's.
 ///
 /// # Safety
 /// `socket` live; `buffer`, its MDL chain and `remote` stay valid and unchanged until the IRP
@@ -242,8 +249,7 @@ pub unsafe fn send_to(
             // SAFETY: the caller's guarantees; Flags 0 and no control information.
             submitted(unsafe { send(socket, buffer, 0, remote, 0, core::ptr::null_mut(), irp) })
         }
-        // SAFETY: the IRP was not handed to anyone.
-        None => unsafe { not_submitted(irp) },
+        None => send_refused(),
     }
 }
 
@@ -328,7 +334,7 @@ impl SockAddrStorage {
 /// `WskSendMessages` of a WSK_BUF_LIST (one datagram per node, one destination for all).
 /// `remote` is never NULL: the PFN_WSK_SEND_MESSAGES page, unlike PFN_WSK_SEND_TO's, does not
 /// say a NULL RemoteAddress falls back to a fixed remote or send-to address, so the driver
-/// always names the destination.
+/// always names the destination. A refused call does not free `irp`, as for [`send_to`].
 ///
 /// # Safety
 /// As for [`send_to`], for every node of the list and the nodes themselves.
@@ -344,8 +350,7 @@ pub unsafe fn send_messages(
             // SAFETY: the caller's guarantees; Flags 0 and no control information.
             submitted(unsafe { send(socket, list, 0, remote, 0, core::ptr::null_mut(), irp) })
         }
-        // SAFETY: the IRP was not handed to anyone.
-        None => unsafe { not_submitted(irp) },
+        None => send_refused(),
     }
 }
 

@@ -42,8 +42,10 @@ pub mod rules {
         IRP_DOUBLE_FREE = "an IRP must be freed exactly once";
         IRP_USE_AFTER_FREE = "an IRP must not be used after IoFreeIrp";
         IRP_UNKNOWN = "the IRP was not allocated with IoAllocateIrp";
-        IRP_FREED_WHILE_OWNED = "an IRP must not be freed or reused while the provider owns it";
+        IRP_FREED_WHILE_OWNED = "an IRP must not be freed while the provider owns it";
         IRP_RESUBMITTED = "an IRP must not be passed to WSK again before it completes";
+        IRP_REUSED_WHILE_OWNED = "IoReuseIrp is only for an IRP the driver owns: allocated with IoAllocateIrp and never submitted, or completed (its completion routine running or run); not one the provider still holds (Learn, Reusing IRPs: drivers reuse IRPs they created; Wine ntoskrnl IoReuseIrp rewrites the whole IRP with IoInitializeIrp, which would wipe the stack location the provider is using)";
+        IRP_NOT_REINITIALIZED = "an IRP that completed must be reinitialised with IoReuseIrp before it is passed to WSK again (Learn, Reusing IRPs: a driver that created an IRP with IoAllocateIrp reuses it by calling IoReuseIrp; without it the last call's Cancel, PendingReturned and IoStatus stay behind, which Wine's IoReuseIrp/IoInitializeIrp zero): the strict side";
         MDL_UNKNOWN = "the MDL was not allocated with IoAllocateMdl or was already freed";
         MDL_NOT_NONPAGED = "MmBuildMdlForNonPagedPool needs memory from nonpaged pool";
         MDL_NOT_LOCKED = "memory passed to WSK must be nonpaged pool or locked";

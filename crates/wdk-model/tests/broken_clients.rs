@@ -99,6 +99,10 @@ fn main() {
             cases::correct::a_correct_client_sends_and_leaves_a_clean_report,
         ),
         Trial::test(
+            "clean::a_client_reusing_its_irp_with_io_reuse_irp_is_clean",
+            cases::correct::a_client_reusing_its_irp_with_io_reuse_irp_is_clean,
+        ),
+        Trial::test(
             "coverage::every_rule_has_a_broken_client",
             every_rule_has_a_broken_client,
         ),

@@ -2,333 +2,16 @@
 //! here, done right (a clean report) and then broken in one way per test; each break must be
 //! reported under the rule it breaks. The rules cite their sources (Learn pages) in kernel.rs.
 
-use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use libtest_mimic::Failed;
 use wdk_model::harness::{Kernel, Report};
-
-use crate::common::Case;
 use wdk_model::ntddk::*;
 use wdk_model::wsk::abi::*;
-use wdk_model::wsk::{WskCaptureProviderNPI, WskDeregister, WskRegister, WskReleaseProviderNPI};
 use wdk_model::*;
 
-const TAG: u32 = u32::from_le_bytes(*b"Test");
-
-type Routine = unsafe extern "C" fn(PDEVICE_OBJECT, PIRP, PVOID) -> NTSTATUS;
-
-#[derive(Default)]
-struct Outcome {
-    status: AtomicI32,
-    information: AtomicU64,
-    calls: AtomicU32,
-}
-
-/// # Safety
-/// `context` is an Outcome that outlives the call; `irp` is handed back to its routine.
-unsafe fn record(irp: PIRP, context: PVOID) {
-    // SAFETY: the caller's guarantee.
-    let outcome = unsafe { &*context.cast::<Outcome>() };
-    // SAFETY: the caller's guarantee.
-    let (status, information) = unsafe {
-        (
-            (*irp).IoStatus.__bindgen_anon_1.Status,
-            (*irp).IoStatus.Information,
-        )
-    };
-    outcome.status.store(status, Ordering::SeqCst);
-    outcome.information.store(information, Ordering::SeqCst);
-    outcome.calls.fetch_add(1, Ordering::SeqCst);
-}
-
-/// Right: record, free, hand the IRP back.
-unsafe extern "C" fn free_and_stop(_: PDEVICE_OBJECT, irp: PIRP, context: PVOID) -> NTSTATUS {
-    // SAFETY: see `record`; our IRP.
-    unsafe {
-        record(irp, context);
-        IoFreeIrp(irp);
-    }
-    STATUS_MORE_PROCESSING_REQUIRED
-}
-
-/// Sets `routine` with all three invoke flags in the IRP's next stack location.
-///
-/// # Safety
-/// `irp` is a live driver IRP with a free stack location.
-unsafe fn set_routine(irp: PIRP, routine: Routine, context: PVOID) {
-    // SAFETY: the caller's guarantee; the next location is the one below current.
-    unsafe {
-        let next = (*irp)
-            .Tail
-            .Overlay
-            .__bindgen_anon_2
-            .__bindgen_anon_1
-            .CurrentStackLocation
-            .sub(1);
-        (*next).CompletionRoutine = Some(routine);
-        (*next).Context = context;
-        (*next).Control = (SL_INVOKE_ON_SUCCESS | SL_INVOKE_ON_ERROR | SL_INVOKE_ON_CANCEL) as u8;
-    }
-}
-
-/// A driver-allocated IRP with `routine` set for success, error and cancel.
-fn irp(routine: Routine, outcome: &Outcome) -> PIRP {
-    // SAFETY: kernel code of the running test kernel.
-    let irp = unsafe { IoAllocateIrp(1, 0) };
-    assert!(!irp.is_null());
-    // SAFETY: a fresh IRP with one stack location.
-    unsafe { set_routine(irp, routine, (outcome as *const Outcome).cast_mut().cast()) };
-    irp
-}
-
-static CLIENT_DISPATCH: WSK_CLIENT_DISPATCH = WSK_CLIENT_DISPATCH {
-    Version: MAKE_WSK_VERSION_1_0,
-    Reserved: 0,
-    WskClientEvent: None,
-};
-
-struct Client {
-    registration: Box<WSK_REGISTRATION>,
-    npi: WSK_PROVIDER_NPI,
-}
-
-impl Client {
-    /// Registers (optionally capturing the provider NPI).
-    fn register(capture: bool) -> Client {
-        let mut registration = Box::new(WSK_REGISTRATION {
-            ReservedRegistrationState: 0,
-            ReservedRegistrationContext: std::ptr::null_mut(),
-            ReservedRegistrationLock: 0,
-        });
-        let mut client = WSK_CLIENT_NPI {
-            ClientContext: std::ptr::null_mut(),
-            Dispatch: &CLIENT_DISPATCH,
-        };
-        let mut npi = WSK_PROVIDER_NPI {
-            Client: std::ptr::null_mut(),
-            Dispatch: std::ptr::null(),
-        };
-        // SAFETY: valid arguments that outlive the registration.
-        unsafe {
-            assert_eq!(WskRegister(&mut client, &mut *registration), STATUS_SUCCESS);
-            if capture {
-                assert_eq!(
-                    WskCaptureProviderNPI(&mut *registration, WSK_NO_WAIT, &mut npi),
-                    STATUS_SUCCESS
-                );
-            }
-        }
-        Client { registration, npi }
-    }
-
-    fn connect() -> Client {
-        Client::register(true)
-    }
-
-    fn socket(&self, family: u16) -> *mut WSK_SOCKET {
-        let outcome = Outcome::default();
-        // SAFETY: a captured NPI and a fresh IRP.
-        unsafe {
-            let create = (*self.npi.Dispatch).WskSocket.expect("WskSocket");
-            let null = std::ptr::null_mut();
-            create(
-                self.npi.Client,
-                family,
-                SOCK_DGRAM,
-                IPPROTO_UDP,
-                WSK_FLAG_DATAGRAM_SOCKET,
-                null,
-                std::ptr::null(),
-                null.cast(),
-                null.cast(),
-                null,
-                irp(free_and_stop, &outcome),
-            );
-        }
-        wait(&outcome);
-        assert_eq!(outcome.status.load(Ordering::SeqCst), STATUS_SUCCESS);
-        outcome.information.load(Ordering::SeqCst) as *mut WSK_SOCKET
-    }
-
-    fn bind(&self, socket: *mut WSK_SOCKET, address: &str) {
-        let outcome = Outcome::default();
-        let mut raw = sockaddr(address.parse().expect("address"));
-        // SAFETY: a live socket; the address outlives the completion (waited for below).
-        unsafe {
-            dispatch(socket).WskBind.expect("WskBind")(
-                socket,
-                raw.as_mut_ptr().cast(),
-                0,
-                irp(free_and_stop, &outcome),
-            )
-        };
-        wait(&outcome);
-        assert_eq!(outcome.status.load(Ordering::SeqCst), STATUS_SUCCESS);
-    }
-
-    /// SIO_WSK_SET_REMOTE_ADDRESS / SIO_WSK_SET_SENDTO_ADDRESS: sets (Some) or clears (None).
-    fn set_fixed(&self, socket: *mut WSK_SOCKET, code: u32, address: Option<SocketAddr>) {
-        let outcome = Outcome::default();
-        let mut raw = address.map(sockaddr);
-        let (size, input) = match raw.as_mut() {
-            Some(raw) if raw[0] == AF_INET as u8 => (16, raw.as_mut_ptr().cast()),
-            Some(raw) => (28, raw.as_mut_ptr().cast()),
-            None => (0, std::ptr::null_mut()),
-        };
-        // SAFETY: a live bound socket; the input outlives the completion (waited for below).
-        unsafe {
-            dispatch(socket).WskControlSocket.expect("control")(
-                socket,
-                WSK_IOCTL,
-                code,
-                0,
-                size,
-                input,
-                0,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                irp(free_and_stop, &outcome),
-            )
-        };
-        wait(&outcome);
-        assert_eq!(outcome.status.load(Ordering::SeqCst), STATUS_SUCCESS);
-    }
-
-    /// Closes and returns the close's final status.
-    fn close(&self, socket: *mut WSK_SOCKET) -> NTSTATUS {
-        let outcome = Outcome::default();
-        // SAFETY: a live socket, not used afterwards (unless a test breaks that on purpose).
-        unsafe {
-            dispatch(socket).WskCloseSocket.expect("close")(socket, irp(free_and_stop, &outcome))
-        };
-        wait(&outcome);
-        outcome.status.load(Ordering::SeqCst)
-    }
-
-    fn disconnect(mut self) {
-        // SAFETY: captured and registered in `connect`.
-        unsafe {
-            WskReleaseProviderNPI(&mut *self.registration);
-            WskDeregister(&mut *self.registration);
-        }
-    }
-}
-
-fn wait(outcome: &Outcome) {
-    for _ in 0..5_000 {
-        if outcome.calls.load(Ordering::SeqCst) > 0 {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    panic!("the IRP never completed");
-}
-
-/// # Safety
-/// `socket` must be a datagram socket (live, or closed on purpose).
-unsafe fn dispatch<'a>(socket: *mut WSK_SOCKET) -> &'a WSK_PROVIDER_DATAGRAM_DISPATCH {
-    // SAFETY: the caller's guarantee.
-    unsafe { &*(*socket).Dispatch.cast() }
-}
-
-/// A Windows SOCKADDR in a buffer big enough for either family.
-fn sockaddr(address: SocketAddr) -> Vec<u8> {
-    let mut raw = vec![0u8; 28];
-    match address {
-        SocketAddr::V4(v4) => {
-            raw[0..2].copy_from_slice(&AF_INET.to_le_bytes());
-            raw[2..4].copy_from_slice(&v4.port().to_be_bytes());
-            raw[4..8].copy_from_slice(&v4.ip().octets());
-        }
-        SocketAddr::V6(v6) => {
-            raw[0..2].copy_from_slice(&AF_INET6.to_le_bytes());
-            raw[2..4].copy_from_slice(&v6.port().to_be_bytes());
-            raw[8..24].copy_from_slice(&v6.ip().octets());
-        }
-    }
-    raw
-}
-
-/// A nonpaged buffer with an MDL built for it, and a list node over it.
-struct PoolBuffer {
-    memory: PVOID,
-    mdl: PMDL,
-    list: WSK_BUF_LIST,
-}
-
-impl PoolBuffer {
-    fn new(bytes: &[u8]) -> Box<PoolBuffer> {
-        // SAFETY: kernel code; the memory is sized for the bytes.
-        unsafe {
-            let memory = ExAllocatePool2(POOL_FLAG_NON_PAGED, bytes.len() as u64, TAG);
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), memory.cast(), bytes.len());
-            let mdl = IoAllocateMdl(memory, bytes.len() as u32, 0, 0, std::ptr::null_mut());
-            MmBuildMdlForNonPagedPool(mdl);
-            Box::new(PoolBuffer {
-                memory,
-                mdl,
-                list: WSK_BUF_LIST {
-                    Next: std::ptr::null_mut(),
-                    Buffer: WSK_BUF {
-                        Mdl: mdl,
-                        Offset: 0,
-                        Length: bytes.len() as u64,
-                    },
-                },
-            })
-        }
-    }
-
-    fn free(self) {
-        // SAFETY: allocated in `new`, no longer in use.
-        unsafe {
-            IoFreeMdl(self.mdl);
-            ExFreePoolWithTag(self.memory, TAG);
-        }
-    }
-}
-
-/// WskSendTo of `buffer` to `remote` (a SOCKADDR the caller keeps, or NULL).
-fn send_to(
-    socket: *mut WSK_SOCKET,
-    buffer: &mut PoolBuffer,
-    remote: *mut u8,
-    irp: PIRP,
-) -> NTSTATUS {
-    // SAFETY: a live socket; the caller keeps the buffer and address until completion.
-    unsafe {
-        dispatch(socket).WskSendTo.expect("WskSendTo")(
-            socket,
-            &mut buffer.list.Buffer,
-            0,
-            remote.cast(),
-            0,
-            std::ptr::null_mut(),
-            irp,
-        )
-    }
-}
-
-fn kernel(completion: CompletionMode) -> Kernel {
-    Kernel::boot(KernelConfig {
-        completion,
-        ..KernelConfig::default()
-    })
-}
-
-fn listener() -> UdpSocket {
-    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    socket
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    socket
-}
-
-fn assert_clean(report: &Report) {
-    assert!(report.is_clean(), "expected a clean report:\n{report}");
-}
+use crate::common::*;
 
 // ---------------------------------------------------------------------------------------------
 // Close is final
@@ -628,14 +311,22 @@ fn send_messages_with_a_null_remote_address_is_caught() -> Report {
         let socket = client.socket(AF_INET);
         client.bind(socket, "127.0.0.1:0");
         client.set_fixed(socket, SIO_WSK_SET_SENDTO_ADDRESS, target.local_addr().ok());
-        let mut buffer = PoolBuffer::new(b"batch");
+        let buffer = PoolBuffer::new(b"batch");
+        let mut list = WSK_BUF_LIST {
+            Next: std::ptr::null_mut(),
+            Buffer: WSK_BUF {
+                Mdl: buffer.mdl,
+                Offset: 0,
+                Length: buffer.wsk_buf.Length,
+            },
+        };
         let outcome = Outcome::default();
         // SAFETY: a live socket; the list lives until completion (waited for below).
         unsafe {
             // Deliberately wrong: PFN_WSK_SEND_MESSAGES documents no fixed-address fallback.
             dispatch(socket).WskSendMessages.expect("WskSendMessages")(
                 socket,
-                &mut buffer.list,
+                &mut list,
                 0,
                 std::ptr::null_mut(),
                 0,
@@ -660,7 +351,7 @@ fn a_zero_length_send_is_caught() -> Report {
         client.bind(socket, "127.0.0.1:0");
         let mut buffer = PoolBuffer::new(b"x");
         // Deliberately undocumented: an empty datagram (over a real MDL, as a slot would be).
-        buffer.list.Buffer.Length = 0;
+        buffer.wsk_buf.Length = 0;
         let mut remote = sockaddr(target.local_addr().expect("address"));
         let outcome = Outcome::default();
         send_to(

@@ -72,12 +72,12 @@ pub unsafe extern "C" fn free_and_continue(
     STATUS_SUCCESS
 }
 
-/// A driver-allocated IRP with `routine` set for success, error and cancel.
-pub fn irp(routine: Routine, outcome: &Outcome) -> PIRP {
-    // SAFETY: kernel code of the running test kernel.
-    let irp = unsafe { IoAllocateIrp(1, 0) };
-    assert!(!irp.is_null());
-    // SAFETY: a fresh IRP with one stack location; the next location is the one below current.
+/// Sets `routine` with all three invoke flags in the IRP's next stack location.
+///
+/// # Safety
+/// `irp` is a live driver IRP with a free stack location.
+pub unsafe fn set_routine(irp: PIRP, routine: Routine, context: PVOID) {
+    // SAFETY: the caller's guarantee; the next location is the one below current.
     unsafe {
         let next = (*irp)
             .Tail
@@ -87,9 +87,18 @@ pub fn irp(routine: Routine, outcome: &Outcome) -> PIRP {
             .CurrentStackLocation
             .sub(1);
         (*next).CompletionRoutine = Some(routine);
-        (*next).Context = (outcome as *const Outcome).cast_mut().cast();
+        (*next).Context = context;
         (*next).Control = (SL_INVOKE_ON_SUCCESS | SL_INVOKE_ON_ERROR | SL_INVOKE_ON_CANCEL) as u8;
     }
+}
+
+/// A driver-allocated IRP with `routine` set for success, error and cancel.
+pub fn irp(routine: Routine, outcome: &Outcome) -> PIRP {
+    // SAFETY: kernel code of the running test kernel.
+    let irp = unsafe { IoAllocateIrp(1, 0) };
+    assert!(!irp.is_null());
+    // SAFETY: a fresh IRP with one stack location.
+    unsafe { set_routine(irp, routine, (outcome as *const Outcome).cast_mut().cast()) };
     irp
 }
 
@@ -113,7 +122,8 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn connect() -> Client {
+    /// Registers, and captures the provider NPI if `capture` (without it, `npi` stays null).
+    pub fn register(capture: bool) -> Client {
         let mut registration = new_registration();
         let mut client = WSK_CLIENT_NPI {
             ClientContext: std::ptr::null_mut(),
@@ -126,12 +136,19 @@ impl Client {
         // SAFETY: valid arguments that outlive the registration.
         unsafe {
             assert_eq!(WskRegister(&mut client, &mut *registration), STATUS_SUCCESS);
-            assert_eq!(
-                WskCaptureProviderNPI(&mut *registration, WSK_NO_WAIT, &mut npi),
-                STATUS_SUCCESS
-            );
+            if capture {
+                assert_eq!(
+                    WskCaptureProviderNPI(&mut *registration, WSK_NO_WAIT, &mut npi),
+                    STATUS_SUCCESS
+                );
+            }
         }
         Client { registration, npi }
+    }
+
+    /// Registers and captures the provider NPI.
+    pub fn connect() -> Client {
+        Client::register(true)
     }
 
     /// Creates a socket and waits for its completion.
@@ -176,13 +193,43 @@ impl Client {
         assert_eq!(outcome.status.load(Ordering::SeqCst), STATUS_SUCCESS);
     }
 
-    pub fn close(&self, socket: *mut WSK_SOCKET) {
+    /// SIO_WSK_SET_REMOTE_ADDRESS / SIO_WSK_SET_SENDTO_ADDRESS: sets (Some) or clears (None).
+    pub fn set_fixed(&self, socket: *mut WSK_SOCKET, code: u32, address: Option<SocketAddr>) {
         let outcome = Outcome::default();
-        // SAFETY: a live socket, not used afterwards.
+        let mut raw = address.map(sockaddr);
+        let (size, input) = match raw.as_mut() {
+            Some(raw) if raw[0] == AF_INET as u8 => (16, raw.as_mut_ptr().cast()),
+            Some(raw) => (28, raw.as_mut_ptr().cast()),
+            None => (0, std::ptr::null_mut()),
+        };
+        // SAFETY: a live bound socket; the input outlives the completion (waited for below).
+        unsafe {
+            dispatch(socket).WskControlSocket.expect("control")(
+                socket,
+                WSK_IOCTL,
+                code,
+                0,
+                size,
+                input,
+                0,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                irp(free_and_stop, &outcome),
+            )
+        };
+        wait(&outcome);
+        assert_eq!(outcome.status.load(Ordering::SeqCst), STATUS_SUCCESS);
+    }
+
+    /// Closes and returns the close's final status.
+    pub fn close(&self, socket: *mut WSK_SOCKET) -> NTSTATUS {
+        let outcome = Outcome::default();
+        // SAFETY: a live socket, not used afterwards (unless a test breaks that on purpose).
         unsafe {
             dispatch(socket).WskCloseSocket.expect("close")(socket, irp(free_and_stop, &outcome))
         };
         wait(&outcome);
+        outcome.status.load(Ordering::SeqCst)
     }
 
     pub fn disconnect(mut self) {
@@ -205,7 +252,7 @@ pub fn wait(outcome: &Outcome) {
 }
 
 /// # Safety
-/// `socket` must be a live datagram socket.
+/// `socket` must be a datagram socket (live, or closed on purpose).
 pub unsafe fn dispatch<'a>(socket: *mut WSK_SOCKET) -> &'a WSK_PROVIDER_DATAGRAM_DISPATCH {
     // SAFETY: the caller's guarantee.
     unsafe { &*(*socket).Dispatch.cast() }
@@ -285,17 +332,25 @@ pub fn send_irp(
     // WSK may read the SOCKADDR until the IRP completes (the model checks it then), so it is
     // kept for the test's life rather than dropped when this returns.
     let remote = to.map_or(std::ptr::null_mut(), |to| {
-        Box::leak(sockaddr(to).into_boxed_slice())
-            .as_mut_ptr()
-            .cast()
+        Box::leak(sockaddr(to).into_boxed_slice()).as_mut_ptr()
     });
-    // SAFETY: a live socket; the address stays valid (leaked above).
+    send_to(socket, buffer, remote, irp)
+}
+
+/// WskSendTo of `buffer` to `remote` (a SOCKADDR the caller keeps until completion, or NULL).
+pub fn send_to(
+    socket: *mut WSK_SOCKET,
+    buffer: &mut PoolBuffer,
+    remote: *mut u8,
+    irp: PIRP,
+) -> NTSTATUS {
+    // SAFETY: a live socket; the caller keeps the buffer and address until completion.
     unsafe {
         dispatch(socket).WskSendTo.expect("WskSendTo")(
             socket,
             &mut buffer.wsk_buf,
             0,
-            remote,
+            remote.cast(),
             0,
             std::ptr::null_mut(),
             irp,
@@ -303,11 +358,16 @@ pub fn send_irp(
     }
 }
 
-pub fn inline_kernel() -> Kernel {
+/// A kernel with this completion mode (other settings default).
+pub fn kernel(completion: CompletionMode) -> Kernel {
     Kernel::boot(KernelConfig {
-        completion: CompletionMode::Inline,
+        completion,
         ..KernelConfig::default()
     })
+}
+
+pub fn inline_kernel() -> Kernel {
+    kernel(CompletionMode::Inline)
 }
 
 pub fn listener() -> UdpSocket {
@@ -316,6 +376,10 @@ pub fn listener() -> UdpSocket {
         .set_read_timeout(Some(Duration::from_secs(5)))
         .expect("timeout");
     socket
+}
+
+pub fn assert_clean(report: &Report) {
+    assert!(report.is_clean(), "expected a clean report:\n{report}");
 }
 
 pub fn nowhere() -> Option<SocketAddr> {

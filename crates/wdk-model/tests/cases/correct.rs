@@ -4,7 +4,6 @@ use std::sync::atomic::Ordering;
 
 use libtest_mimic::Failed;
 use wdk_model::harness::Kernel;
-use wdk_model::wsk::abi::*;
 use wdk_model::*;
 
 use crate::common::*;
@@ -21,8 +20,7 @@ pub fn a_correct_client_sends_and_leaves_a_clean_report() -> Result<(), Failed> 
             kernel.run(|| {
                 let client = Client::connect();
                 let outcome = Outcome::default();
-                let socket = client.socket(AF_INET);
-                client.bind(socket, "127.0.0.1:0");
+                let socket = client.bound_socket();
                 let mut buffer = PoolBuffer::new(b"correct");
                 send(
                     socket,
@@ -37,9 +35,7 @@ pub fn a_correct_client_sends_and_leaves_a_clean_report() -> Result<(), Failed> 
                 wait(&outcome);
                 assert_eq!(outcome.status.load(Ordering::SeqCst), STATUS_SUCCESS);
                 assert_eq!(outcome.information.load(Ordering::SeqCst), 7);
-                client.close(socket);
-                buffer.free();
-                client.disconnect();
+                client.finish_with(socket, buffer);
             });
             let report = kernel.unload();
             if !report.is_clean() {
@@ -65,8 +61,7 @@ pub fn a_client_reusing_its_irp_with_io_reuse_irp_is_clean() -> Result<(), Faile
         let to = Some(listener.local_addr().expect("address"));
         kernel.run(|| {
             let client = Client::connect();
-            let socket = client.socket(AF_INET);
-            client.bind(socket, "127.0.0.1:0");
+            let socket = client.bound_socket();
             let mut buffer = PoolBuffer::new(b"again");
             let first = Outcome::default();
             let irp = irp(keep, &first);
@@ -85,20 +80,11 @@ pub fn a_client_reusing_its_irp_with_io_reuse_irp_is_clean() -> Result<(), Faile
                 assert_eq!((*irp).AllocationFlags, 0x5A);
                 assert_eq!((*irp).Cancel, 0);
                 assert_eq!((*irp).PendingReturned, 0);
-                let next = (*irp)
-                    .Tail
-                    .Overlay
-                    .__bindgen_anon_2
-                    .__bindgen_anon_1
-                    .CurrentStackLocation
-                    .sub(1);
-                assert!((*next).CompletionRoutine.is_none());
+                assert!((*next_location(irp)).CompletionRoutine.is_none());
             }
             let second = Outcome::default();
             // SAFETY: reinitialised above, with its one stack location free.
-            unsafe {
-                crate::cases::wsk::set_routine(irp, keep, (&raw const second).cast_mut().cast())
-            };
+            unsafe { set_routine(irp, keep, (&raw const second).cast_mut().cast()) };
             send_irp(socket, &mut buffer, to, irp);
             wait(&second);
             assert_eq!(second.status.load(Ordering::SeqCst), STATUS_SUCCESS);
@@ -109,9 +95,7 @@ pub fn a_client_reusing_its_irp_with_io_reuse_irp_is_clean() -> Result<(), Faile
             }
             // SAFETY: completed and kept; freed once.
             unsafe { IoFreeIrp(irp) };
-            client.close(socket);
-            buffer.free();
-            client.disconnect();
+            client.finish_with(socket, buffer);
         });
         let report = kernel.unload();
         if !report.is_clean() {

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use wdk_model::harness::{Access, Kernel, Report};
 use wdk_model::ntddk::*;
-use wdk_model::wsk::abi::*;
 use wdk_model::*;
 
 use crate::common::*;
@@ -334,8 +333,7 @@ fn unload_while_a_completion_routine_runs() -> Report {
     let outcome: &'static Outcome = Box::leak(Box::default());
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let buffer: &'static mut PoolBuffer = Box::leak(Box::new(PoolBuffer::new(b"slow")));
         send(socket, buffer, nowhere(), slow, outcome);
         // Deliberately wrong: the driver unloads with its completion routine still running.

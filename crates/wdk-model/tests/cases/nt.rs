@@ -123,14 +123,11 @@ fn a_completion_routine_returning_success_is_caught() -> Report {
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let mut buffer = PoolBuffer::new(b"x");
         send(socket, &mut buffer, nowhere(), free_and_continue, &outcome);
         assert_eq!(outcome.calls.load(Ordering::SeqCst), 1);
-        client.close(socket);
-        buffer.free();
-        client.disconnect();
+        client.finish_with(socket, buffer);
     });
     kernel.unload()
 }
@@ -210,19 +207,11 @@ fn an_irp_without_all_three_invoke_flags_is_refused() -> Report {
         let mut raw = sockaddr("127.0.0.1:0".parse().expect("address"));
         // SAFETY: clear InvokeOnCancel in the location we set, then pass the IRP to WSK.
         unsafe {
-            let next = (*irp)
-                .Tail
-                .Overlay
-                .__bindgen_anon_2
-                .__bindgen_anon_1
-                .CurrentStackLocation
-                .sub(1);
-            (*next).Control &= !(SL_INVOKE_ON_CANCEL as u8);
+            (*next_location(irp)).Control &= !(SL_INVOKE_ON_CANCEL as u8);
             dispatch(socket).WskBind.expect("bind")(socket, raw.as_mut_ptr().cast(), 0, irp);
             IoFreeIrp(irp);
         }
-        client.close(socket);
-        client.disconnect();
+        client.finish(socket);
     });
     kernel.unload()
 }
@@ -287,8 +276,7 @@ fn an_irp_with_no_location_left() -> Report {
             assert!(status < 0);
             IoFreeIrp(irp);
         }
-        client.close(socket);
-        client.disconnect();
+        client.finish(socket);
     });
     kernel.unload()
 }

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use wdk_model::harness::{Kernel, Report};
 use wdk_model::ntddk::*;
-use wdk_model::wsk::abi::*;
 use wdk_model::*;
 
 use crate::common::*;
@@ -251,25 +250,14 @@ fn completion_reads_freed_context() {
     let kernel = kernel_with(CompletionMode::NeverForSends, SpecialPool::Protect);
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let mut buffer = PoolBuffer::new(b"late");
         // SAFETY: a fresh IRP whose routine gets a pool context that is freed (deliberately
         // wrong) before the send completes.
         unsafe {
             let context = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG);
             let irp = IoAllocateIrp(1, 0);
-            let next = (*irp)
-                .Tail
-                .Overlay
-                .__bindgen_anon_2
-                .__bindgen_anon_1
-                .CurrentStackLocation
-                .sub(1);
-            (*next).CompletionRoutine = Some(reads_context);
-            (*next).Context = context;
-            (*next).Control =
-                (SL_INVOKE_ON_SUCCESS | SL_INVOKE_ON_ERROR | SL_INVOKE_ON_CANCEL) as u8;
+            set_routine(irp, reads_context, context);
             send_irp(socket, &mut buffer, nowhere(), irp);
             ExFreePoolWithTag(context, TAG);
         }

@@ -150,8 +150,7 @@ fn a_close_issued_from_driver_unload_is_caught() -> Report {
     let kernel = loaded(UNLOAD_CLOSES);
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         LEFT_OPEN.set(Some((
             Box::into_raw(Box::new(client)) as usize,
             socket as usize,
@@ -203,8 +202,7 @@ fn an_ex_routine_holds_the_unload_back() -> Result<(), Failed> {
     let outcome: &'static Outcome = Box::leak(Box::default());
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let close = irp_ex(slow, outcome);
         // SAFETY: a live socket, not used afterwards.
         unsafe { dispatch(socket).WskCloseSocket.expect("close")(socket, close) };

@@ -139,9 +139,7 @@ fn a_send_on_an_unbound_socket_is_caught() -> Report {
             outcome.status.load(Ordering::SeqCst),
             STATUS_INVALID_DEVICE_STATE
         );
-        client.close(socket);
-        buffer.free();
-        client.disconnect();
+        client.finish_with(socket, buffer);
     });
     kernel.unload()
 }
@@ -160,9 +158,7 @@ fn a_null_remote_address_without_a_fixed_one_is_caught() -> Report {
             1,
             "the IRP still completes"
         );
-        client.close(socket);
-        buffer.free();
-        client.disconnect();
+        client.finish_with(socket, buffer);
     });
     kernel.unload()
 }
@@ -172,8 +168,7 @@ fn an_mdl_never_built_or_locked_is_refused_by_wsk() -> Report {
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         // SAFETY: deliberately wrong: the MDL is never built.
         let mut buffer = unsafe {
             let memory = ExAllocatePool2(POOL_FLAG_NON_PAGED, 16, TAG);
@@ -190,9 +185,7 @@ fn an_mdl_never_built_or_locked_is_refused_by_wsk() -> Report {
         };
         send(socket, &mut buffer, nowhere(), free_and_stop, &outcome);
         wait(&outcome);
-        client.close(socket);
-        buffer.free();
-        client.disconnect();
+        client.finish_with(socket, buffer);
     });
     kernel.unload()
 }
@@ -202,15 +195,12 @@ fn a_wsk_buf_longer_than_its_mdl_is_caught() -> Report {
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let mut buffer = PoolBuffer::new(&[1u8; 32]);
         buffer.wsk_buf.Length = 33;
         send(socket, &mut buffer, nowhere(), free_and_stop, &outcome);
         wait(&outcome);
-        client.close(socket);
-        buffer.free();
-        client.disconnect();
+        client.finish_with(socket, buffer);
     });
     kernel.unload()
 }
@@ -240,8 +230,7 @@ fn a_buffer_changed_while_its_send_is_pending_is_caught() -> Report {
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let mut buffer = PoolBuffer::new(b"before");
         let irp = irp(keep, &outcome);
         send_irp(
@@ -257,9 +246,7 @@ fn a_buffer_changed_while_its_send_is_pending_is_caught() -> Report {
         wait(&outcome);
         // SAFETY: `keep` handed the completed IRP back to us.
         unsafe { IoFreeIrp(irp) };
-        client.close(socket);
-        buffer.free();
-        client.disconnect();
+        client.finish_with(socket, buffer);
     });
     kernel.unload()
 }
@@ -269,8 +256,7 @@ fn a_call_on_a_closed_socket_is_caught() -> Report {
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         client.close(socket);
         let mut buffer = PoolBuffer::new(b"x");
         let irp = irp(free_and_stop, &outcome);
@@ -317,8 +303,7 @@ fn while_a_send_is_pending(misuse: fn(*mut WSK_SOCKET, &mut PoolBuffer, PIRP)) -
     kernel.run(|| {
         let client = Client::connect();
         let outcome = Outcome::default();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let mut buffer = PoolBuffer::new(b"pending");
         let irp = irp(free_and_stop, &outcome);
         assert_eq!(
@@ -355,33 +340,12 @@ fn freeing_the_irp_of_a_pending_send() -> Report {
     })
 }
 
-/// Sets `routine` (all three invoke flags) in the next stack location of `irp`.
-///
-/// # Safety
-/// `irp` is a live IRP the caller owns, with a free stack location.
-pub unsafe fn set_routine(irp: PIRP, routine: Routine, context: PVOID) {
-    // SAFETY: the caller's guarantee; the next location is the one below current.
-    unsafe {
-        let next = (*irp)
-            .Tail
-            .Overlay
-            .__bindgen_anon_2
-            .__bindgen_anon_1
-            .CurrentStackLocation
-            .sub(1);
-        (*next).CompletionRoutine = Some(routine);
-        (*next).Context = context;
-        (*next).Control = (SL_INVOKE_ON_SUCCESS | SL_INVOKE_ON_ERROR | SL_INVOKE_ON_CANCEL) as u8;
-    }
-}
-
 fn a_completed_irp_sent_again_without_io_reuse_irp() -> Report {
     let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
         let first = Outcome::default();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let mut buffer = PoolBuffer::new(b"twice");
         // The first send completes (inline) and its routine keeps the IRP.
         let irp = irp(keep, &first);
@@ -395,9 +359,7 @@ fn a_completed_irp_sent_again_without_io_reuse_irp() -> Report {
         assert!(status < 0, "{status:#010x}");
         // SAFETY: ours again (the send was refused).
         unsafe { IoFreeIrp(irp) };
-        client.close(socket);
-        buffer.free();
-        client.disconnect();
+        client.finish_with(socket, buffer);
     });
     kernel.unload()
 }
@@ -414,21 +376,10 @@ fn wsk_bind_with_flags() -> Report {
     let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
-        let outcome = Outcome::default();
         let socket = client.socket(AF_INET);
-        let mut raw = sockaddr("127.0.0.1:0".parse().expect("address"));
-        // SAFETY: deliberately wrong: WskBind on a datagram socket takes Flags = 0.
-        unsafe {
-            dispatch(socket).WskBind.expect("bind")(
-                socket,
-                raw.as_mut_ptr().cast(),
-                1,
-                irp(free_and_stop, &outcome),
-            )
-        };
-        wait(&outcome);
-        client.close(socket);
-        client.disconnect();
+        // Deliberately wrong: WskBind on a datagram socket takes Flags = 0.
+        bind_with(socket, "127.0.0.1:0", 1);
+        client.finish(socket);
     });
     kernel.unload()
 }
@@ -437,22 +388,11 @@ fn an_ipv6_address_bound_to_an_ipv4_socket() -> Report {
     let kernel = inline_kernel();
     kernel.run(|| {
         let client = Client::connect();
-        let outcome = Outcome::default();
         let socket = client.socket(AF_INET);
-        let mut raw = sockaddr("[::1]:0".parse().expect("address"));
-        // SAFETY: deliberately wrong: an AF_INET6 address for an AF_INET socket.
-        unsafe {
-            dispatch(socket).WskBind.expect("bind")(
-                socket,
-                raw.as_mut_ptr().cast(),
-                0,
-                irp(free_and_stop, &outcome),
-            )
-        };
-        wait(&outcome);
+        // Deliberately wrong: an AF_INET6 address for an AF_INET socket.
+        let outcome = bind_with(socket, "[::1]:0", 0);
         assert!(outcome.status.load(Ordering::SeqCst) < 0);
-        client.close(socket);
-        client.disconnect();
+        client.finish(socket);
     });
     kernel.unload()
 }
@@ -492,8 +432,7 @@ fn a_close_while_a_bind_is_executing() -> Report {
     *CLOSE_DONE.lock().expect("lock") = Some(done_rx);
     let (client, socket) = kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         (client, socket as usize)
     });
     std::thread::scope(|scope| {
@@ -586,8 +525,7 @@ fn wsk_bind_without_an_irp() -> Report {
             )
         };
         assert!(status < 0);
-        client.close(socket);
-        client.disconnect();
+        client.finish(socket);
     });
     kernel.unload()
 }

@@ -33,8 +33,7 @@ fn a_close_that_fails_still_closes_and_one_close_is_clean() -> Result<(), Failed
     let kernel = failing_close_kernel();
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         assert_eq!(client.close(socket), STATUS_INSUFFICIENT_RESOURCES);
         // Nothing else is called on the socket; deregistering does not hang.
         client.disconnect();
@@ -47,8 +46,7 @@ fn a_retry_after_a_failed_close_is_caught() -> Report {
     let kernel = failing_close_kernel();
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         assert_ne!(client.close(socket), STATUS_SUCCESS);
         // Deliberately wrong: the old driver's CLOSE_ATTEMPTS retry.
         let outcome = Outcome::default();
@@ -117,8 +115,7 @@ fn reusing_an_irp_wsk_still_owns_is_caught() -> Report {
     let target = listener();
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let mut buffer = PoolBuffer::new(b"stuck");
         let mut remote = sockaddr(target.local_addr().expect("address"));
         let outcome = Outcome::default();
@@ -164,8 +161,7 @@ fn bind_and(rewrite: bool) -> Report {
             raw.copy_from_slice(&sockaddr("127.0.0.2:0".parse().expect("address")));
         }
         wait(&outcome);
-        client.close(socket);
-        client.disconnect();
+        client.finish(socket);
     });
     kernel.unload()
 }
@@ -183,8 +179,7 @@ fn a_control_input_rewritten_while_pending_is_caught() -> Report {
     let kernel = delayed_kernel();
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let mut raw = sockaddr("127.0.0.1:9".parse().expect("address"));
         let outcome = Outcome::default();
         // SAFETY: a live bound socket; the input lives until after the completion.
@@ -205,8 +200,7 @@ fn a_control_input_rewritten_while_pending_is_caught() -> Report {
         // Deliberately wrong: the old driver rewrote `fixed_address` after a timed-out call.
         raw.copy_from_slice(&sockaddr("127.0.0.1:10".parse().expect("address")));
         wait(&outcome);
-        client.close(socket);
-        client.disconnect();
+        client.finish(socket);
     });
     kernel.unload()
 }
@@ -216,8 +210,7 @@ fn a_remote_address_rewritten_while_its_send_is_pending_is_caught() -> Report {
     let target = listener();
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let mut buffer = PoolBuffer::new(b"x");
         let mut remote = sockaddr(target.local_addr().expect("address"));
         let outcome = Outcome::default();
@@ -231,8 +224,7 @@ fn a_remote_address_rewritten_while_its_send_is_pending_is_caught() -> Report {
         remote[3] ^= 1;
         wait(&outcome);
         buffer.free();
-        client.close(socket);
-        client.disconnect();
+        client.finish(socket);
     });
     kernel.unload()
 }
@@ -246,8 +238,7 @@ fn remote_and_send_to_are_two_settings() -> Result<(), Failed> {
     let (first, second) = (listener(), listener());
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let remote = Some(first.local_addr().expect("address"));
         let send_to_address = Some(second.local_addr().expect("address"));
         // Set send-to, then set and clear remote: send-to is still set.
@@ -265,8 +256,7 @@ fn remote_and_send_to_are_two_settings() -> Result<(), Failed> {
         wait(&outcome);
         assert_eq!(outcome.status.load(Ordering::SeqCst), STATUS_SUCCESS);
         buffer.free();
-        client.close(socket);
-        client.disconnect();
+        client.finish(socket);
     });
     let mut received = [0u8; 64];
     let (n, _) = second
@@ -282,8 +272,7 @@ fn a_null_remote_address_with_both_fixed_addresses_set_is_caught() -> Report {
     let (first, second) = (listener(), listener());
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         client.set_fixed(socket, SIO_WSK_SET_REMOTE_ADDRESS, first.local_addr().ok());
         // Deliberately wrong: the other kind is set without clearing the first.
         client.set_fixed(socket, SIO_WSK_SET_SENDTO_ADDRESS, second.local_addr().ok());
@@ -297,8 +286,7 @@ fn a_null_remote_address_with_both_fixed_addresses_set_is_caught() -> Report {
         );
         wait(&outcome);
         buffer.free();
-        client.close(socket);
-        client.disconnect();
+        client.finish(socket);
     });
     kernel.unload()
 }
@@ -308,8 +296,7 @@ fn send_messages_with_a_null_remote_address_is_caught() -> Report {
     let target = listener();
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         client.set_fixed(socket, SIO_WSK_SET_SENDTO_ADDRESS, target.local_addr().ok());
         let buffer = PoolBuffer::new(b"batch");
         let mut list = WSK_BUF_LIST {
@@ -336,8 +323,7 @@ fn send_messages_with_a_null_remote_address_is_caught() -> Report {
         };
         wait(&outcome);
         buffer.free();
-        client.close(socket);
-        client.disconnect();
+        client.finish(socket);
     });
     kernel.unload()
 }
@@ -347,8 +333,7 @@ fn a_zero_length_send_is_caught() -> Report {
     let target = listener();
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let mut buffer = PoolBuffer::new(b"x");
         // Deliberately undocumented: an empty datagram (over a real MDL, as a slot would be).
         buffer.wsk_buf.Length = 0;
@@ -362,8 +347,7 @@ fn a_zero_length_send_is_caught() -> Report {
         );
         wait(&outcome);
         buffer.free();
-        client.close(socket);
-        client.disconnect();
+        client.finish(socket);
     });
     kernel.unload()
 }
@@ -411,8 +395,7 @@ fn an_unload_while_a_completion_routine_runs_is_caught() -> Report {
     let outcome = Box::leak(Box::new(Outcome::default()));
     kernel.run(|| {
         let client = Client::connect();
-        let socket = client.socket(AF_INET);
-        client.bind(socket, "127.0.0.1:0");
+        let socket = client.bound_socket();
         let close = irp(slow, outcome);
         // SAFETY: a live socket, not used afterwards.
         unsafe { dispatch(socket).WskCloseSocket.expect("close")(socket, close) };

@@ -72,20 +72,31 @@ pub unsafe extern "C" fn free_and_continue(
     STATUS_SUCCESS
 }
 
-/// Sets `routine` with all three invoke flags in the IRP's next stack location.
+/// The IRP's next stack location (the one below current, where a driver sets its routine).
 ///
 /// # Safety
-/// `irp` is a live driver IRP with a free stack location.
-pub unsafe fn set_routine(irp: PIRP, routine: Routine, context: PVOID) {
+/// `irp` is a live IRP the caller owns, with a free stack location.
+pub unsafe fn next_location(irp: PIRP) -> PIO_STACK_LOCATION {
     // SAFETY: the caller's guarantee; the next location is the one below current.
     unsafe {
-        let next = (*irp)
+        (*irp)
             .Tail
             .Overlay
             .__bindgen_anon_2
             .__bindgen_anon_1
             .CurrentStackLocation
-            .sub(1);
+            .sub(1)
+    }
+}
+
+/// Sets `routine` with all three invoke flags in the IRP's next stack location.
+///
+/// # Safety
+/// `irp` is a live driver IRP with a free stack location.
+pub unsafe fn set_routine(irp: PIRP, routine: Routine, context: PVOID) {
+    // SAFETY: the caller's guarantee.
+    unsafe {
+        let next = next_location(irp);
         (*next).CompletionRoutine = Some(routine);
         (*next).Context = context;
         (*next).Control = (SL_INVOKE_ON_SUCCESS | SL_INVOKE_ON_ERROR | SL_INVOKE_ON_CANCEL) as u8;
@@ -177,20 +188,17 @@ impl Client {
         outcome.information.load(Ordering::SeqCst) as *mut WSK_SOCKET
     }
 
+    /// Binds and asserts the bind succeeded.
     pub fn bind(&self, socket: *mut WSK_SOCKET, address: &str) {
-        let outcome = Outcome::default();
-        let mut raw = sockaddr(address.parse().expect("address"));
-        // SAFETY: a live socket; the address outlives the completion (waited for below).
-        unsafe {
-            dispatch(socket).WskBind.expect("WskBind")(
-                socket,
-                raw.as_mut_ptr().cast(),
-                0,
-                irp(free_and_stop, &outcome),
-            )
-        };
-        wait(&outcome);
+        let outcome = bind_with(socket, address, 0);
         assert_eq!(outcome.status.load(Ordering::SeqCst), STATUS_SUCCESS);
+    }
+
+    /// An IPv4 socket bound to 127.0.0.1:0.
+    pub fn bound_socket(&self) -> *mut WSK_SOCKET {
+        let socket = self.socket(AF_INET);
+        self.bind(socket, "127.0.0.1:0");
+        socket
     }
 
     /// SIO_WSK_SET_REMOTE_ADDRESS / SIO_WSK_SET_SENDTO_ADDRESS: sets (Some) or clears (None).
@@ -239,6 +247,36 @@ impl Client {
             WskDeregister(&mut *self.registration);
         }
     }
+
+    /// Closes `socket`, then deregisters.
+    pub fn finish(self, socket: *mut WSK_SOCKET) {
+        self.close(socket);
+        self.disconnect();
+    }
+
+    /// Closes `socket`, frees `buffer`, then deregisters.
+    pub fn finish_with(self, socket: *mut WSK_SOCKET, buffer: PoolBuffer) {
+        self.close(socket);
+        buffer.free();
+        self.disconnect();
+    }
+}
+
+/// WskBind of `address` with `flags`, waited for; returns how it completed.
+pub fn bind_with(socket: *mut WSK_SOCKET, address: &str, flags: u32) -> Outcome {
+    let outcome = Outcome::default();
+    let mut raw = sockaddr(address.parse().expect("address"));
+    // SAFETY: a live socket; the address outlives the completion (waited for below).
+    unsafe {
+        dispatch(socket).WskBind.expect("WskBind")(
+            socket,
+            raw.as_mut_ptr().cast(),
+            flags,
+            irp(free_and_stop, &outcome),
+        )
+    };
+    wait(&outcome);
+    outcome
 }
 
 pub fn wait(outcome: &Outcome) {

@@ -385,6 +385,59 @@ fn assert_broke(report: &Report, rule: Rule) {
     );
 }
 
+fn assert_clean(report: &Report) {
+    assert!(report.is_clean(), "expected a clean report:\n{report}");
+}
+
+/// Loads the driver, sends one IOCTL (no output) on a handle opened for synchronous I/O, which
+/// must succeed, closes the handle and unloads; returns the report.
+fn one_request() -> Report {
+    let kernel = load(KernelConfig::default());
+    let handle = open(&kernel, IoMode::Synchronous);
+    assert_eq!(ioctl(&kernel, &handle, 0).map(|r| r.0), Ok(STATUS_SUCCESS));
+    drop(handle);
+    kernel.unload()
+}
+
+/// Sends two IOCTLs at once on `handle`; both must succeed.
+fn two_at_once(kernel: &Kernel, handle: &Handle) {
+    std::thread::scope(|s| {
+        let calls: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| ioctl(kernel, handle, 0).map(|r| r.0)))
+            .collect();
+        for call in calls {
+            assert_eq!(call.join().expect("caller"), Ok(STATUS_SUCCESS));
+        }
+    });
+}
+
+/// The driver holds one request (its EvtIoStop does `on_stop`); a surprise removal must get it
+/// cancelled. Closes the handle and unloads; returns the report.
+fn a_held_request_surprise_removed(on_stop: OnStop) -> Report {
+    let _serial = setup(Plan {
+        on_request: OnRequest::Hold,
+        on_stop,
+        ..Plan::default()
+    });
+    let kernel = load(KernelConfig::default());
+    let handle = open(&kernel, IoMode::Overlapped);
+    std::thread::scope(|s| {
+        let call = s.spawn(|| ioctl(&kernel, &handle, 0).map(|r| r.0));
+        wait_until("the driver holds the request", || locked(&HELD).len() == 1);
+        kernel.surprise_remove();
+        assert_eq!(call.join().expect("caller"), Ok(STATUS_CANCELLED));
+    });
+    drop(handle);
+    kernel.unload()
+}
+
+/// Boots a kernel whose loading of the driver must fail with `expected`; returns the report.
+fn load_refused(expected: HarnessError, what: &str) -> Report {
+    let mut kernel = Kernel::boot(KernelConfig::default());
+    assert_eq!(kernel.load(driver_entry), Err(expected), "{what}");
+    kernel.unload()
+}
+
 fn wait_until(what: &str, condition: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !condition() {
@@ -396,12 +449,7 @@ fn wait_until(what: &str, condition: impl Fn() -> bool) {
 #[test]
 fn a_correct_kmdf_driver_leaves_a_clean_report() {
     let _serial = setup(Plan::default());
-    let kernel = load(KernelConfig::default());
-    let handle = open(&kernel, IoMode::Synchronous);
-    assert_eq!(ioctl(&kernel, &handle, 0).map(|r| r.0), Ok(STATUS_SUCCESS));
-    drop(handle);
-    let report = kernel.unload();
-    assert!(report.is_clean(), "{report}");
+    assert_clean(&one_request());
 }
 
 #[test]
@@ -443,21 +491,14 @@ fn number_of_presented_requests_bounds_what_the_driver_holds() {
         });
         let kernel = load(KernelConfig::default());
         let handle = open(&kernel, IoMode::Overlapped);
-        std::thread::scope(|s| {
-            let calls: Vec<_> = (0..2)
-                .map(|_| s.spawn(|| ioctl(&kernel, &handle, 0).map(|r| r.0)))
-                .collect();
-            for call in calls {
-                assert_eq!(call.join().expect("caller"), Ok(STATUS_SUCCESS));
-            }
-        });
+        two_at_once(&kernel, &handle);
         assert_eq!(
             MOST_IN_DRIVER.load(Ordering::SeqCst),
             expected,
             "NumberOfPresentedRequests {presented}"
         );
         drop(handle);
-        assert!(kernel.unload().is_clean());
+        assert_clean(&kernel.unload());
     }
 }
 
@@ -470,17 +511,10 @@ fn calls_on_a_handle_opened_for_synchronous_io_never_overlap() {
         });
         let kernel = load(KernelConfig::default());
         let handle = open(&kernel, mode);
-        std::thread::scope(|s| {
-            let calls: Vec<_> = (0..2)
-                .map(|_| s.spawn(|| ioctl(&kernel, &handle, 0).map(|r| r.0)))
-                .collect();
-            for call in calls {
-                assert_eq!(call.join().expect("caller"), Ok(STATUS_SUCCESS));
-            }
-        });
+        two_at_once(&kernel, &handle);
         assert_eq!(MOST_IN_DRIVER.load(Ordering::SeqCst), expected, "{mode:?}");
         drop(handle);
-        assert!(kernel.unload().is_clean());
+        assert_clean(&kernel.unload());
     }
 }
 
@@ -490,30 +524,13 @@ fn stop_acknowledge_outside_evt_io_stop_is_caught() {
         on_request: OnRequest::AcknowledgeThenComplete,
         ..Plan::default()
     });
-    let kernel = load(KernelConfig::default());
-    let handle = open(&kernel, IoMode::Synchronous);
-    assert_eq!(ioctl(&kernel, &handle, 0).map(|r| r.0), Ok(STATUS_SUCCESS));
-    drop(handle);
-    assert_broke(&kernel.unload(), rules::WDF_STOP_ACK_NOT_STOPPING);
+    assert_broke(&one_request(), rules::WDF_STOP_ACK_NOT_STOPPING);
 }
 
 #[test]
 fn a_stop_acknowledged_twice_is_caught() {
-    let _serial = setup(Plan {
-        on_request: OnRequest::Hold,
-        on_stop: OnStop::AcknowledgeTwice,
-        ..Plan::default()
-    });
-    let kernel = load(KernelConfig::default());
-    let handle = open(&kernel, IoMode::Overlapped);
-    std::thread::scope(|s| {
-        let call = s.spawn(|| ioctl(&kernel, &handle, 0).map(|r| r.0));
-        wait_until("the driver holds the request", || locked(&HELD).len() == 1);
-        kernel.surprise_remove();
-        assert_eq!(call.join().expect("caller"), Ok(STATUS_CANCELLED));
-    });
-    drop(handle);
-    assert_broke(&kernel.unload(), rules::WDF_STOP_ACK_NOT_STOPPING);
+    let report = a_held_request_surprise_removed(OnStop::AcknowledgeTwice);
+    assert_broke(&report, rules::WDF_STOP_ACK_NOT_STOPPING);
 }
 
 #[test]
@@ -539,8 +556,7 @@ fn evt_io_stop_comes_once_per_request_the_driver_still_owns() {
     // The first EvtIoStop completed all three: the others are no longer the driver's.
     assert_eq!(STOPS.load(Ordering::SeqCst), 1);
     drop(handle);
-    let report = kernel.unload();
-    assert!(report.is_clean(), "{report}");
+    assert_clean(&kernel.unload());
 }
 
 #[test]
@@ -571,8 +587,7 @@ fn an_orderly_removal_with_an_open_handle_is_vetoed_and_purges_nothing() {
         Ok(STATUS_DELETE_PENDING)
     );
     drop(handle);
-    let report = kernel.unload();
-    assert!(report.is_clean(), "{report}");
+    assert_clean(&kernel.unload());
 }
 
 #[test]
@@ -586,7 +601,7 @@ fn information_past_the_output_buffer_is_caught_only_when_there_is_an_output_buf
     let handle = open(&kernel, IoMode::Synchronous);
     assert_eq!(ioctl(&kernel, &handle, 0), Ok((STATUS_SUCCESS, Vec::new())));
     drop(handle);
-    assert!(kernel.unload().is_clean());
+    assert_clean(&kernel.unload());
     // With 4 bytes of output, 8 is the verifier's bugcheck (the request never completes).
     let kernel = load(KernelConfig {
         request_timeout: Duration::from_millis(300),
@@ -614,7 +629,7 @@ fn a_warning_status_still_copies_the_output_back() {
         Ok((STATUS_BUFFER_OVERFLOW, b"WARN".to_vec()))
     );
     drop(handle);
-    assert!(kernel.unload().is_clean());
+    assert_clean(&kernel.unload());
 }
 
 #[test]
@@ -673,16 +688,13 @@ fn inherit_from_parent_takes_the_parents_execution_level() {
             device_level,
             ..Plan::default()
         });
-        let kernel = load(KernelConfig::default());
-        let handle = open(&kernel, IoMode::Synchronous);
-        assert_eq!(ioctl(&kernel, &handle, 0).map(|r| r.0), Ok(STATUS_SUCCESS));
+        let report = one_request();
         assert_eq!(
             *locked(&LEVELS),
             vec![expected],
             "driver {driver_level}, device {device_level}"
         );
-        drop(handle);
-        assert!(kernel.unload().is_clean());
+        assert_clean(&report);
     }
 }
 
@@ -709,7 +721,7 @@ fn an_sddl_may_come_before_the_name_but_needs_one_at_device_create() {
     let kernel = load(KernelConfig::default());
     let handle = open(&kernel, IoMode::Synchronous);
     drop(handle);
-    assert!(kernel.unload().is_clean());
+    assert_clean(&kernel.unload());
 
     let _serial = {
         drop(_serial);
@@ -718,12 +730,11 @@ fn an_sddl_may_come_before_the_name_but_needs_one_at_device_create() {
             ..Plan::default()
         })
     };
-    let mut kernel = Kernel::boot(KernelConfig::default());
-    assert_eq!(
-        kernel.load(driver_entry),
-        Err(HarnessError::DeviceAddFailed(STATUS_INVALID_SECURITY_DESCR))
+    let report = load_refused(
+        HarnessError::DeviceAddFailed(STATUS_INVALID_SECURITY_DESCR),
+        "no name",
     );
-    assert_broke(&kernel.unload(), rules::WDF_BAD_CONFIG);
+    assert_broke(&report, rules::WDF_BAD_CONFIG);
 }
 
 #[test]
@@ -746,13 +757,11 @@ fn driver_config_and_attribute_errors_get_the_frameworks_statuses() {
             driver_break: Some(driver_break),
             ..Plan::default()
         });
-        let mut kernel = Kernel::boot(KernelConfig::default());
-        assert_eq!(
-            kernel.load(driver_entry),
-            Err(HarnessError::DriverEntryFailed(status)),
-            "{driver_break:?}"
+        let report = load_refused(
+            HarnessError::DriverEntryFailed(status),
+            &format!("{driver_break:?}"),
         );
-        assert_broke(&kernel.unload(), rules::WDF_BAD_CONFIG);
+        assert_broke(&report, rules::WDF_BAD_CONFIG);
     }
 }
 
@@ -773,32 +782,17 @@ fn queue_config_errors_get_the_frameworks_statuses() {
             queue_break: Some(queue_break),
             ..Plan::default()
         });
-        let mut kernel = Kernel::boot(KernelConfig::default());
-        assert_eq!(
-            kernel.load(driver_entry),
-            Err(HarnessError::DeviceAddFailed(status)),
-            "{queue_break:?}"
+        let report = load_refused(
+            HarnessError::DeviceAddFailed(status),
+            &format!("{queue_break:?}"),
         );
-        assert_broke(&kernel.unload(), rules::WDF_BAD_CONFIG);
+        assert_broke(&report, rules::WDF_BAD_CONFIG);
     }
 }
 
 #[test]
 fn a_request_requeued_during_a_purge_is_cancelled_by_the_framework() {
-    let _serial = setup(Plan {
-        on_request: OnRequest::Hold,
-        on_stop: OnStop::AcknowledgeWithRequeue,
-        ..Plan::default()
-    });
-    let kernel = load(KernelConfig::default());
-    let handle = open(&kernel, IoMode::Overlapped);
-    std::thread::scope(|s| {
-        let call = s.spawn(|| ioctl(&kernel, &handle, 0).map(|r| r.0));
-        wait_until("the driver holds the request", || locked(&HELD).len() == 1);
-        kernel.surprise_remove();
-        assert_eq!(call.join().expect("caller"), Ok(STATUS_CANCELLED));
-    });
-    drop(handle);
-    let report = kernel.unload();
-    assert!(report.is_clean(), "{report}");
+    assert_clean(&a_held_request_surprise_removed(
+        OnStop::AcknowledgeWithRequeue,
+    ));
 }

@@ -431,11 +431,12 @@ fn a_held_request_surprise_removed(on_stop: OnStop) -> Report {
     kernel.unload()
 }
 
-/// Boots a kernel whose loading of the driver must fail with `expected`; returns the report.
-fn load_refused(expected: HarnessError, what: &str) -> Report {
+/// With `plan`, loading the driver must fail with `expected` and be reported as WDF_BAD_CONFIG.
+fn bad_config_refused(plan: Plan, expected: HarnessError, what: &str) {
+    let _serial = setup(plan);
     let mut kernel = Kernel::boot(KernelConfig::default());
     assert_eq!(kernel.load(driver_entry), Err(expected), "{what}");
-    kernel.unload()
+    assert_broke(&kernel.unload(), rules::WDF_BAD_CONFIG);
 }
 
 fn wait_until(what: &str, condition: impl Fn() -> bool) {
@@ -723,18 +724,15 @@ fn an_sddl_may_come_before_the_name_but_needs_one_at_device_create() {
     drop(handle);
     assert_clean(&kernel.unload());
 
-    let _serial = {
-        drop(_serial);
-        setup(Plan {
+    drop(_serial);
+    bad_config_refused(
+        Plan {
             name: false,
             ..Plan::default()
-        })
-    };
-    let report = load_refused(
+        },
         HarnessError::DeviceAddFailed(STATUS_INVALID_SECURITY_DESCR),
         "no name",
     );
-    assert_broke(&report, rules::WDF_BAD_CONFIG);
 }
 
 #[test]
@@ -753,15 +751,14 @@ fn driver_config_and_attribute_errors_get_the_frameworks_statuses() {
         ),
         (DriverBreak::CreatedTwice, STATUS_DRIVER_INTERNAL_ERROR),
     ] {
-        let _serial = setup(Plan {
-            driver_break: Some(driver_break),
-            ..Plan::default()
-        });
-        let report = load_refused(
+        bad_config_refused(
+            Plan {
+                driver_break: Some(driver_break),
+                ..Plan::default()
+            },
             HarnessError::DriverEntryFailed(status),
             &format!("{driver_break:?}"),
         );
-        assert_broke(&report, rules::WDF_BAD_CONFIG);
     }
 }
 
@@ -778,15 +775,14 @@ fn queue_config_errors_get_the_frameworks_statuses() {
         (QueueBreak::PowerManagedOutOfRange, STATUS_INVALID_PARAMETER),
         (QueueBreak::SecondDefaultQueue, STATUS_INVALID_DEVICE_STATE),
     ] {
-        let _serial = setup(Plan {
-            queue_break: Some(queue_break),
-            ..Plan::default()
-        });
-        let report = load_refused(
+        bad_config_refused(
+            Plan {
+                queue_break: Some(queue_break),
+                ..Plan::default()
+            },
             HarnessError::DeviceAddFailed(status),
             &format!("{queue_break:?}"),
         );
-        assert_broke(&report, rules::WDF_BAD_CONFIG);
     }
 }
 

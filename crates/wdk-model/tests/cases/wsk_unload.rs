@@ -246,14 +246,7 @@ fn remote_and_send_to_are_two_settings() -> Result<(), Failed> {
         client.set_fixed(socket, SIO_WSK_SET_REMOTE_ADDRESS, remote);
         client.set_fixed(socket, SIO_WSK_SET_REMOTE_ADDRESS, None);
         let mut buffer = PoolBuffer::new(b"to send-to");
-        let outcome = Outcome::default();
-        send_to(
-            socket,
-            &mut buffer,
-            std::ptr::null_mut(),
-            irp(free_and_stop, &outcome),
-        );
-        wait(&outcome);
+        let outcome = send_to_and_wait(socket, &mut buffer, std::ptr::null_mut());
         assert_eq!(outcome.status.load(Ordering::SeqCst), STATUS_SUCCESS);
         buffer.free();
         client.finish(socket);
@@ -277,14 +270,7 @@ fn a_null_remote_address_with_both_fixed_addresses_set_is_caught() -> Report {
         // Deliberately wrong: the other kind is set without clearing the first.
         client.set_fixed(socket, SIO_WSK_SET_SENDTO_ADDRESS, second.local_addr().ok());
         let mut buffer = PoolBuffer::new(b"which?");
-        let outcome = Outcome::default();
-        send_to(
-            socket,
-            &mut buffer,
-            std::ptr::null_mut(),
-            irp(free_and_stop, &outcome),
-        );
-        wait(&outcome);
+        send_to_and_wait(socket, &mut buffer, std::ptr::null_mut());
         buffer.free();
         client.finish(socket);
     });
@@ -338,14 +324,7 @@ fn a_zero_length_send_is_caught() -> Report {
         // Deliberately undocumented: an empty datagram (over a real MDL, as a slot would be).
         buffer.wsk_buf.Length = 0;
         let mut remote = sockaddr(target.local_addr().expect("address"));
-        let outcome = Outcome::default();
-        send_to(
-            socket,
-            &mut buffer,
-            remote.as_mut_ptr(),
-            irp(free_and_stop, &outcome),
-        );
-        wait(&outcome);
+        send_to_and_wait(socket, &mut buffer, remote.as_mut_ptr());
         buffer.free();
         client.finish(socket);
     });

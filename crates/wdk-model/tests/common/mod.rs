@@ -396,6 +396,19 @@ pub fn send_to(
     }
 }
 
+/// WskSendTo of `buffer` to `remote` (a SOCKADDR the caller keeps, or NULL) on a fresh IRP,
+/// waited for; returns how it completed.
+pub fn send_to_and_wait(
+    socket: *mut WSK_SOCKET,
+    buffer: &mut PoolBuffer,
+    remote: *mut u8,
+) -> Outcome {
+    let outcome = Outcome::default();
+    send_to(socket, buffer, remote, irp(free_and_stop, &outcome));
+    wait(&outcome);
+    outcome
+}
+
 /// A kernel with this completion mode (other settings default).
 pub fn kernel(completion: CompletionMode) -> Kernel {
     Kernel::boot(KernelConfig {

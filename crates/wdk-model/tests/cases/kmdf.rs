@@ -95,7 +95,7 @@ unsafe extern "system" fn driver_entry(
     registry_path: PCUNICODE_STRING,
 ) -> NTSTATUS {
     // SAFETY: the caller's.
-    unsafe { create_driver(driver, registry_path, device_add) }
+    unsafe { create_driver(driver, registry_path, device_add, None) }
 }
 
 /// The same driver, whose default queue is created with NumberOfPresentedRequests = 0.
@@ -112,35 +112,7 @@ unsafe extern "system" fn driver_entry_presenting_nothing(
         unsafe { add_device(init, 0) }
     }
     // SAFETY: the caller's.
-    unsafe { create_driver(driver, registry_path, device_add_presenting_nothing) }
-}
-
-/// WdfDriverCreate with `device_add`.
-///
-/// # Safety
-/// The kernel's driver object and registry path.
-unsafe fn create_driver(
-    driver: PDRIVER_OBJECT,
-    registry_path: PCUNICODE_STRING,
-    device_add: unsafe extern "C" fn(WDFDRIVER, PWDFDEVICE_INIT) -> NTSTATUS,
-) -> NTSTATUS {
-    let mut config = WDF_DRIVER_CONFIG {
-        Size: size_of::<WDF_DRIVER_CONFIG>() as u32,
-        EvtDriverDeviceAdd: Some(device_add),
-        ..WDF_DRIVER_CONFIG::default()
-    };
-    let mut handle: WDFDRIVER = std::ptr::null_mut();
-    // SAFETY: the kernel's driver object and registry path, our config.
-    unsafe {
-        call_unsafe_wdf_function_binding!(
-            WdfDriverCreate,
-            driver,
-            registry_path,
-            std::ptr::null_mut(),
-            &mut config,
-            &mut handle
-        )
-    }
+    unsafe { create_driver(driver, registry_path, device_add_presenting_nothing, None) }
 }
 
 unsafe extern "C" fn device_add(_: WDFDRIVER, init: PWDFDEVICE_INIT) -> NTSTATUS {

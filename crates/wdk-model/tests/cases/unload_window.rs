@@ -38,24 +38,8 @@ unsafe extern "system" fn driver_entry(
     driver: PDRIVER_OBJECT,
     registry_path: PCUNICODE_STRING,
 ) -> NTSTATUS {
-    let mut config = WDF_DRIVER_CONFIG {
-        Size: size_of::<WDF_DRIVER_CONFIG>() as u32,
-        EvtDriverDeviceAdd: Some(device_add),
-        EvtDriverUnload: Some(driver_unload),
-        ..WDF_DRIVER_CONFIG::default()
-    };
-    let mut handle: WDFDRIVER = std::ptr::null_mut();
-    // SAFETY: the kernel's driver object and registry path, our config.
-    unsafe {
-        call_unsafe_wdf_function_binding!(
-            WdfDriverCreate,
-            driver,
-            registry_path,
-            std::ptr::null_mut(),
-            &mut config,
-            &mut handle
-        )
-    }
+    // SAFETY: the caller's.
+    unsafe { create_driver(driver, registry_path, device_add, Some(driver_unload)) }
 }
 
 unsafe extern "C" fn device_add(_: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> NTSTATUS {

@@ -446,6 +446,36 @@ pub fn kernel_with(completion: CompletionMode, special_pool: SpecialPool) -> Ker
     })
 }
 
+/// WdfDriverCreate with a sized config naming `device_add` and `unload`.
+///
+/// # Safety
+/// The kernel's driver object and registry path.
+pub unsafe fn create_driver(
+    driver: PDRIVER_OBJECT,
+    registry_path: PCUNICODE_STRING,
+    device_add: unsafe extern "C" fn(WDFDRIVER, PWDFDEVICE_INIT) -> NTSTATUS,
+    unload: PFN_WDF_DRIVER_UNLOAD,
+) -> NTSTATUS {
+    let mut config = WDF_DRIVER_CONFIG {
+        Size: size_of::<WDF_DRIVER_CONFIG>() as u32,
+        EvtDriverDeviceAdd: Some(device_add),
+        EvtDriverUnload: unload,
+        ..WDF_DRIVER_CONFIG::default()
+    };
+    let mut handle: WDFDRIVER = std::ptr::null_mut();
+    // SAFETY: the kernel's driver object and registry path, our config.
+    unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfDriverCreate,
+            driver,
+            registry_path,
+            std::ptr::null_mut(),
+            &mut config,
+            &mut handle
+        )
+    }
+}
+
 /// One deliberately broken client: the rule it breaks, the rules that follow from the break
 /// (a leak it leaves behind, say), and the client itself, which returns the kernel's report.
 /// Running a case asserts that the report names exactly `rule` and `also`.

@@ -35,7 +35,30 @@ pub const DEFAULT_SLOT_COUNT: u32 = 32;
 /// How long the first send waits for the WSK provider to become ready.
 const CAPTURE_WAIT_MS: u32 = 2_000;
 /// Bound on each control-path WSK call (socket, bind, local address, control, close).
-const CONTROL_TIMEOUT_MS: u32 = 5_000;
+pub const CONTROL_TIMEOUT_MS: u32 = 5_000;
+/// Off Windows only: the bound the driver uses instead of [`CONTROL_TIMEOUT_MS`], so that the
+/// host tests can make a WSK call outlast it without waiting seconds (see
+/// [`set_control_timeout_ms`]). A Windows build has no such knob: the constant is used as is.
+#[cfg(not(target_os = "windows"))]
+static CONTROL_TIMEOUT_OVERRIDE: core::sync::atomic::AtomicU32 =
+    core::sync::atomic::AtomicU32::new(CONTROL_TIMEOUT_MS);
+
+/// Host tests only (there is no such function in a Windows build): sets the bound on each
+/// control-path WSK call for every engine in this process. A test that uses it runs in a test
+/// binary of its own, so no other test sees the change.
+#[cfg(not(target_os = "windows"))]
+pub fn set_control_timeout_ms(timeout_ms: u32) {
+    CONTROL_TIMEOUT_OVERRIDE.store(timeout_ms, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// The bound on each control-path WSK call.
+fn control_timeout_ms() -> u32 {
+    #[cfg(not(target_os = "windows"))]
+    let timeout_ms = CONTROL_TIMEOUT_OVERRIDE.load(core::sync::atomic::Ordering::Relaxed);
+    #[cfg(target_os = "windows")]
+    let timeout_ms = CONTROL_TIMEOUT_MS;
+    timeout_ms
+}
 /// How long a send waits for a free slot before failing with STATUS_INSUFFICIENT_RESOURCES.
 const SLOT_WAIT_MS: u32 = 1_000;
 /// How often a close that could not be issued is tried again before its socket is parked.
@@ -294,7 +317,7 @@ impl Engine {
     ) -> Result<R, Failure> {
         let mut control = self
             .control_lock
-            .lock(CONTROL_TIMEOUT_MS)
+            .lock(control_timeout_ms())
             .ok_or(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources))?;
         f(&mut control)
     }
@@ -321,12 +344,18 @@ impl Engine {
             return Ok(existing);
         }
         self.capture_provider(control)?;
+        // Sockets that an earlier, abandoned WskSocket delivered late are closed before
+        // another is created, so the SyncCall always has room for the next late one (see
+        // `SyncCall`'s `orphans`). Each is closed once; a close that cannot be issued parks it.
+        while let Some(orphan) = self.control.take_orphan() {
+            self.close_socket(control, orphan, Wait::Bounded(control_timeout_ms()));
+        }
         let not_ready = |status| Failure::new(status, FailureKind::NotReady);
         let provider = &control.provider;
         // SAFETY: the NPI is captured; the IRP comes from SyncCall with its routine set.
         let created = self.control.call(
             CallKind::CreatesSocket,
-            Wait::Bounded(CONTROL_TIMEOUT_MS),
+            Wait::Bounded(control_timeout_ms()),
             SockAddrStorage::ZERO,
             |irp, _, arm| unsafe { wsk::create_datagram_socket(provider, family, irp, arm) },
         );
@@ -350,7 +379,7 @@ impl Engine {
         // SAFETY: a live socket; the address lives in the SyncCall until the IRP completes.
         let bound = self.control.call(
             CallKind::Other,
-            Wait::Bounded(CONTROL_TIMEOUT_MS),
+            Wait::Bounded(control_timeout_ms()),
             bind_address,
             |irp, address, arm| unsafe { wsk::bind(socket, address, irp, arm) },
         );
@@ -360,13 +389,13 @@ impl Engine {
                 "{family}: WskBind failed with {}",
                 Status(failed.status())
             );
-            self.close_socket(control, socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
+            self.close_socket(control, socket, Wait::Bounded(control_timeout_ms()));
             return Err(not_ready(failed.status()));
         }
         // SAFETY: a live, bound socket; the output lives in the SyncCall until completion.
         let named = self.control.call(
             CallKind::Other,
-            Wait::Bounded(CONTROL_TIMEOUT_MS),
+            Wait::Bounded(control_timeout_ms()),
             SockAddrStorage::ZERO,
             |irp, address, arm| unsafe { wsk::get_local_address(socket, address, irp, arm) },
         );
@@ -500,7 +529,7 @@ impl Engine {
         self.control
             .call(
                 CallKind::Other,
-                Wait::Bounded(CONTROL_TIMEOUT_MS),
+                Wait::Bounded(control_timeout_ms()),
                 input,
                 |irp, buffer, arm| unsafe {
                     let buffer = if size == 0 {
@@ -589,7 +618,7 @@ impl Engine {
                 let old = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !old.is_null() {
                     state.publish_fixed(None);
-                    if !self.close_socket(control, old, Wait::Bounded(CONTROL_TIMEOUT_MS)) {
+                    if !self.close_socket(control, old, Wait::Bounded(control_timeout_ms())) {
                         return Err(not_ready(STATUS_DEVICE_BUSY));
                     }
                 }
@@ -975,13 +1004,13 @@ impl Engine {
         self.rundown.close();
         let _ = self.with_control_lock(|control| {
             for state in &self.families {
-                if !state.calls.wait(CONTROL_TIMEOUT_MS) {
+                if !state.calls.wait(control_timeout_ms()) {
                     continue;
                 }
                 let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !socket.is_null() {
                     state.publish_fixed(None);
-                    self.close_socket(control, socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
+                    self.close_socket(control, socket, Wait::Bounded(control_timeout_ms()));
                 }
             }
             Ok(())
@@ -1066,7 +1095,7 @@ impl Engine {
         // No request can hold the control lock any more (the queue is purged), but a bounded
         // wait is no promise: wait until it is free.
         let mut control = loop {
-            if let Some(guard) = self.control_lock.lock(CONTROL_TIMEOUT_MS) {
+            if let Some(guard) = self.control_lock.lock(control_timeout_ms()) {
                 break guard;
             }
         };
@@ -1079,11 +1108,7 @@ impl Engine {
                 self.close_socket(&mut control, socket, Wait::UntilDone);
             }
         }
-        let orphan = self
-            .control
-            .orphan
-            .swap(core::ptr::null_mut(), Ordering::AcqRel);
-        if !orphan.is_null() {
+        while let Some(orphan) = self.control.take_orphan() {
             self.close_socket(&mut control, orphan, Wait::UntilDone);
         }
         // With UntilDone every parked close is issued (the pool recovers, or unload waits).
@@ -1096,9 +1121,9 @@ impl Engine {
         drop(control);
         // Closing cancelled whatever was still in flight; those completions release the gates
         // and the rundown and give the slots back.
-        while !self.rundown.wait(CONTROL_TIMEOUT_MS) {}
+        while !self.rundown.wait(control_timeout_ms()) {}
         for state in &self.families {
-            while !state.gate.wait(CONTROL_TIMEOUT_MS) {}
+            while !state.gate.wait(control_timeout_ms()) {}
         }
     }
 

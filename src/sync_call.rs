@@ -34,6 +34,9 @@ const WAITING: u8 = 1;
 const DONE: u8 = 2;
 const ABANDONED: u8 = 3;
 
+/// Places for sockets created late (see [`SyncCall`]'s `orphans`).
+const ORPHAN_PLACES: usize = 2;
+
 /// How long the waiter polls between checks when it waits for good.
 const POLL_MS: u32 = 100;
 
@@ -101,8 +104,14 @@ pub struct SyncCall {
     /// IDLE to WAITING (before issuing) and read back by it after DONE; between those, and
     /// until the completion of an abandoned call, only the provider touches it.
     address: UnsafeCell<SockAddrStorage>,
-    /// A socket whose creation completed after the waiter gave up; closed at unload.
-    pub orphan: AtomicPtr<WSK_SOCKET>,
+    /// Sockets whose creation completed after the waiter gave up ("orphans"). A late
+    /// completion stores into the first empty place (compare-exchange from null, never
+    /// overwriting one); the holder of the engine's control lock takes them with
+    /// [`SyncCall::take_orphan`] and closes them: before each new socket is created and at
+    /// unload. Two places suffice: when the creator empties them, at most one abandoned call
+    /// is outstanding (the SyncCall runs one call at a time) and the creator's own call may be
+    /// abandoned next, so at most two orphans can arrive before the next take.
+    orphans: [AtomicPtr<WSK_SOCKET>; ORPHAN_PLACES],
     /// The WDM device object every call's completion routine is set on with
     /// IoSetCompletionRoutineEx, so that the device (and so the driver image) stays until the
     /// routine has returned. Stored by [`SyncCall::attach_device`] before the device's queue
@@ -176,9 +185,13 @@ impl SyncCall {
         // SAFETY: a writable, uninitialised field.
         unsafe { address.write(UnsafeCell::new(SockAddrStorage::ZERO)) };
         // SAFETY: the caller's guarantee: `this` is writable memory.
-        let orphan = unsafe { &raw mut (*this).orphan };
+        let orphans = unsafe { &raw mut (*this).orphans };
         // SAFETY: a writable, uninitialised field.
-        unsafe { orphan.write(AtomicPtr::new(core::ptr::null_mut())) };
+        unsafe {
+            orphans.write(core::array::from_fn(|_| {
+                AtomicPtr::new(core::ptr::null_mut())
+            }))
+        };
         // SAFETY: the caller's guarantee.
         let device = unsafe { &raw mut (*this).device };
         // SAFETY: a writable, uninitialised field.
@@ -203,6 +216,30 @@ impl SyncCall {
     /// call is outstanding ([`SyncCall::settle`]).
     pub fn detach_device(&self) {
         self.device.store(core::ptr::null_mut(), Ordering::Release);
+    }
+
+    /// Takes one socket created late, if any: the caller (holding the engine's control lock)
+    /// now owns it and must close it.
+    pub fn take_orphan(&self) -> Option<*mut WSK_SOCKET> {
+        self.orphans.iter().find_map(|place| {
+            let socket = place.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            (!socket.is_null()).then_some(socket)
+        })
+    }
+
+    /// Keeps a socket whose creation completed after its waiter gave up. Never overwrites:
+    /// false if every place is taken (not reachable while creators take the orphans first).
+    fn keep_orphan(&self, socket: *mut WSK_SOCKET) -> bool {
+        self.orphans.iter().any(|place| {
+            place
+                .compare_exchange(
+                    core::ptr::null_mut(),
+                    socket,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_ok()
+        })
     }
 
     /// Moves IDLE to WAITING; with [`Wait::UntilDone`], first waits out an abandoned call.
@@ -338,8 +375,10 @@ unsafe extern "C" fn complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID
         call.completed.set();
     } else {
         if status >= 0 && call.creates_socket.load(Ordering::Relaxed) == 1 {
-            call.orphan
-                .store(information as *mut WSK_SOCKET, Ordering::Release);
+            // Never false while the engine empties the places before each creation (see
+            // `orphans`); were it false, the socket would stay open and unload's WskDeregister
+            // would wait on it, as it would have for an overwritten orphan.
+            let _kept = call.keep_orphan(information as *mut WSK_SOCKET);
         }
         call.state.store(IDLE, Ordering::Release);
         call.settled.set();

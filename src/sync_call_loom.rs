@@ -5,7 +5,7 @@
 //! waiter's bounded wait, including after the waiter gave up. The IRP itself comes from, and
 //! goes back to, the kernel model.
 //!
-//! It uses only `SyncCall::init`, `SyncCall::call` and `orphan`.
+//! It uses only `SyncCall::init`, `SyncCall::call` and `SyncCall::take_orphan`.
 
 use std::sync::OnceLock;
 
@@ -93,7 +93,7 @@ fn a_late_socket_is_kept_and_the_call_is_reusable() {
         let call = new_call();
         let (result, provider) = create_socket(&call);
         provider.join().unwrap();
-        let orphan = call.orphan.load(Ordering::Acquire) as u64;
+        let orphan = call.take_orphan().map_or(0, |socket| socket as u64);
         match result {
             Ok(socket) => {
                 assert_eq!(socket, SOCKET);

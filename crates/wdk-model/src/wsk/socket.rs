@@ -1282,6 +1282,14 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
             finish_pending(&kernel, key);
             close_status
         }
+        // The delay applies to the close too, as to every other completion.
+        CompletionMode::Delayed(delay) => submit(
+            &kernel,
+            Box::new(move |k| {
+                std::thread::sleep(delay);
+                finish_pending(k, key);
+            }),
+        ),
         _ => submit(&kernel, Box::new(move |k| finish_pending(k, key))),
     }
 }

@@ -583,20 +583,15 @@ impl Engine {
         result
     }
 
-    /// With the control lock held and every gate closed: rebuilds the pool with `count` slots,
-    /// or with the old count if that fails.
+    /// With the control lock held and every gate closed: replaces the pool with one of `count`
+    /// slots, built before the old one is freed, so a failure keeps the old pool whole.
     fn resize_pool(&self, count: u32) -> Result<(), Failure> {
-        let old = self.slots.slot_count();
         let engine: *const Engine = self;
         // SAFETY: every gate is closed and no send is in flight, so no slot
         // is in use and no other thread takes or returns one while the pool is rebuilt.
-        unsafe { self.slots.destroy() };
-        // SAFETY: as above; the pool is empty now.
-        if unsafe { self.slots.build(count, engine) } {
+        if unsafe { self.slots.rebuild(count, engine) } {
             return Ok(());
         }
-        // SAFETY: as above; a failed build leaves the pool empty.
-        unsafe { self.slots.build(old, engine) };
         Err(Failure::new(
             STATUS_INSUFFICIENT_RESOURCES,
             FailureKind::NoResources,
@@ -619,6 +614,8 @@ impl Engine {
                 if !old.is_null() {
                     state.publish_fixed(None);
                     if !self.close_socket(control, old, Wait::Bounded(control_timeout_ms())) {
+                        // The Bind failed: the next socket binds where it did before.
+                        *control.bind(family) = previous;
                         return Err(not_ready(STATUS_DEVICE_BUSY));
                     }
                 }

@@ -331,6 +331,17 @@ impl Engine {
         self.with_control_lock(|control| self.open_socket(control, family))
     }
 
+    /// Inside the family's call window: its socket, or STATUS_DEVICE_NOT_READY if it was closed
+    /// since `socket_for` (a reconfiguration or the purge; a close waits out the window, so
+    /// the socket loaded here stays open until the window is left).
+    fn current_socket(&self, family: Family) -> Result<*mut WSK_SOCKET, Failure> {
+        let socket = self.family(family).socket.load(Ordering::Acquire);
+        if socket.is_null() {
+            return Err(Failure::new(STATUS_DEVICE_NOT_READY, FailureKind::NotReady));
+        }
+        Ok(socket)
+    }
+
     /// With the control lock held: the family's socket, created, bound (to the configured
     /// address or the wildcard) and named if it does not exist yet.
     fn open_socket(
@@ -450,7 +461,8 @@ impl Engine {
     /// the close returned (Learn, PFN_WSK_CLOSE_SOCKET), so a close that reached WSK is never
     /// repeated. A close that could not be issued (no IRP, or an abandoned call still
     /// outstanding) did nothing: it is tried again after a pause, and if it still cannot be
-    /// issued the socket is parked for a later close (unload closes every parked socket).
+    /// issued the socket is parked for a later close (the purge and unload close every parked
+    /// socket).
     /// True if the close was issued and completed within `wait`.
     fn close_socket(
         &self,
@@ -709,7 +721,7 @@ impl Engine {
         destination: Destination,
         payload: &[u8],
     ) -> Result<(), Failure> {
-        let socket = self.socket_for(family)?;
+        let socket = self.current_socket(family)?;
         let explicit = self.explicit_destination(family, destination)?;
         let no_resources = Failure::new(STATUS_INSUFFICIENT_RESOURCES, FailureKind::NoResources);
         let lease = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
@@ -794,7 +806,13 @@ impl Engine {
             self.rundown.release();
             return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
         }
-        let result = self.within_call_window(family, start);
+        // The socket is created (under the control lock) before the call window is entered,
+        // never inside it: EvtIoStop's purge holds the control lock while it waits for the
+        // window, so a sender inside the window waiting for the lock would deadlock with it.
+        // Inside the window the send re-loads the socket (`current_socket`).
+        let result = self
+            .socket_for(family)
+            .and_then(|_| self.within_call_window(family, start));
         if result.is_err() {
             gate.release();
             self.rundown.release();
@@ -809,7 +827,7 @@ impl Engine {
         family: Family,
         batch: &BatchRequest<'_>,
     ) -> Result<(), Failure> {
-        let socket = self.socket_for(family)?;
+        let socket = self.current_socket(family)?;
         // WskSendMessages always gets an explicit address (see `wsk::send_messages`): the
         // fixed destination's, when the batch goes there.
         let explicit = match self.explicit_destination(family, batch.destination)? {
@@ -997,21 +1015,35 @@ impl Engine {
     /// calls return (bounded), and close the sockets, which cancels every send still pending
     /// so that its completion routine completes its request. A provider that never completes
     /// even the close leaves those requests pending, and KMDF's removal waits on them.
+    ///
+    /// Nothing here gives up: it runs at PASSIVE_LEVEL (EvtIoStop of a passive-level queue) and
+    /// every wait ends. The control lock's holders wait only boundedly; a call window is held
+    /// only across one WSK send call (never while waiting for the control lock, see
+    /// `start_with_rights`); and each close waits out an abandoned control call first (WSK
+    /// completes every IRP) instead of parking the socket, because parked sockets are closed
+    /// only in device cleanup, which runs after this purge, which waits for the very sends
+    /// that only the close cancels.
     pub fn cancel_in_flight(&self) {
         self.rundown.close();
-        let _ = self.with_control_lock(|control| {
-            for state in &self.families {
-                if !state.calls.wait(control_timeout_ms()) {
-                    continue;
-                }
-                let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
-                if !socket.is_null() {
-                    state.publish_fixed(None);
-                    self.close_socket(control, socket, Wait::Bounded(control_timeout_ms()));
-                }
+        let mut control = self.control_lock_until_free();
+        for state in &self.families {
+            while !state.calls.wait(control_timeout_ms()) {}
+            let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            if !socket.is_null() {
+                state.publish_fixed(None);
+                self.close_socket(&mut control, socket, Wait::UntilDone);
             }
-            Ok(())
-        });
+        }
+    }
+
+    /// The control lock, however long its holder keeps it (each holder's waits are bounded).
+    /// At PASSIVE_LEVEL, for the purge and device cleanup only.
+    fn control_lock_until_free(&self) -> crate::kernel::ControlGuard<'_, ControlState> {
+        loop {
+            if let Some(guard) = self.control_lock.lock(control_timeout_ms()) {
+                break guard;
+            }
+        }
     }
 
     pub fn count_request(&self) {
@@ -1091,14 +1123,13 @@ impl Engine {
         let _ = self.rundown.wait(DRAIN_TIMEOUT_MS);
         // No request can hold the control lock any more (the queue is purged), but a bounded
         // wait is no promise: wait until it is free.
-        let mut control = loop {
-            if let Some(guard) = self.control_lock.lock(control_timeout_ms()) {
-                break guard;
-            }
-        };
+        let mut control = self.control_lock_until_free();
         // A call abandoned after a timeout completes first: it may still deliver an orphan.
         self.control.settle();
         for state in &self.families {
+            // A close must not overlap a WSK call still executing on the socket. The purge
+            // waited for the window already, but cleanup does not rely on it having run.
+            while !state.calls.wait(control_timeout_ms()) {}
             let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
             state.publish_fixed(None);
             if !socket.is_null() {

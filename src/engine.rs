@@ -462,7 +462,7 @@ impl Engine {
     /// repeated. A close that could not be issued (no IRP, or an abandoned call still
     /// outstanding) did nothing: it is tried again after a pause, and if it still cannot be
     /// issued the socket is parked for a later close (the purge and unload close every parked
-    /// socket).
+    /// socket); with every parking place taken, the close waits for the abandoned call instead.
     /// True if the close was issued and completed within `wait`.
     fn close_socket(
         &self,
@@ -472,6 +472,7 @@ impl Engine {
     ) -> bool {
         self.close_parked(control, wait);
         let mut attempts = 0;
+        let mut wait = wait;
         loop {
             // SAFETY: a live socket no other call is executing on (callers hold the control
             // lock and have stopped sends on it); after this call it is not used again.
@@ -495,8 +496,10 @@ impl Engine {
                 *place = socket;
                 return false;
             }
-            // Nowhere to park it: keep trying; the socket must not be lost.
-            kernel::delay(CLOSE_ISSUE_PAUSE_MS);
+            // Nowhere to park it and the socket must not be lost: wait for the abandoned call
+            // to complete (WSK completes every IRP), then issue the close and wait for it,
+            // instead of retrying in a loop with the control lock held.
+            wait = Wait::UntilDone;
         }
     }
 

@@ -35,7 +35,30 @@ pub const DEFAULT_SLOT_COUNT: u32 = 32;
 /// How long the first send waits for the WSK provider to become ready.
 const CAPTURE_WAIT_MS: u32 = 2_000;
 /// Bound on each control-path WSK call (socket, bind, local address, control, close).
-const CONTROL_TIMEOUT_MS: u32 = 5_000;
+pub const CONTROL_TIMEOUT_MS: u32 = 5_000;
+/// Off Windows only: the bound the driver uses instead of [`CONTROL_TIMEOUT_MS`], so that the
+/// host tests can make a WSK call outlast it without waiting seconds (see
+/// [`set_control_timeout_ms`]). A Windows build has no such knob: the constant is used as is.
+#[cfg(not(target_os = "windows"))]
+static CONTROL_TIMEOUT_OVERRIDE: core::sync::atomic::AtomicU32 =
+    core::sync::atomic::AtomicU32::new(CONTROL_TIMEOUT_MS);
+
+/// Host tests only (there is no such function in a Windows build): sets the bound on each
+/// control-path WSK call for every engine in this process. A test that uses it runs in a test
+/// binary of its own, so no other test sees the change.
+#[cfg(not(target_os = "windows"))]
+pub fn set_control_timeout_ms(timeout_ms: u32) {
+    CONTROL_TIMEOUT_OVERRIDE.store(timeout_ms, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// The bound on each control-path WSK call.
+fn control_timeout_ms() -> u32 {
+    #[cfg(not(target_os = "windows"))]
+    let timeout_ms = CONTROL_TIMEOUT_OVERRIDE.load(core::sync::atomic::Ordering::Relaxed);
+    #[cfg(target_os = "windows")]
+    let timeout_ms = CONTROL_TIMEOUT_MS;
+    timeout_ms
+}
 /// How long a send waits for a free slot before failing with STATUS_INSUFFICIENT_RESOURCES.
 const SLOT_WAIT_MS: u32 = 1_000;
 /// How often a close that could not be issued is tried again before its socket is parked.
@@ -294,7 +317,7 @@ impl Engine {
     ) -> Result<R, Failure> {
         let mut control = self
             .control_lock
-            .lock(CONTROL_TIMEOUT_MS)
+            .lock(control_timeout_ms())
             .ok_or(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources))?;
         f(&mut control)
     }
@@ -306,6 +329,17 @@ impl Engine {
             return Ok(existing);
         }
         self.with_control_lock(|control| self.open_socket(control, family))
+    }
+
+    /// Inside the family's call window: its socket, or STATUS_DEVICE_NOT_READY if it was closed
+    /// since `socket_for` (a reconfiguration or the purge; a close waits out the window, so
+    /// the socket loaded here stays open until the window is left).
+    fn current_socket(&self, family: Family) -> Result<*mut WSK_SOCKET, Failure> {
+        let socket = self.family(family).socket.load(Ordering::Acquire);
+        if socket.is_null() {
+            return Err(Failure::new(STATUS_DEVICE_NOT_READY, FailureKind::NotReady));
+        }
+        Ok(socket)
     }
 
     /// With the control lock held: the family's socket, created, bound (to the configured
@@ -321,12 +355,18 @@ impl Engine {
             return Ok(existing);
         }
         self.capture_provider(control)?;
+        // Sockets that an earlier, abandoned WskSocket delivered late are closed before
+        // another is created, so the SyncCall always has room for the next late one (see
+        // `SyncCall`'s `orphans`). Each is closed once; a close that cannot be issued parks it.
+        while let Some(orphan) = self.control.take_orphan() {
+            self.close_socket(control, orphan, Wait::Bounded(control_timeout_ms()));
+        }
         let not_ready = |status| Failure::new(status, FailureKind::NotReady);
         let provider = &control.provider;
         // SAFETY: the NPI is captured; the IRP comes from SyncCall with its routine set.
         let created = self.control.call(
             CallKind::CreatesSocket,
-            Wait::Bounded(CONTROL_TIMEOUT_MS),
+            Wait::Bounded(control_timeout_ms()),
             SockAddrStorage::ZERO,
             |irp, _, arm| unsafe { wsk::create_datagram_socket(provider, family, irp, arm) },
         );
@@ -350,7 +390,7 @@ impl Engine {
         // SAFETY: a live socket; the address lives in the SyncCall until the IRP completes.
         let bound = self.control.call(
             CallKind::Other,
-            Wait::Bounded(CONTROL_TIMEOUT_MS),
+            Wait::Bounded(control_timeout_ms()),
             bind_address,
             |irp, address, arm| unsafe { wsk::bind(socket, address, irp, arm) },
         );
@@ -360,13 +400,13 @@ impl Engine {
                 "{family}: WskBind failed with {}",
                 Status(failed.status())
             );
-            self.close_socket(control, socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
+            self.close_socket(control, socket, Wait::Bounded(control_timeout_ms()));
             return Err(not_ready(failed.status()));
         }
         // SAFETY: a live, bound socket; the output lives in the SyncCall until completion.
         let named = self.control.call(
             CallKind::Other,
-            Wait::Bounded(CONTROL_TIMEOUT_MS),
+            Wait::Bounded(control_timeout_ms()),
             SockAddrStorage::ZERO,
             |irp, address, arm| unsafe { wsk::get_local_address(socket, address, irp, arm) },
         );
@@ -421,7 +461,8 @@ impl Engine {
     /// the close returned (Learn, PFN_WSK_CLOSE_SOCKET), so a close that reached WSK is never
     /// repeated. A close that could not be issued (no IRP, or an abandoned call still
     /// outstanding) did nothing: it is tried again after a pause, and if it still cannot be
-    /// issued the socket is parked for a later close (unload closes every parked socket).
+    /// issued the socket is parked for a later close (the purge and unload close every parked
+    /// socket); with every parking place taken, the close waits for the abandoned call instead.
     /// True if the close was issued and completed within `wait`.
     fn close_socket(
         &self,
@@ -431,6 +472,7 @@ impl Engine {
     ) -> bool {
         self.close_parked(control, wait);
         let mut attempts = 0;
+        let mut wait = wait;
         loop {
             // SAFETY: a live socket no other call is executing on (callers hold the control
             // lock and have stopped sends on it); after this call it is not used again.
@@ -454,8 +496,10 @@ impl Engine {
                 *place = socket;
                 return false;
             }
-            // Nowhere to park it: keep trying; the socket must not be lost.
-            kernel::delay(CLOSE_ISSUE_PAUSE_MS);
+            // Nowhere to park it and the socket must not be lost: wait for the abandoned call
+            // to complete (WSK completes every IRP), then issue the close and wait for it,
+            // instead of retrying in a loop with the control lock held.
+            wait = Wait::UntilDone;
         }
     }
 
@@ -500,7 +544,7 @@ impl Engine {
         self.control
             .call(
                 CallKind::Other,
-                Wait::Bounded(CONTROL_TIMEOUT_MS),
+                Wait::Bounded(control_timeout_ms()),
                 input,
                 |irp, buffer, arm| unsafe {
                     let buffer = if size == 0 {
@@ -554,20 +598,15 @@ impl Engine {
         result
     }
 
-    /// With the control lock held and every gate closed: rebuilds the pool with `count` slots,
-    /// or with the old count if that fails.
+    /// With the control lock held and every gate closed: replaces the pool with one of `count`
+    /// slots, built before the old one is freed, so a failure keeps the old pool whole.
     fn resize_pool(&self, count: u32) -> Result<(), Failure> {
-        let old = self.slots.slot_count();
         let engine: *const Engine = self;
         // SAFETY: every gate is closed and no send is in flight, so no slot
         // is in use and no other thread takes or returns one while the pool is rebuilt.
-        unsafe { self.slots.destroy() };
-        // SAFETY: as above; the pool is empty now.
-        if unsafe { self.slots.build(count, engine) } {
+        if unsafe { self.slots.rebuild(count, engine) } {
             return Ok(());
         }
-        // SAFETY: as above; a failed build leaves the pool empty.
-        unsafe { self.slots.build(old, engine) };
         Err(Failure::new(
             STATUS_INSUFFICIENT_RESOURCES,
             FailureKind::NoResources,
@@ -589,7 +628,9 @@ impl Engine {
                 let old = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !old.is_null() {
                     state.publish_fixed(None);
-                    if !self.close_socket(control, old, Wait::Bounded(CONTROL_TIMEOUT_MS)) {
+                    if !self.close_socket(control, old, Wait::Bounded(control_timeout_ms())) {
+                        // The Bind failed: the next socket binds where it did before.
+                        *control.bind(family) = previous;
                         return Err(not_ready(STATUS_DEVICE_BUSY));
                     }
                 }
@@ -683,7 +724,7 @@ impl Engine {
         destination: Destination,
         payload: &[u8],
     ) -> Result<(), Failure> {
-        let socket = self.socket_for(family)?;
+        let socket = self.current_socket(family)?;
         let explicit = self.explicit_destination(family, destination)?;
         let no_resources = Failure::new(STATUS_INSUFFICIENT_RESOURCES, FailureKind::NoResources);
         let lease = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
@@ -768,7 +809,13 @@ impl Engine {
             self.rundown.release();
             return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
         }
-        let result = self.within_call_window(family, start);
+        // The socket is created (under the control lock) before the call window is entered,
+        // never inside it: EvtIoStop's purge holds the control lock while it waits for the
+        // window, so a sender inside the window waiting for the lock would deadlock with it.
+        // Inside the window the send re-loads the socket (`current_socket`).
+        let result = self
+            .socket_for(family)
+            .and_then(|_| self.within_call_window(family, start));
         if result.is_err() {
             gate.release();
             self.rundown.release();
@@ -783,7 +830,7 @@ impl Engine {
         family: Family,
         batch: &BatchRequest<'_>,
     ) -> Result<(), Failure> {
-        let socket = self.socket_for(family)?;
+        let socket = self.current_socket(family)?;
         // WskSendMessages always gets an explicit address (see `wsk::send_messages`): the
         // fixed destination's, when the batch goes there.
         let explicit = match self.explicit_destination(family, batch.destination)? {
@@ -971,21 +1018,35 @@ impl Engine {
     /// calls return (bounded), and close the sockets, which cancels every send still pending
     /// so that its completion routine completes its request. A provider that never completes
     /// even the close leaves those requests pending, and KMDF's removal waits on them.
+    ///
+    /// Nothing here gives up: it runs at PASSIVE_LEVEL (EvtIoStop of a passive-level queue) and
+    /// every wait ends. The control lock's holders wait only boundedly; a call window is held
+    /// only across one WSK send call (never while waiting for the control lock, see
+    /// `start_with_rights`); and each close waits out an abandoned control call first (WSK
+    /// completes every IRP) instead of parking the socket, because parked sockets are closed
+    /// only in device cleanup, which runs after this purge, which waits for the very sends
+    /// that only the close cancels.
     pub fn cancel_in_flight(&self) {
         self.rundown.close();
-        let _ = self.with_control_lock(|control| {
-            for state in &self.families {
-                if !state.calls.wait(CONTROL_TIMEOUT_MS) {
-                    continue;
-                }
-                let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
-                if !socket.is_null() {
-                    state.publish_fixed(None);
-                    self.close_socket(control, socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
-                }
+        let mut control = self.control_lock_until_free();
+        for state in &self.families {
+            while !state.calls.wait(control_timeout_ms()) {}
+            let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            if !socket.is_null() {
+                state.publish_fixed(None);
+                self.close_socket(&mut control, socket, Wait::UntilDone);
             }
-            Ok(())
-        });
+        }
+    }
+
+    /// The control lock, however long its holder keeps it (each holder's waits are bounded).
+    /// At PASSIVE_LEVEL, for the purge and device cleanup only.
+    fn control_lock_until_free(&self) -> crate::kernel::ControlGuard<'_, ControlState> {
+        loop {
+            if let Some(guard) = self.control_lock.lock(control_timeout_ms()) {
+                break guard;
+            }
+        }
     }
 
     pub fn count_request(&self) {
@@ -1065,25 +1126,20 @@ impl Engine {
         let _ = self.rundown.wait(DRAIN_TIMEOUT_MS);
         // No request can hold the control lock any more (the queue is purged), but a bounded
         // wait is no promise: wait until it is free.
-        let mut control = loop {
-            if let Some(guard) = self.control_lock.lock(CONTROL_TIMEOUT_MS) {
-                break guard;
-            }
-        };
+        let mut control = self.control_lock_until_free();
         // A call abandoned after a timeout completes first: it may still deliver an orphan.
         self.control.settle();
         for state in &self.families {
+            // A close must not overlap a WSK call still executing on the socket. The purge
+            // waited for the window already, but cleanup does not rely on it having run.
+            while !state.calls.wait(control_timeout_ms()) {}
             let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
             state.publish_fixed(None);
             if !socket.is_null() {
                 self.close_socket(&mut control, socket, Wait::UntilDone);
             }
         }
-        let orphan = self
-            .control
-            .orphan
-            .swap(core::ptr::null_mut(), Ordering::AcqRel);
-        if !orphan.is_null() {
+        while let Some(orphan) = self.control.take_orphan() {
             self.close_socket(&mut control, orphan, Wait::UntilDone);
         }
         // With UntilDone every parked close is issued (the pool recovers, or unload waits).
@@ -1096,9 +1152,9 @@ impl Engine {
         drop(control);
         // Closing cancelled whatever was still in flight; those completions release the gates
         // and the rundown and give the slots back.
-        while !self.rundown.wait(CONTROL_TIMEOUT_MS) {}
+        while !self.rundown.wait(control_timeout_ms()) {}
         for state in &self.families {
-            while !state.gate.wait(CONTROL_TIMEOUT_MS) {}
+            while !state.gate.wait(control_timeout_ms()) {}
         }
     }
 

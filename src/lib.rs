@@ -51,6 +51,8 @@ mod wdf_init;
 mod wsk;
 
 pub use device::driver_entry;
-pub use engine::{DEFAULT_SLOT_COUNT, SLOT_SIZE};
+#[cfg(not(target_os = "windows"))]
+pub use engine::set_control_timeout_ms;
+pub use engine::{CONTROL_TIMEOUT_MS, DEFAULT_SLOT_COUNT, SLOT_SIZE};
 /// The driver's WSK ABI definitions, exposed for the layout conformance checks.
 pub use wsk::abi as wsk_abi;

@@ -141,7 +141,7 @@ impl Drop for SlotLease<'_> {
     }
 }
 
-/// Synchronisation: `slots` and `count` change only in `build`/`destroy`, which run with no
+/// Synchronisation: `slots` and `count` change only in `build`/`rebuild`/`destroy`, which run with no
 /// other user (the engine's gates are closed); `free_head` and each free slot's `next_free` are
 /// touched only with `lock` held; `free_count` is a statistic (Relaxed); `slot_size` is fixed at
 /// init; `returned` is a kernel event. A taken slot's other fields (its IRPs included) belong to
@@ -207,38 +207,75 @@ impl SlotPool {
     /// The pool is empty and no other thread uses it during the call (the engine's gates are
     /// closed).
     pub unsafe fn build(&self, count: u32, engine: *const crate::engine::Engine) -> bool {
-        let Some(bytes) = (count as usize).checked_mul(size_of::<Slot>()) else {
+        let Some((slots, head)) = self.build_array(count, engine) else {
             return false;
         };
-        let Some(array) = kernel::allocate_bytes(bytes) else {
-            return false;
-        };
-        let slots = array.as_ptr().cast::<Slot>();
-        self.slots.store(slots, Ordering::Release);
-        for index in 0..count {
-            let Some(slot) = self.build_slot(engine) else {
-                // SAFETY: slots 0..index are built and no one else uses the pool.
-                unsafe { self.destroy() };
-                return false;
-            };
-            // SAFETY: `index` < `count`, inside the slot array of `count` slots.
-            let place = unsafe { slots.add(index as usize) };
-            // The free list is ours alone (no other user during `build`).
-            self.free_head.with_mut(|head| {
-                // SAFETY: `head` is the cell's pointer, valid and not aliased here.
-                let next_free = unsafe { *head };
-                // SAFETY: inside the array, not yet initialised: nothing is dropped.
-                unsafe { place.write(Slot { next_free, ..slot }) };
-                // SAFETY: as for the read above.
-                unsafe { *head = index };
-            });
-            self.count.store(index + 1, Ordering::Release);
-            self.free_count.fetch_add(1, Ordering::Relaxed);
-        }
+        // SAFETY: the caller's guarantee: the pool is empty and ours alone.
+        unsafe { self.install(slots, count, head) };
         true
     }
 
-    /// One slot's buffer, list nodes, MDL (built for nonpaged pool) and IRP.
+    /// Replaces the pool's slots with `count` new ones. The new slots are built first and the
+    /// old ones freed only once that succeeded, so a failure leaves the pool as it was.
+    ///
+    /// # Safety
+    /// No slot is in use and no other thread uses the pool during the call.
+    pub unsafe fn rebuild(&self, count: u32, engine: *const crate::engine::Engine) -> bool {
+        let Some((slots, head)) = self.build_array(count, engine) else {
+            return false;
+        };
+        // SAFETY: the caller's guarantee.
+        unsafe { self.destroy() };
+        // SAFETY: the caller's guarantee; emptied just above.
+        unsafe { self.install(slots, count, head) };
+        true
+    }
+
+    /// Builds a slot array of `count` slots, not yet part of the pool, its free list chained
+    /// through `next_free`: the array and the head of that list. On failure everything built
+    /// is freed.
+    fn build_array(
+        &self,
+        count: u32,
+        engine: *const crate::engine::Engine,
+    ) -> Option<(*mut Slot, u32)> {
+        let bytes = (count as usize).checked_mul(size_of::<Slot>())?;
+        let array = kernel::allocate_bytes(bytes)?;
+        let slots = array.as_ptr().cast::<Slot>();
+        let mut head = NONE;
+        for index in 0..count {
+            let Some(slot) = self.build_slot(engine) else {
+                // SAFETY: slots 0..index are built, and the array is nobody else's.
+                unsafe { free_array(slots, index) };
+                return None;
+            };
+            // SAFETY: `index` < `count`, inside the slot array of `count` slots.
+            let place = unsafe { slots.add(index as usize) };
+            // SAFETY: inside the array, not yet initialised: nothing is dropped.
+            unsafe {
+                place.write(Slot {
+                    next_free: head,
+                    ..slot
+                })
+            };
+            head = index;
+        }
+        Some((slots, head))
+    }
+
+    /// Makes a built array the pool's slots, every one free.
+    ///
+    /// # Safety
+    /// The pool is empty, no other thread uses it, and `slots`/`head` come from `build_array`
+    /// with `count`.
+    unsafe fn install(&self, slots: *mut Slot, count: u32, head: u32) {
+        // SAFETY: the caller's guarantee: nobody else touches the free list now.
+        self.free_head.with_mut(|place| unsafe { *place = head });
+        self.free_count.store(count, Ordering::Relaxed);
+        self.count.store(count, Ordering::Release);
+        self.slots.store(slots, Ordering::Release);
+    }
+
     fn build_slot(&self, engine: *const crate::engine::Engine) -> Option<Slot> {
         let irp = irp::allocate_irp()?;
         let Some(buffer) = kernel::allocate_bytes(self.slot_size as usize) else {
@@ -376,43 +413,53 @@ impl SlotPool {
     pub unsafe fn destroy(&self) {
         let slots = self.slots.swap(core::ptr::null_mut(), Ordering::AcqRel);
         let count = self.count.swap(0, Ordering::AcqRel);
-        if let Some(array) = NonNull::new(slots) {
-            for index in 0..count {
-                // SAFETY: `index` < `count`: inside the slot array.
-                let place = unsafe { slots.add(index as usize) };
-                // SAFETY: slots 0..count were built by `build`; no one else uses them.
-                let slot = unsafe { &*place };
-                // SAFETY: the slot's MDL, freed once.
-                unsafe { IoFreeMdl(slot.mdl()) };
-                // SAFETY: the slot's buffer from allocate_bytes, freed once.
-                unsafe { kernel::free(slot.buffer) };
-                // SAFETY: the slot's nodes from allocate_bytes, freed once.
-                unsafe { kernel::free(slot.nodes) };
-                // SAFETY: the slot's IRP from allocate_irp, which no provider owns (no send is
-                // in flight), freed once.
-                unsafe { irp::free(slot.irp) };
-                if let Some(array) = NonNull::new(slot.part_irps) {
-                    for part in 0..MAX_BATCH_DATAGRAMS {
-                        // SAFETY: `part` < MAX_BATCH_DATAGRAMS: inside the slot's array.
-                        let entry = unsafe { array.as_ptr().add(part) };
-                        // SAFETY: an entry of the array, NULL or an IRP from `part_irps`.
-                        let irp = unsafe { *entry };
-                        if !irp.is_null() {
-                            // SAFETY: an IRP from `part_irps` that no provider owns (no send is
-                            // in flight), freed once.
-                            unsafe { irp::free(irp) };
-                        }
-                    }
-                    // SAFETY: from allocate_bytes in `part_irps`, freed once.
-                    unsafe { kernel::free(array) };
-                }
-            }
-            // SAFETY: the slot array from `build`, freed once.
-            unsafe { kernel::free(array) };
-        }
+        // SAFETY: the pool's array of `count` built slots, no longer reachable from the pool.
+        unsafe { free_array(slots, count) };
         // SAFETY: the caller's guarantee: nobody else touches the free list now.
         self.free_head.with_mut(|head| unsafe { *head = NONE });
         self.free_count.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Frees slots 0..`count` of `slots` (each one's MDL, buffer, nodes and IRPs) and the array.
+///
+/// # Safety
+/// `slots` is NULL or an array from `build_array` whose first `count` slots are built, no
+/// slot is in use, nobody else uses the array, and it is not used after.
+unsafe fn free_array(slots: *mut Slot, count: u32) {
+    if let Some(array) = NonNull::new(slots) {
+        for index in 0..count {
+            // SAFETY: `index` < `count`: inside the slot array.
+            let place = unsafe { slots.add(index as usize) };
+            // SAFETY: slots 0..count were built by `build_array`; no one else uses them.
+            let slot = unsafe { &*place };
+            // SAFETY: the slot's MDL, freed once.
+            unsafe { IoFreeMdl(slot.mdl()) };
+            // SAFETY: the slot's buffer from allocate_bytes, freed once.
+            unsafe { kernel::free(slot.buffer) };
+            // SAFETY: the slot's nodes from allocate_bytes, freed once.
+            unsafe { kernel::free(slot.nodes) };
+            // SAFETY: the slot's IRP from allocate_irp, which no provider owns (no send is
+            // in flight), freed once.
+            unsafe { irp::free(slot.irp) };
+            if let Some(array) = NonNull::new(slot.part_irps) {
+                for part in 0..MAX_BATCH_DATAGRAMS {
+                    // SAFETY: `part` < MAX_BATCH_DATAGRAMS: inside the slot's array.
+                    let entry = unsafe { array.as_ptr().add(part) };
+                    // SAFETY: an entry of the array, NULL or an IRP from `part_irps`.
+                    let irp = unsafe { *entry };
+                    if !irp.is_null() {
+                        // SAFETY: an IRP from `part_irps` that no provider owns (no send is
+                        // in flight), freed once.
+                        unsafe { irp::free(irp) };
+                    }
+                }
+                // SAFETY: from allocate_bytes in `part_irps`, freed once.
+                unsafe { kernel::free(array) };
+            }
+        }
+        // SAFETY: the slot array from `build_array`, freed once.
+        unsafe { kernel::free(array) };
     }
 }
 

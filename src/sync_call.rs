@@ -33,6 +33,12 @@ const IDLE: u8 = 0;
 const WAITING: u8 = 1;
 const DONE: u8 = 2;
 const ABANDONED: u8 = 3;
+/// The completion won the race (it moved WAITING here) and is still signalling the waiter; it
+/// publishes DONE as its very last access to the SyncCall. The waiter acts only on DONE.
+const COMPLETING: u8 = 4;
+
+/// Places for sockets created late (see [`SyncCall`]'s `orphans`).
+const ORPHAN_PLACES: usize = 2;
 
 /// How long the waiter polls between checks when it waits for good.
 const POLL_MS: u32 = 100;
@@ -95,14 +101,21 @@ pub struct SyncCall {
     status: AtomicI32,
     information: AtomicU64,
     completed: Event,
-    /// Signalled when a late completion returns the call to IDLE.
+    /// Signalled by a late completion just before it returns the call to IDLE (its last access;
+    /// waiters act on IDLE, not on the event).
     settled: Event,
     /// The call's SOCKADDR input/output. Written only by the caller that moved `state` from
     /// IDLE to WAITING (before issuing) and read back by it after DONE; between those, and
     /// until the completion of an abandoned call, only the provider touches it.
     address: UnsafeCell<SockAddrStorage>,
-    /// A socket whose creation completed after the waiter gave up; closed at unload.
-    pub orphan: AtomicPtr<WSK_SOCKET>,
+    /// Sockets whose creation completed after the waiter gave up ("orphans"). A late
+    /// completion stores into the first empty place (compare-exchange from null, never
+    /// overwriting one); the holder of the engine's control lock takes them with
+    /// [`SyncCall::take_orphan`] and closes them: before each new socket is created and at
+    /// unload. Two places suffice: when the creator empties them, at most one abandoned call
+    /// is outstanding (the SyncCall runs one call at a time) and the creator's own call may be
+    /// abandoned next, so at most two orphans can arrive before the next take.
+    orphans: [AtomicPtr<WSK_SOCKET>; ORPHAN_PLACES],
     /// The WDM device object every call's completion routine is set on with
     /// IoSetCompletionRoutineEx, so that the device (and so the driver image) stays until the
     /// routine has returned. Stored by [`SyncCall::attach_device`] before the device's queue
@@ -176,9 +189,13 @@ impl SyncCall {
         // SAFETY: a writable, uninitialised field.
         unsafe { address.write(UnsafeCell::new(SockAddrStorage::ZERO)) };
         // SAFETY: the caller's guarantee: `this` is writable memory.
-        let orphan = unsafe { &raw mut (*this).orphan };
+        let orphans = unsafe { &raw mut (*this).orphans };
         // SAFETY: a writable, uninitialised field.
-        unsafe { orphan.write(AtomicPtr::new(core::ptr::null_mut())) };
+        unsafe {
+            orphans.write(core::array::from_fn(|_| {
+                AtomicPtr::new(core::ptr::null_mut())
+            }))
+        };
         // SAFETY: the caller's guarantee.
         let device = unsafe { &raw mut (*this).device };
         // SAFETY: a writable, uninitialised field.
@@ -203,6 +220,30 @@ impl SyncCall {
     /// call is outstanding ([`SyncCall::settle`]).
     pub fn detach_device(&self) {
         self.device.store(core::ptr::null_mut(), Ordering::Release);
+    }
+
+    /// Takes one socket created late, if any: the caller (holding the engine's control lock)
+    /// now owns it and must close it.
+    pub fn take_orphan(&self) -> Option<*mut WSK_SOCKET> {
+        self.orphans.iter().find_map(|place| {
+            let socket = place.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            (!socket.is_null()).then_some(socket)
+        })
+    }
+
+    /// Keeps a socket whose creation completed after its waiter gave up. Never overwrites:
+    /// false if every place is taken (not reachable while creators take the orphans first).
+    fn keep_orphan(&self, socket: *mut WSK_SOCKET) -> bool {
+        self.orphans.iter().any(|place| {
+            place
+                .compare_exchange(
+                    core::ptr::null_mut(),
+                    socket,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_ok()
+        })
     }
 
     /// Moves IDLE to WAITING; with [`Wait::UntilDone`], first waits out an abandoned call.
@@ -231,11 +272,24 @@ impl SyncCall {
         }
     }
 
+    /// True once this call's completion has finished with the SyncCall: DONE, or COMPLETING,
+    /// which becomes DONE within a few instructions (the routine runs at DISPATCH_LEVEL and
+    /// its next accesses are the event set and the DONE store), waited out here.
+    fn completion_finished(&self) -> bool {
+        loop {
+            match self.state.load(Ordering::Acquire) {
+                DONE => return true,
+                COMPLETING => pause(),
+                _ => return false,
+            }
+        }
+    }
+
     /// Waits for this call's completion: true once the state is DONE. The event alone is not
-    /// proof: the previous call's completion sets it after moving WAITING to DONE, and its
-    /// waiter may have taken that result (having seen DONE) and started this call before the
-    /// set lands, so a wake-up with the state not DONE is stale (found by loom, see
-    /// src/sync_call_loom.rs). Only the completion of this call moves WAITING to DONE.
+    /// proof (a wake-up counts only with the state DONE; an earlier SyncCall, which set the
+    /// event after publishing DONE, let a stale set wake the next call: found by loom, see
+    /// src/sync_call_loom.rs). The completion sets the event before it publishes DONE, so a
+    /// waiter that saw DONE never meets a set still to come.
     fn wait_done(&self, wait: Wait) -> bool {
         loop {
             let step = match wait {
@@ -243,16 +297,16 @@ impl SyncCall {
                 Wait::UntilDone => POLL_MS,
             };
             let signalled = self.completed.wait(step);
-            if self.state.load(Ordering::Acquire) == DONE {
+            if self.completion_finished() {
                 return true;
             }
             match (signalled, wait) {
-                // A stale wake-up: consume it. This call's completion moves the state to DONE
-                // before it sets the event, so a set cleared here is seen as DONE next round.
+                // A wake-up without this call's completion: consume it. The completion moves
+                // the state out of WAITING before it sets the event, so a set cleared here is
+                // seen in the state next round.
                 (true, _) => {
                     self.completed.clear();
-                    // This call's completion may have landed between the check and the clear.
-                    if self.state.load(Ordering::Acquire) == DONE {
+                    if self.completion_finished() {
                         return true;
                     }
                 }
@@ -300,6 +354,10 @@ impl SyncCall {
         {
             return Err(Failed::TimedOut);
         }
+        // The completion won the race (COMPLETING or DONE): take the result once it is DONE.
+        if !finished {
+            let _done = self.completion_finished();
+        }
         let status = self.status.load(Ordering::Acquire);
         let information = self.information.load(Ordering::Acquire);
         // SAFETY: DONE: the IRP has completed, nobody else touches the buffer.
@@ -316,6 +374,14 @@ impl SyncCall {
     }
 }
 
+/// One step of the short wait for a completion that is publishing DONE.
+fn pause() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+    #[cfg(not(loom))]
+    core::hint::spin_loop();
+}
+
 /// Records the result, frees the IRP, and wakes the waiter (or, if it gave up, keeps what
 /// must not be lost). Runs at DISPATCH_LEVEL.
 unsafe extern "C" fn complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID) -> NTSTATUS {
@@ -330,19 +396,26 @@ unsafe extern "C" fn complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID
     unsafe { IoFreeIrp(irp) };
     call.status.store(status, Ordering::Release);
     call.information.store(information, Ordering::Release);
+    // The last access to the SyncCall on either path is the store of the state the waiter acts
+    // on (DONE, or IDLE after an abandoned call): a waiter that sees it may tear the engine
+    // down at once, and on IoSetCompletionRoutineEx's fallback nothing else keeps the memory
+    // alive while this routine returns (the same rule as src/rundown.rs's release).
     if call
         .state
-        .compare_exchange(WAITING, DONE, Ordering::AcqRel, Ordering::Acquire)
+        .compare_exchange(WAITING, COMPLETING, Ordering::AcqRel, Ordering::Acquire)
         .is_ok()
     {
         call.completed.set();
+        call.state.store(DONE, Ordering::Release);
     } else {
         if status >= 0 && call.creates_socket.load(Ordering::Relaxed) == 1 {
-            call.orphan
-                .store(information as *mut WSK_SOCKET, Ordering::Release);
+            // Never false while the engine empties the places before each creation (see
+            // `orphans`); were it false, the socket would stay open and unload's WskDeregister
+            // would wait on it, as it would have for an overwritten orphan.
+            let _kept = call.keep_orphan(information as *mut WSK_SOCKET);
         }
-        call.state.store(IDLE, Ordering::Release);
         call.settled.set();
+        call.state.store(IDLE, Ordering::Release);
     }
     STATUS_MORE_PROCESSING_REQUIRED
 }

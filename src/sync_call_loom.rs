@@ -5,7 +5,8 @@
 //! waiter's bounded wait, including after the waiter gave up. The IRP itself comes from, and
 //! goes back to, the kernel model.
 //!
-//! It uses only `SyncCall::init`, `SyncCall::call` and `orphan`.
+//! It uses only `SyncCall::init`, `SyncCall::call`, `SyncCall::settle` and
+//! `SyncCall::take_orphan`.
 
 use std::sync::OnceLock;
 
@@ -14,7 +15,7 @@ use wdk_sys::harness::Kernel;
 use wdk_sys::{KernelConfig, NTSTATUS, PIRP, STATUS_SUCCESS};
 
 use crate::irp;
-use crate::sync::atomic::Ordering;
+use crate::sync::quarantine::Freeable;
 use crate::sync_call::{CallKind, Failed, Issued, SyncCall, Wait};
 use crate::wsk::SockAddrStorage;
 
@@ -93,7 +94,7 @@ fn a_late_socket_is_kept_and_the_call_is_reusable() {
         let call = new_call();
         let (result, provider) = create_socket(&call);
         provider.join().unwrap();
-        let orphan = call.orphan.load(Ordering::Acquire) as u64;
+        let orphan = call.take_orphan().map_or(0, |socket| socket as u64);
         match result {
             Ok(socket) => {
                 assert_eq!(socket, SOCKET);
@@ -156,5 +157,42 @@ fn a_stale_completion_must_not_wake_the_next_call() {
             Err(Failed::TimedOut),
             "a stale wake-up: the next call returned without its IRP completing"
         );
+    });
+}
+
+/// The completion routine's last access to the SyncCall is the store of its final state: a
+/// waiter that saw DONE (it got the result) or that settled an abandoned call may tear the
+/// engine down at once, and on IoSetCompletionRoutineEx's fallback nothing else keeps the
+/// memory alive while the routine is still running. Here the SyncCall is freed (into the
+/// quarantine of src/sync.rs, which panics on any later access to its events) as soon as the
+/// waiter is done with it, before the provider thread is joined. An earlier SyncCall set its
+/// event after publishing DONE, and its `settled` event after publishing IDLE: loom found the
+/// access after free in both.
+#[test]
+fn the_completion_does_not_touch_the_call_after_the_waiter_is_done() {
+    loom::model(|| {
+        let call = Freeable::new(*new_call());
+        let (result, provider) = create_socket(call.get());
+        let orphan = match result {
+            Ok(socket) => {
+                assert_eq!(socket, SOCKET);
+                None
+            }
+            Err(failed) => {
+                assert_eq!(failed, Failed::TimedOut);
+                // Unload waits out the abandoned call, then closes what it left.
+                kernel().run(|| call.get().settle());
+                call.get().take_orphan()
+            }
+        };
+        let late = matches!(result, Err(_));
+        assert_eq!(
+            orphan.map(|socket| socket as u64),
+            late.then_some(SOCKET),
+            "a socket created late was lost"
+        );
+        // The engine is torn down now; the provider thread may still be in the routine.
+        call.free();
+        provider.join().unwrap();
     });
 }

@@ -457,6 +457,7 @@ impl Kernel {
                             stop: StopState::NotNotified,
                         },
                     );
+                    state.dispatching += 1;
                     break (request, queue, callback, passive);
                 }
                 // The request waits in the queue until the driver completes one it holds.
@@ -489,6 +490,11 @@ impl Kernel {
                 code,
             )
         };
+        {
+            let mut state = lock(&self.core.wdf);
+            state.dispatching -= 1;
+            self.core.wdf_changed.notify_all();
+        }
         if kernel::irql() != level {
             self.core.violate(
                 rules::IRQL_NOT_RESTORED,
@@ -615,12 +621,15 @@ impl Kernel {
                 .values()
                 .filter(|r| r.completion.is_none())
                 .count();
-            if outstanding == 0 {
+            // The purge also waits until no EvtIoDeviceControl is still running (see
+            // `WdfState::dispatching`): only then does the device's cleanup run.
+            if outstanding == 0 && state.dispatching == 0 {
                 break;
             }
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                let dispatching = state.dispatching;
                 drop(state);
-                core.violate(rules::WDF_REQUEST_NOT_COMPLETED, format!("{outstanding} request(s) still outstanding at device removal: KMDF would wait forever"));
+                core.violate(rules::WDF_REQUEST_NOT_COMPLETED, format!("{outstanding} request(s) still outstanding and {dispatching} EvtIoDeviceControl call(s) still running at device removal: KMDF would wait forever"));
                 state = lock(&core.wdf);
                 break;
             };

@@ -124,6 +124,10 @@ pub enum CompletionMode {
     OtherThreadBeforeReturn,
     /// Sends never complete until the socket is closed (which cancels them).
     NeverForSends,
+    /// As `NeverForSends`, and every other call (socket, bind, control, close, the cancelled
+    /// sends) completes on a provider thread after this delay: a control call can outlast the
+    /// driver's bound while sends are stuck.
+    NeverForSendsSlowControl(Duration),
 }
 
 /// A call site where a failure can be injected.

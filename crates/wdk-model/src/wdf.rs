@@ -97,6 +97,12 @@ pub(crate) struct WdfState {
     pub devices: Vec<DeviceRecord>,
     pub queues: HashMap<usize, QueueRecord>,
     pub requests: HashMap<usize, RequestRecord>,
+    /// Threads inside an EvtIoDeviceControl call right now. A purge waits for it to reach zero
+    /// as well as for every request to complete, as KMDF's queue does: FxIoQueue counts its
+    /// callers into the driver in m_Dispatching (fxioqueue.cpp, DispatchEvents) and the purge
+    /// and power-stop states finish only when the last dispatching routine unwinds
+    /// (fxioqueue.cpp, ProcessPowerEvents: "m_Dispatching == 1").
+    pub dispatching: usize,
 }
 
 impl WdfState {

@@ -186,7 +186,7 @@ fn complete_with(kernel: &Arc<Kernel>, irp: PIRP, socket: Option<usize>, work: W
                 let _ = finish(k);
             }),
         ),
-        CompletionMode::Delayed(delay) => submit(
+        CompletionMode::Delayed(delay) | CompletionMode::NeverForSendsSlowControl(delay) => submit(
             kernel,
             Box::new(move |k| {
                 std::thread::sleep(delay);
@@ -1017,7 +1017,10 @@ fn issue_send(
 ) -> NTSTATUS {
     let key = guard.socket;
     drop(guard);
-    if kernel.config.completion == CompletionMode::NeverForSends {
+    if matches!(
+        kernel.config.completion,
+        CompletionMode::NeverForSends | CompletionMode::NeverForSendsSlowControl(_)
+    ) {
         let segments = datagrams.into_iter().flat_map(|d| d.segments).collect();
         if let Some(record) = kernel.wsk.lock().sockets.get_mut(&key) {
             record.stuck.push((irp as usize, segments));
@@ -1282,6 +1285,14 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
             finish_pending(&kernel, key);
             close_status
         }
+        // The delay applies to the close too, as to every other completion.
+        CompletionMode::Delayed(delay) | CompletionMode::NeverForSendsSlowControl(delay) => submit(
+            &kernel,
+            Box::new(move |k| {
+                std::thread::sleep(delay);
+                finish_pending(k, key);
+            }),
+        ),
         _ => submit(&kernel, Box::new(move |k| finish_pending(k, key))),
     }
 }

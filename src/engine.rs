@@ -21,6 +21,7 @@ use wsk_sample_ioctl::{
 };
 
 use crate::kernel::{self, Event, EventKind};
+use crate::receive::Receiver;
 use crate::rundown::Rundown;
 use crate::slots::{Slot, SlotPool};
 use crate::sync_call::{CallKind, Done, Failed, SyncCall, Wait};
@@ -124,6 +125,8 @@ pub struct Engine {
     stats: Counters,
     batches: AtomicU64,
     sequence: AtomicU64,
+    /// The receive side, one per family (src/receive/).
+    receivers: [Receiver; 2],
 }
 
 // SAFETY: the fields mutated after init are atomics, kernel objects, or UnsafeCells written only
@@ -163,12 +166,27 @@ impl Engine {
                 kernel::free(memory);
                 return Err(STATUS_INSUFFICIENT_RESOURCES);
             }
+            let receivers = (&raw mut (*engine).receivers).cast::<Receiver>();
+            if !Receiver::init(receivers, Family::V4) {
+                (*engine).slots.destroy();
+                kernel::free(memory);
+                return Err(STATUS_INSUFFICIENT_RESOURCES);
+            }
+            if !Receiver::init(receivers.add(1), Family::V6) {
+                (*receivers).destroy_buffers();
+                (*engine).slots.destroy();
+                kernel::free(memory);
+                return Err(STATUS_INSUFFICIENT_RESOURCES);
+            }
             let mut client = WSK_CLIENT_NPI {
                 ClientContext: engine.cast(),
                 Dispatch: &CLIENT_DISPATCH,
             };
             let status = WskRegister(&mut client, &raw mut (*engine).registration);
             if status < 0 {
+                for receiver in &(*engine).receivers {
+                    receiver.destroy_buffers();
+                }
                 (*engine).slots.destroy();
                 kernel::free(memory);
                 return Err(status);
@@ -176,6 +194,87 @@ impl Engine {
             (*engine).registered = true;
         }
         Ok(memory)
+    }
+
+    /// A family's receive side.
+    pub fn receiver(&self, family: Family) -> &Receiver {
+        let [v4, v6] = &self.receivers;
+        match family {
+            Family::V4 => v4,
+            Family::V6 => v6,
+        }
+    }
+
+    /// Both families' receive counters.
+    pub fn receive_stats(&self) -> wsk_sample_ioctl::ReceiveStats {
+        let mut stats = wsk_sample_ioctl::ReceiveStats::default();
+        for receiver in &self.receivers {
+            receiver.add_stats(&mut stats);
+        }
+        stats
+    }
+
+    /// Starts or stops receiving on a family's socket (created and bound first if need be),
+    /// at PASSIVE_LEVEL under the control lock. Stopping closes the socket (the only way to
+    /// take back receives WSK holds: PFN_WSK_CLOSE_SOCKET cancels them); the next send or
+    /// receive creates it again with the same bind address. Refused with STATUS_DEVICE_BUSY
+    /// while the family has sends in flight.
+    pub fn set_receive_mode(
+        &self,
+        family: Family,
+        mode: wsk_sample_ioctl::ReceiveMode,
+    ) -> Result<(), Failure> {
+        use wsk_sample_ioctl::ReceiveMode;
+        if mode == ReceiveMode::Echo {
+            return Err(Failure::new(
+                wdk_sys::STATUS_NOT_SUPPORTED,
+                FailureKind::Validation,
+            ));
+        }
+        if !self.rundown.acquire() {
+            return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
+        }
+        let result = self.with_control_lock(|| {
+            let state = self.family(family);
+            if !state.gate.try_quiesce() {
+                return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
+            }
+            let receiver = self.receiver(family);
+            let result = match mode {
+                ReceiveMode::Off => {
+                    self.stop_receiving(family);
+                    Ok(())
+                }
+                _ => self.open_socket(family).and_then(|socket| {
+                    receiver
+                        .start(socket)
+                        .map_err(|status| Failure::new(status, FailureKind::NotReady))
+                }),
+            };
+            state.gate.reopen();
+            result
+        });
+        self.rundown.release();
+        result
+    }
+
+    /// With the control lock held: stops the family's receiver and closes its socket (which
+    /// cancels the receives still posted), then waits for the buffers to come back.
+    fn stop_receiving(&self, family: Family) {
+        let receiver = self.receiver(family);
+        if receiver.mode() == wsk_sample_ioctl::ReceiveMode::Off {
+            return;
+        }
+        receiver.stop();
+        let state = self.family(family);
+        let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !socket.is_null() {
+            state.fixed_set.store(false, Ordering::Release);
+            // SAFETY: written under the control lock; `fixed_set` is false.
+            unsafe { *state.fixed.get() = None };
+            self.close_socket(socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
+        }
+        let _ = receiver.drained(CONTROL_TIMEOUT_MS);
     }
 
     fn family(&self, family: Family) -> &FamilyState {
@@ -477,6 +576,8 @@ impl Engine {
             ConfigAction::Bind(local) => {
                 // SAFETY: configuration cells are written under the control lock.
                 let previous = unsafe { (*state.bind.get()).replace(local) };
+                // Receives posted on the old socket go with it; receiving stops.
+                self.receiver(family).stop();
                 let old = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !old.is_null() {
                     state.fixed_set.store(false, Ordering::Release);
@@ -817,6 +918,9 @@ impl Engine {
     pub fn cancel_in_flight(&self) {
         self.rundown.close();
         let _ = self.with_control_lock(|| {
+            for receiver in &self.receivers {
+                receiver.stop();
+            }
             for state in &self.families {
                 if !state.calls.wait(CONTROL_TIMEOUT_MS) {
                     continue;
@@ -913,6 +1017,9 @@ impl Engine {
         while !this.control_lock.wait(CONTROL_TIMEOUT_MS) {}
         // A call abandoned after a timeout completes first: it may still deliver an orphan.
         this.control.settle();
+        for receiver in &this.receivers {
+            receiver.stop();
+        }
         for state in &this.families {
             let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
             state.fixed_set.store(false, Ordering::Release);
@@ -943,6 +1050,10 @@ impl Engine {
         for state in &this.families {
             while !state.gate.wait(CONTROL_TIMEOUT_MS) {}
         }
+        // The closes cancelled every posted receive; their completions give the buffers back.
+        for receiver in &this.receivers {
+            while !receiver.drained(CONTROL_TIMEOUT_MS) {}
+        }
         let captured = this.captured.swap(false, Ordering::AcqRel);
         let registered = this.registered;
         // From here only the raw pointer: WSK may write the registration, and no holder is
@@ -958,8 +1069,14 @@ impl Engine {
             // SAFETY: every socket is closed and the capture released, so this returns.
             unsafe { WskDeregister(registration) };
         }
-        // SAFETY: the engine is live; no send is in flight and no slot is in use.
-        unsafe { (*engine_ptr).slots.destroy() };
+        // SAFETY: the engine is live; no send is in flight and no slot is in use, and every
+        // receive buffer is idle (drained above).
+        unsafe {
+            (*engine_ptr).slots.destroy();
+            for receiver in &(*engine_ptr).receivers {
+                receiver.destroy_buffers();
+            }
+        }
         // SAFETY: allocated in `create`; nothing refers to it any more.
         unsafe { kernel::free(engine) };
     }

@@ -12,9 +12,13 @@ use wsk_sample_ioctl::{
     IOCTL_WSK_SAMPLE_SEND, IOCTL_WSK_SAMPLE_SEND_BATCH, SEND_REPLY_SIZE, STATS_REPLY_SIZE,
     decode_batch_request, decode_send_request,
 };
+use wsk_sample_ioctl::{
+    IOCTL_WSK_SAMPLE_RECEIVE, IOCTL_WSK_SAMPLE_RECEIVE_MODE, IOCTL_WSK_SAMPLE_RECEIVE_STATS,
+};
 
 use crate::device;
 use crate::engine::{Engine, Failure, FailureKind};
+use crate::receive::requests as receive;
 
 /// Completes a request (callable at DISPATCH_LEVEL).
 pub fn complete(request: WDFREQUEST, status: NTSTATUS, information: u64) {
@@ -101,6 +105,9 @@ pub unsafe extern "C" fn evt_io_device_control(
         IOCTL_WSK_SAMPLE_QUERY_STATS => query_stats(engine, request),
         IOCTL_WSK_SAMPLE_CONFIGURE => configure(engine, request),
         IOCTL_WSK_SAMPLE_SEND_BATCH => send_batch(engine, request),
+        IOCTL_WSK_SAMPLE_RECEIVE => receive::receive(engine, request),
+        IOCTL_WSK_SAMPLE_RECEIVE_STATS => receive::receive_stats(engine, request),
+        IOCTL_WSK_SAMPLE_RECEIVE_MODE => receive::receive_mode(engine, request),
         _ => Err(Failure::new(
             STATUS_INVALID_DEVICE_REQUEST,
             FailureKind::Validation,

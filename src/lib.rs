@@ -37,6 +37,7 @@ mod engine;
 mod ioctl;
 mod irp;
 mod kernel;
+mod receive;
 mod rundown;
 mod slots;
 mod sync;
@@ -49,5 +50,7 @@ mod wsk;
 
 pub use device::driver_entry;
 pub use engine::{DEFAULT_SLOT_COUNT, SLOT_SIZE};
+pub use receive::BUFFERS as RECEIVE_BUFFERS;
+pub use receive::pool::BUFFER_SIZE as RECEIVE_BUFFER_SIZE;
 /// The driver's WSK ABI definitions, exposed for the layout conformance checks.
 pub use wsk::abi as wsk_abi;

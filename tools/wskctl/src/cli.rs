@@ -128,6 +128,9 @@ pub enum Command {
     /// Configure the driver: bind address, fixed destination or send-pool size.
     #[command(after_help = format!("{CONFIG_HELP}\n\n{EXIT_CODES_HELP}"))]
     Config(ConfigArgs),
+    /// Receive UDP datagrams through the driver (pended receive requests).
+    #[command(after_help = format!("{RECV_HELP}\n\n{EXIT_CODES_HELP}"))]
+    Recv(RecvArgs),
     /// Measure the send rate: one IOCTL per datagram, batched IOCTLs, and a raw user-mode sender.
     #[command(after_help = format!("{BENCH_HELP}\n\n{EXIT_CODES_HELP}"))]
     Bench(BenchArgs),
@@ -291,6 +294,37 @@ pub struct ListenArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {}
+
+/// What `recv` does, shown under `recv --help`.
+pub const RECV_HELP: &str = "\
+recv binds the driver's socket of the address's family to --bind (CONFIGURE), turns receiving on
+(IOCTL_WSK_SAMPLE_RECEIVE_MODE) and issues one IOCTL_WSK_SAMPLE_RECEIVE at a time; each completes
+with the next datagram, its source and its length. Datagrams that arrive between requests wait in
+the driver's receive buffers (8 per family); with all of them full the driver drops and counts.
+At the end receiving is turned off again and the driver's receive counters are printed.
+On hosts other than Windows the driver runs in the kernel model in-process and a second thread
+stops a receive that waits longer than --timeout; on Windows the timeout is checked only when a
+datagram arrives (the handle is synchronous).";
+
+#[derive(Debug, Args)]
+pub struct RecvArgs {
+    /// Local address to receive on: IPV4:PORT or [IPV6]:PORT; port 0 picks a free port (printed
+    /// on stderr as "receiving on ADDR").
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_bind)]
+    pub bind: SocketAddr,
+
+    /// Stop after this many datagrams.
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub count: Option<u64>,
+
+    /// Stop after this many seconds without a datagram.
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds, allow_negative_numbers = true)]
+    pub timeout: f64,
+
+    /// Print each datagram's payload (as text, lossy UTF-8) after its source and size.
+    #[arg(long)]
+    pub print: bool,
+}
 
 fn parse_address(text: &str) -> Result<SocketAddr, String> {
     text.trim().parse::<SocketAddr>().map_err(|_| {

@@ -13,6 +13,7 @@ pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod listen;
+pub mod recv;
 pub mod send;
 pub mod stats;
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Demo(_) => demo::run(cli.json),
         Command::Config(args) => config::run(args, cli.json),
         Command::Bench(args) => bench::run(args, cli.json),
+        Command::Recv(args) => recv::run(args, cli.json),
     }
 }
 

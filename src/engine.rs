@@ -225,12 +225,6 @@ impl Engine {
         mode: wsk_sample_ioctl::ReceiveMode,
     ) -> Result<(), Failure> {
         use wsk_sample_ioctl::ReceiveMode;
-        if mode == ReceiveMode::Echo {
-            return Err(Failure::new(
-                wdk_sys::STATUS_NOT_SUPPORTED,
-                FailureKind::Validation,
-            ));
-        }
         if !self.rundown.acquire() {
             return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
         }
@@ -247,7 +241,7 @@ impl Engine {
                 }
                 _ => self.open_socket(family).and_then(|socket| {
                     receiver
-                        .start(socket)
+                        .start(socket, mode)
                         .map_err(|status| Failure::new(status, FailureKind::NotReady))
                 }),
             };

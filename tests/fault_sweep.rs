@@ -121,6 +121,42 @@ fn receive_workload(bench: &Bench) {
             .ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Off), 0)
             .status,
     );
+    // The echo responder: one datagram back to its sender, or counted as not echoed when the
+    // fault lands on the echo's send.
+    let echo = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Echo), 0);
+    if !check("start echoing", echo.status) {
+        return;
+    }
+    if let Some(local) = bench.stats().local_v4 {
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").expect("client");
+        client
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        let to = std::net::SocketAddr::new([127, 0, 0, 1].into(), local.port());
+        client.send_to(b"echo", to).expect("send");
+        let mut buffer = [0u8; 16];
+        match client.recv_from(&mut buffer) {
+            Ok((n, _)) => assert_eq!(&buffer[..n], b"echo"),
+            Err(_) => {
+                let result = bench.ioctl(
+                    wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE_STATS,
+                    &[],
+                    wsk_sample_ioctl::RECEIVE_STATS_SIZE,
+                );
+                let stats = wsk_sample_ioctl::ReceiveStats::decode(&result.output).expect("stats");
+                assert!(
+                    stats.dropped_echo + stats.receive_errors > 0,
+                    "an echo was lost without being counted: {stats:?}"
+                );
+            }
+        }
+    }
+    check(
+        "stop echoing",
+        bench
+            .ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Off), 0)
+            .status,
+    );
 }
 
 fn drain(receiver: &Receiver) -> usize {

@@ -1471,9 +1471,6 @@ fn expect(code: u32, input: &[u8], output_len: usize, access: Access) -> Expect 
         wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE_MODE => {
             match wsk_sample_ioctl::ModeRequest::decode(input) {
                 Err(e) => Expect::Refused(e.ntstatus()),
-                Ok(r) if r.mode == wsk_sample_ioctl::ReceiveMode::Echo => {
-                    Expect::Refused(STATUS_NOT_SUPPORTED)
-                }
                 Ok(_) => Expect::ReceiveOff,
             }
         }

@@ -90,6 +90,8 @@ struct Counters {
     delivered: AtomicU64,
     truncated: AtomicU64,
     dropped_no_request: AtomicU64,
+    dropped_echo: AtomicU64,
+    echoed: AtomicU64,
     receive_errors: AtomicU64,
     requests_cancelled: AtomicU64,
 }
@@ -179,12 +181,17 @@ impl Receiver {
         self.queue.store(core::ptr::null_mut(), Ordering::Release);
     }
 
-    /// Starts receiving on `socket` (bound): posts every buffer. At PASSIVE_LEVEL with the
-    /// engine's control lock held. Fails with STATUS_DEVICE_BUSY while buffers from an
-    /// earlier run are still out.
-    pub fn start(&self, socket: *mut WSK_SOCKET) -> Result<(), NTSTATUS> {
-        if self.mode() != ReceiveMode::Off {
+    /// Starts receiving on `socket` (bound) in `mode` (Receive or Echo): posts every buffer.
+    /// At PASSIVE_LEVEL with the engine's control lock held. The same mode again changes
+    /// nothing; another mode needs Off first (STATUS_DEVICE_BUSY), as do buffers from an
+    /// earlier run still out.
+    pub fn start(&self, socket: *mut WSK_SOCKET, mode: ReceiveMode) -> Result<(), NTSTATUS> {
+        let current = self.mode();
+        if current == mode {
             return Ok(());
+        }
+        if current != ReceiveMode::Off || mode == ReceiveMode::Off {
+            return Err(wdk_sys::STATUS_DEVICE_BUSY);
         }
         if self.live.in_flight() != 0 {
             return Err(wdk_sys::STATUS_DEVICE_BUSY);
@@ -192,8 +199,7 @@ impl Receiver {
         self.socket.store(socket, Ordering::Release);
         {
             let _guard = self.lock.lock();
-            self.mode
-                .store(ReceiveMode::Receive.wire(), Ordering::Release);
+            self.mode.store(mode.wire(), Ordering::Release);
         }
         self.posting.reopen();
         for place in &self.buffers {
@@ -261,6 +267,8 @@ impl Receiver {
         stats.delivered += get(&self.stats.delivered);
         stats.truncated += get(&self.stats.truncated);
         stats.dropped_no_request += get(&self.stats.dropped_no_request);
+        stats.dropped_echo += get(&self.stats.dropped_echo);
+        stats.echoed += get(&self.stats.echoed);
         stats.receive_errors += get(&self.stats.receive_errors);
         stats.requests_cancelled += get(&self.stats.requests_cancelled);
         stats.buffers += BUFFERS as u32;
@@ -313,9 +321,51 @@ impl Receiver {
         }
     }
 
-    /// A datagram arrived in `buffer` (owned by the caller): to a waiting request, into the
-    /// backlog, or dropped.
+    /// Echo mode: sends the datagram in `buffer` (owned by the caller) back to its source
+    /// from the same memory, MDL and IRP (no copy, no allocation); the send's completion
+    /// re-posts the buffer as a receive. Inside the posting window, like a post.
+    fn echo(&self, buffer: NonNull<Buffer>) {
+        let b = buffer.as_ptr();
+        // SAFETY: ours (BUSY); the completion routine set `length`.
+        let length = unsafe { (*b).length };
+        // Learn's WSK_BUF page documents Length 0 for WskReceive only: an empty datagram is not
+        // echoed (the model refuses a zero-length send).
+        if length == 0 || !self.posting.acquire() {
+            self.stats.dropped_echo.fetch_add(1, Ordering::Relaxed);
+            self.post(buffer);
+            return;
+        }
+        let socket = self.socket.load(Ordering::Acquire);
+        // SAFETY: the buffer is ours and its IRP back from WSK. The WSK_BUF now describes the
+        // received bytes, and `remote` (the source WSK wrote) is the destination; both stay
+        // unchanged in the buffer until the send completes.
+        let issued = unsafe {
+            (*b).wsk_buf.Length = u64::from(length);
+            IoReuseIrp((*b).irp, wdk_sys::STATUS_UNSUCCESSFUL);
+            irp::set_completion_routine((*b).irp, echo_complete, b.cast());
+            wsk::send_to(
+                socket,
+                &raw mut (*b).wsk_buf,
+                (*b).remote.as_mut_ptr(),
+                (*b).irp,
+            )
+        };
+        self.posting.release();
+        if let Issued::NotSubmitted(_) = issued {
+            self.stats.dropped_echo.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: ours; the send never reached WSK.
+            unsafe { (*b).wsk_buf.Length = u64::from(pool::BUFFER_SIZE) };
+            self.post(buffer);
+        }
+    }
+
+    /// A datagram arrived in `buffer` (owned by the caller): echoed, to a waiting request,
+    /// into the backlog, or dropped.
     fn deliver(&self, buffer: NonNull<Buffer>) {
+        if self.mode() == ReceiveMode::Echo {
+            self.echo(buffer);
+            return;
+        }
         let request = {
             let _guard = self.lock.lock();
             if self.mode() != ReceiveMode::Receive {
@@ -348,11 +398,12 @@ impl Receiver {
     /// Completes `request` with the datagram in `buffer` (both owned by the caller).
     fn complete_request(&self, request: WDFREQUEST, buffer: NonNull<Buffer>) {
         // SAFETY: the caller owns the buffer, which holds a completed datagram.
-        let outcome = requests::complete_with_datagram(request, unsafe { buffer.as_ref() });
-        self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-        if outcome.truncated {
-            self.stats.truncated.fetch_add(1, Ordering::Relaxed);
-        }
+        requests::complete_with_datagram(request, unsafe { buffer.as_ref() }, |truncated| {
+            self.stats.delivered.fetch_add(1, Ordering::Relaxed);
+            if truncated {
+                self.stats.truncated.fetch_add(1, Ordering::Relaxed);
+            }
+        });
     }
 
     /// A receive request (PASSIVE_LEVEL): completed now with a held datagram, or forwarded to
@@ -445,5 +496,33 @@ unsafe extern "C" fn receive_complete(_: PDEVICE_OBJECT, irp: PIRP, context: PVO
         .bytes
         .fetch_add(u64::from(length), Ordering::Relaxed);
     receiver.deliver(buffer);
+    STATUS_MORE_PROCESSING_REQUIRED
+}
+
+/// Completion of an echo's WskSendTo (DISPATCH_LEVEL): counts it and re-posts the buffer as a
+/// receive (or leaves it idle if receiving stopped).
+unsafe extern "C" fn echo_complete(_: PDEVICE_OBJECT, irp: PIRP, context: PVOID) -> NTSTATUS {
+    let Some(buffer) = NonNull::new(context.cast::<Buffer>()) else {
+        return STATUS_MORE_PROCESSING_REQUIRED;
+    };
+    // SAFETY: WSK hands the buffer's IRP back; the buffer is ours again and its receiver
+    // outlives every live buffer.
+    let (status, receiver) = unsafe {
+        (*buffer.as_ptr()).wsk_buf.Length = u64::from(pool::BUFFER_SIZE);
+        (
+            (*irp).IoStatus.__bindgen_anon_1.Status,
+            &*(*buffer.as_ptr()).receiver,
+        )
+    };
+    if status >= 0 {
+        receiver.stats.echoed.fetch_add(1, Ordering::Relaxed);
+    } else {
+        receiver.stats.dropped_echo.fetch_add(1, Ordering::Relaxed);
+    }
+    if receiver.mode() == ReceiveMode::Off {
+        receiver.idle(buffer);
+    } else {
+        receiver.post(buffer);
+    }
     STATUS_MORE_PROCESSING_REQUIRED
 }

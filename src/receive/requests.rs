@@ -63,22 +63,18 @@ fn input(request: WDFREQUEST) -> Result<&'static [u8], NTSTATUS> {
     Ok(unsafe { core::slice::from_raw_parts(buffer.cast::<u8>(), length) })
 }
 
-/// What completing a request with a datagram did.
-pub struct Delivered {
-    pub truncated: bool,
-}
-
 /// Writes the reply (header, then as much of the datagram as fits) and completes `request`.
 /// Truncation: a datagram longer than the output buffer's room past the header is cut; the
 /// reply says so with RECEIVE_FLAG_TRUNCATED and the full `datagram_length`. Callable at
-/// DISPATCH_LEVEL.
-pub fn complete_with_datagram(request: WDFREQUEST, buffer: &Buffer) -> Delivered {
+/// DISPATCH_LEVEL. `count` is told (truncated or not) before the request completes, so a
+/// caller that sees the completion sees the counters too.
+pub fn complete_with_datagram(request: WDFREQUEST, buffer: &Buffer, count: impl FnOnce(bool)) {
     // SAFETY: the caller owns the buffer and it holds a completed datagram.
     let datagram = unsafe { buffer.datagram() };
     let Ok((out, length)) = output(request, RECEIVE_HEADER_SIZE) else {
         // Checked when the request arrived; a framework refusal now completes it plainly.
         ioctl::complete(request, STATUS_BUFFER_TOO_SMALL, 0);
-        return Delivered { truncated: false };
+        return;
     };
     let room = length.saturating_sub(RECEIVE_HEADER_SIZE);
     let copied = datagram.len().min(room);
@@ -96,12 +92,12 @@ pub fn complete_with_datagram(request: WDFREQUEST, buffer: &Buffer) -> Delivered
         reply.encode(&mut *out.cast::<[u8; RECEIVE_HEADER_SIZE]>());
         core::ptr::copy_nonoverlapping(datagram.as_ptr(), out.add(RECEIVE_HEADER_SIZE), copied);
     }
+    count(truncated);
     ioctl::complete(
         request,
         STATUS_SUCCESS,
         (RECEIVE_HEADER_SIZE + copied) as u64,
     );
-    Delivered { truncated }
 }
 
 /// IOCTL_WSK_SAMPLE_RECEIVE: a too-small output buffer is refused before anything is taken

@@ -131,6 +131,13 @@ pub enum Command {
     /// Receive UDP datagrams through the driver (pended receive requests).
     #[command(after_help = format!("{RECV_HELP}\n\n{EXIT_CODES_HELP}"))]
     Recv(RecvArgs),
+    /// Turn on the driver's kernel echo responder and report what it echoed.
+    #[command(after_help = format!("{ECHO_HELP}\n\n{EXIT_CODES_HELP}"))]
+    Echo(EchoArgs),
+    /// Measure round trips to an echo responder (without --to: the driver's kernel echo and a
+    /// user-mode echo, in one run).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Ping(PingArgs),
     /// Measure the send rate: one IOCTL per datagram, batched IOCTLs, and a raw user-mode sender.
     #[command(after_help = format!("{BENCH_HELP}\n\n{EXIT_CODES_HELP}"))]
     Bench(BenchArgs),
@@ -305,6 +312,46 @@ At the end receiving is turned off again and the driver's receive counters are p
 On hosts other than Windows the driver runs in the kernel model in-process and a second thread
 stops a receive that waits longer than --timeout; on Windows the timeout is checked only when a
 datagram arrives (the handle is synchronous).";
+
+/// What `echo` does, shown under `echo --help`.
+pub const ECHO_HELP: &str = "\
+echo binds the driver's socket of the address's family to --bind and turns on the kernel echo
+responder (IOCTL_WSK_SAMPLE_RECEIVE_MODE, echo): the driver sends every datagram it receives
+back to its sender from the receive path, reusing the receive buffer (no copy, no allocation).
+wskctl only watches the driver's receive counters and turns echo off when --count datagrams
+have been echoed, after --timeout seconds without one, or on Ctrl-C.";
+
+#[derive(Debug, Args)]
+pub struct PingArgs {
+    /// The echo responder: IPV4:PORT or [IPV6]:PORT. Without it (not on Windows) the driver's
+    /// kernel echo runs in-process on 127.0.0.1, and a user-mode echo is measured too.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_destination)]
+    pub to: Option<SocketAddr>,
+
+    /// Round trips to time (after 5 untimed ones).
+    #[arg(long, value_name = "N", default_value = "1000", value_parser = parse_count, allow_negative_numbers = true)]
+    pub count: u64,
+
+    /// Datagram size in bytes (at least 8: the first 8 carry the round number).
+    #[arg(long, value_name = "N", default_value = "64", value_parser = parse_size, allow_negative_numbers = true)]
+    pub size: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct EchoArgs {
+    /// Local address to echo on: IPV4:PORT or [IPV6]:PORT; port 0 picks a free port (printed
+    /// on stderr as "echoing on ADDR").
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_bind)]
+    pub bind: SocketAddr,
+
+    /// Stop after this many datagrams have been echoed.
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub count: Option<u64>,
+
+    /// Stop after this many seconds without a datagram.
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds, allow_negative_numbers = true)]
+    pub timeout: f64,
+}
 
 #[derive(Debug, Args)]
 pub struct RecvArgs {

@@ -109,3 +109,85 @@ fn recv_stops_after_its_timeout_without_datagrams() {
     assert_eq!(report["stopped_by"], "timeout");
     assert_eq!(report["unload_report"]["clean"], true);
 }
+
+fn echo_run(bind: &str, sizes: &[usize]) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wskctl"))
+        .args(["echo", "--bind", bind, "--json", "--timeout", "10"])
+        .args(["--count", &sizes.len().to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wskctl echo");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut line = String::new();
+    BufReader::new(stderr).read_line(&mut line).expect("a line");
+    let address: SocketAddr = line
+        .strip_prefix("echoing on ")
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no 'echoing on ADDR' line, got {line:?}"));
+    let ip = if address.is_ipv4() {
+        "127.0.0.1"
+    } else {
+        "::1"
+    };
+    let target = SocketAddr::new(ip.parse().expect("ip"), address.port());
+    let client = UdpSocket::bind(SocketAddr::new(target.ip(), 0)).expect("client");
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut buffer = vec![0u8; 65_536];
+    for (i, &size) in sizes.iter().enumerate() {
+        let payload = pattern(size, i as u8);
+        client.send_to(&payload, target).expect("send");
+        let (n, from) = client.recv_from(&mut buffer).expect("the echo");
+        assert_eq!(from, target);
+        assert_eq!(
+            &buffer[..n],
+            payload.as_slice(),
+            "{size}-byte echo, every byte"
+        );
+    }
+    let output = child.wait_with_output().expect("wskctl exits");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["echoed"], sizes.len());
+    assert_eq!(report["stopped_by"], "count");
+    assert_eq!(report["unload_report"]["clean"], true);
+}
+
+#[test]
+fn echo_returns_every_byte_to_an_external_ipv4_client() {
+    echo_run("127.0.0.1:0", &[1, 64, 1_472, 30_000, 65_507]);
+}
+
+#[test]
+fn echo_returns_every_byte_to_an_external_ipv6_client() {
+    echo_run("[::1]:0", &[1, 1_452, 65_527]);
+}
+
+#[test]
+fn ping_without_to_compares_the_kernel_echo_with_a_user_mode_echo() {
+    let output = Command::new(env!("CARGO_BIN_EXE_wskctl"))
+        .args(["ping", "--count", "50", "--size", "100", "--json"])
+        .output()
+        .expect("wskctl runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    for key in [
+        "rtt_p50_us",
+        "rtt_p99_us",
+        "rtt_max_us",
+        "user_echo_rtt_p50_us",
+        "user_echo_rtt_p99_us",
+    ] {
+        let value = report[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing"));
+        assert!(value > 0.0, "{key} = {value}");
+    }
+    assert_eq!(report["lost"], 0);
+    assert!(report["rtt_p50_us"].as_f64() <= report["rtt_p99_us"].as_f64());
+    // 5 untimed round trips come first: the driver echoed all 55.
+    assert_eq!(report["kernel_echo_echoed"], 55);
+    assert_eq!(report["unload_report"]["clean"], true);
+}

@@ -12,7 +12,9 @@ use crate::output::note;
 pub mod bench;
 pub mod config;
 pub mod demo;
+pub mod echo;
 pub mod listen;
+pub mod ping;
 pub mod recv;
 pub mod send;
 pub mod stats;
@@ -26,6 +28,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Config(args) => config::run(args, cli.json),
         Command::Bench(args) => bench::run(args, cli.json),
         Command::Recv(args) => recv::run(args, cli.json),
+        Command::Echo(args) => echo::run(args, cli.json),
+        Command::Ping(args) => ping::run(args, cli.json),
     }
 }
 

@@ -22,6 +22,7 @@ use crate::request;
 /// Room for the largest datagram after the reply header.
 const OUTPUT: usize = RECEIVE_HEADER_SIZE + 65_536;
 /// How often the watchdog looks at Ctrl-C and the silence timeout.
+#[cfg(not(windows))]
 const POLL: Duration = Duration::from_millis(50);
 /// STATUS_CANCELLED: the watchdog (or Ctrl-C) stopped the receive.
 const STATUS_CANCELLED: i32 = wsk_sample_ioctl::status::STATUS_CANCELLED;

@@ -138,6 +138,10 @@ pub enum Command {
     /// user-mode echo, in one run).
     #[command(after_help = EXIT_CODES_HELP)]
     Ping(PingArgs),
+    /// Measure the receive side: throughput through the driver against a raw recvmmsg
+    /// receiver, and round trips through the kernel echo against a user-mode echo.
+    #[command(name = "recv-bench", after_help = EXIT_CODES_HELP)]
+    RecvBench(RecvBenchArgs),
     /// Measure the send rate: one IOCTL per datagram, batched IOCTLs, and a raw user-mode sender.
     #[command(after_help = format!("{BENCH_HELP}\n\n{EXIT_CODES_HELP}"))]
     Bench(BenchArgs),
@@ -320,6 +324,21 @@ responder (IOCTL_WSK_SAMPLE_RECEIVE_MODE, echo): the driver sends every datagram
 back to its sender from the receive path, reusing the receive buffer (no copy, no allocation).
 wskctl only watches the driver's receive counters and turns echo off when --count datagrams
 have been echoed, after --timeout seconds without one, or on Ctrl-C.";
+
+#[derive(Debug, Args)]
+pub struct RecvBenchArgs {
+    /// Datagrams sent to each receiver.
+    #[arg(long, value_name = "N", default_value = "10000", value_parser = parse_count, allow_negative_numbers = true)]
+    pub count: u64,
+
+    /// Datagram size in bytes.
+    #[arg(long, value_name = "N", default_value = "64", value_parser = parse_size, allow_negative_numbers = true)]
+    pub size: usize,
+
+    /// Round trips timed for each echo.
+    #[arg(long, value_name = "N", default_value = "2000", value_parser = parse_count, allow_negative_numbers = true)]
+    pub rtt_count: u64,
+}
 
 #[derive(Debug, Args)]
 pub struct PingArgs {

@@ -191,3 +191,31 @@ fn ping_without_to_compares_the_kernel_echo_with_a_user_mode_echo() {
     assert_eq!(report["kernel_echo_echoed"], 55);
     assert_eq!(report["unload_report"]["clean"], true);
 }
+
+#[test]
+fn recv_bench_reports_both_ratios_from_one_run() {
+    let output = Command::new(env!("CARGO_BIN_EXE_wskctl"))
+        .args([
+            "recv-bench",
+            "--count",
+            "500",
+            "--rtt-count",
+            "50",
+            "--json",
+        ])
+        .output()
+        .expect("wskctl runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["raw_recvmmsg"]["received"], 500);
+    let driver = report["driver"]["received"].as_u64().expect("driver count");
+    let dropped = report["dropped_no_request"].as_u64().expect("drops");
+    assert!(driver > 0 && driver + dropped <= 500, "{report}");
+    for key in ["driver_over_raw", "kernel_over_user_rtt_p50"] {
+        assert!(
+            report[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {report}"
+        );
+    }
+    assert_eq!(report["unload_report"]["clean"], true);
+}

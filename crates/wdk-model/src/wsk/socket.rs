@@ -497,6 +497,9 @@ unsafe extern "system" fn wsk_socket(
         return fail(&kernel, Irp, None, STATUS_UNSUCCESSFUL);
     }
     let _ = host.set_send_buffer_size(4 << 20);
+    // As large as wskctl's user-mode receivers ask for (listen, recv-bench), so receive
+    // comparisons start from the same host buffering.
+    let _ = host.set_recv_buffer_size(8 << 20);
     let dispatch = if kernel.config.send_messages_supported {
         &DATAGRAM_DISPATCH
     } else {

@@ -16,6 +16,7 @@ pub mod echo;
 pub mod listen;
 pub mod ping;
 pub mod recv;
+pub mod recv_bench;
 pub mod send;
 pub mod stats;
 
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Recv(args) => recv::run(args, cli.json),
         Command::Echo(args) => echo::run(args, cli.json),
         Command::Ping(args) => ping::run(args, cli.json),
+        Command::RecvBench(args) => recv_bench::run(args, cli.json),
     }
 }
 

@@ -194,11 +194,6 @@ fn driver_receive(device: &(dyn Device + Sync), to: SocketAddr, count: u64, size
 }
 
 pub fn run(args: RecvBenchArgs, json: bool) -> Result<ExitStatus, Failure> {
-    if cfg!(windows) {
-        return Err(Failure::Usage(
-            "recv-bench runs the driver in the kernel model (not on Windows)".into(),
-        ));
-    }
     let io = |e: std::io::Error| Failure::Other(format!("recv-bench: {e}"));
     let size = args.size;
     let raw = raw_receive(args.count, size).map_err(io)?;

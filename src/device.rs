@@ -115,8 +115,10 @@ pub fn engine_of_queue(queue: WDFQUEUE) -> Option<&'static Engine> {
     let device = unsafe { call_unsafe_wdf_function_binding!(WdfIoQueueGetDevice, queue) };
     // SAFETY: our device carries a DeviceContext.
     let context = unsafe { context_of::<DeviceContext>(device.cast(), &DEVICE_CONTEXT_TYPE) }?;
+    // SAFETY: the context lives as long as the device, which outlives this callback.
+    let engine = unsafe { context.as_ref() }.engine;
     // SAFETY: the engine outlives the device (freed in EvtDriverUnload, after device removal).
-    unsafe { context.as_ref().engine.as_ref() }
+    unsafe { engine.as_ref() }
 }
 
 /// The driver's entry point: creates the WDF driver object and the WSK engine. It never waits
@@ -216,31 +218,39 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
     let name = unicode_string(&DEVICE_NAME_UTF16);
     let sddl = unicode_string(&SDDL_UTF16);
     let link = unicode_string(&SYMBOLIC_LINK_UTF16);
-    // SAFETY: the framework's device init, used before WdfDeviceCreate consumes it; the
-    // strings live in statics.
+    // SAFETY: `init` is the framework's device init, not yet consumed by WdfDeviceCreate.
     unsafe {
-        call_unsafe_wdf_function_binding!(WdfDeviceInitSetDeviceType, init, FILE_DEVICE_WSK_SAMPLE);
+        call_unsafe_wdf_function_binding!(WdfDeviceInitSetDeviceType, init, FILE_DEVICE_WSK_SAMPLE)
+    };
+    // SAFETY: `init` is the framework's device init, not yet consumed by WdfDeviceCreate.
+    unsafe {
         call_unsafe_wdf_function_binding!(
             WdfDeviceInitSetIoType,
             init,
             _WDF_DEVICE_IO_TYPE::WdfDeviceIoBuffered
-        );
+        )
+    };
+    // SAFETY: `init` is the framework's device init, not yet consumed by WdfDeviceCreate.
+    unsafe {
         call_unsafe_wdf_function_binding!(
             WdfDeviceInitSetCharacteristics,
             init,
             FILE_DEVICE_SECURE_OPEN,
             1
-        );
-        check(
-            "WdfDeviceInitAssignName",
-            call_unsafe_wdf_function_binding!(WdfDeviceInitAssignName, init, &name),
-        )?;
-        check(
-            "WdfDeviceInitAssignSDDLString",
-            call_unsafe_wdf_function_binding!(WdfDeviceInitAssignSDDLString, init, &sddl),
-        )?;
-    }
+        )
+    };
+    check(
+        "WdfDeviceInitAssignName",
+        // SAFETY: `init` not yet consumed (above); `name` points into a static.
+        unsafe { call_unsafe_wdf_function_binding!(WdfDeviceInitAssignName, init, &name) },
+    )?;
+    check(
+        "WdfDeviceInitAssignSDDLString",
+        // SAFETY: `init` not yet consumed (above); `sddl` points into a static.
+        unsafe { call_unsafe_wdf_function_binding!(WdfDeviceInitAssignSDDLString, init, &sddl) },
+    )?;
     let mut attributes = object_attributes(&DEVICE_CONTEXT_TYPE);
+    attributes.EvtCleanupCallback = Some(evt_device_cleanup);
     let mut device: WDFDEVICE = core::ptr::null_mut();
     // SAFETY: as above; on success the framework owns `init` and sets it to NULL.
     check("WdfDeviceCreate", unsafe {
@@ -251,28 +261,37 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
         .ok_or(STATUS_INSUFFICIENT_RESOURCES)?;
     // SAFETY: our context, written before the queue exists (so before any request).
     unsafe { context.as_mut().engine = engine };
+    // SAFETY: a live device; KMDF's WDM device object lives until the device is deleted,
+    // after its cleanup callback (`evt_device_cleanup`) has detached it from the engine.
+    let wdm_device =
+        unsafe { call_unsafe_wdf_function_binding!(WdfDeviceWdmGetDeviceObject, device) };
+    // SAFETY: the engine lives until EvtDriverUnload, after this device's cleanup.
+    if let Some(engine) = unsafe { engine.as_ref() } {
+        engine.attach_device(wdm_device);
+    }
     let interface = GUID {
         Data1: DEVICE_INTERFACE_GUID.data1,
         Data2: DEVICE_INTERFACE_GUID.data2,
         Data3: DEVICE_INTERFACE_GUID.data3,
         Data4: DEVICE_INTERFACE_GUID.data4,
     };
-    // SAFETY: a live device; the name and GUID outlive the calls.
-    unsafe {
-        check(
-            "WdfDeviceCreateSymbolicLink",
-            call_unsafe_wdf_function_binding!(WdfDeviceCreateSymbolicLink, device, &link),
-        )?;
-        check(
-            "WdfDeviceCreateDeviceInterface",
+    check(
+        "WdfDeviceCreateSymbolicLink",
+        // SAFETY: a live device; the link name lives in a static.
+        unsafe { call_unsafe_wdf_function_binding!(WdfDeviceCreateSymbolicLink, device, &link) },
+    )?;
+    check(
+        "WdfDeviceCreateDeviceInterface",
+        // SAFETY: a live device; the GUID outlives the call.
+        unsafe {
             call_unsafe_wdf_function_binding!(
                 WdfDeviceCreateDeviceInterface,
                 device,
                 &interface,
                 core::ptr::null()
-            ),
-        )?;
-    }
+            )
+        },
+    )?;
     let mut queue_config = WDF_IO_QUEUE_CONFIG::default();
     WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(
         &mut queue_config,
@@ -351,9 +370,39 @@ unsafe extern "C" fn evt_receive_queue_cleanup(object: WDFOBJECT) {
     else {
         return;
     };
+    // SAFETY: our context, live during the queue's cleanup.
+    let receiver = unsafe { context.as_ref() }.receiver;
     // SAFETY: the receiver lives in the engine, freed only in EvtDriverUnload.
-    if let Some(receiver) = unsafe { context.as_ref().receiver.as_ref() } {
+    if let Some(receiver) = unsafe { receiver.as_ref() } {
         receiver.forget_queue();
+    }
+}
+
+/// The device's EvtCleanupCallback: the engine's final closes and drain ([`Engine::shutdown`]),
+/// while the device's WDM device object still exists, so that every control call's completion
+/// routine holds a reference on it until it has returned.
+///
+/// KMDF's order on removal (Windows-Driver-Frameworks, src/framework/shared/irphandlers/pnp/
+/// pnpstatemachine.cpp): FxPkgPnp::PnpEventRemovedCommonCode purges the non-power-managed
+/// queues (FxPkgIo::StopProcessingForPower(FxIoStopProcessingForPowerPurgeNonManaged), which
+/// returns once every request of such a queue is completed or cancelled: fxpkgio.cpp), then
+/// runs EvtDeviceSelfManagedIoCleanup, then `m_Device->EarlyDispose()`, which calls this. The
+/// WDM device object is deleted later, in FxDevice::Destroy (core/km/fxdevicekm.cpp:
+/// Mx::MxDeleteDevice, i.e. IoDeleteDevice, noting that "the device object may not go away
+/// right away if there are pending references on it"), and EvtDriverUnload comes only once the
+/// driver's device objects are gone.
+unsafe extern "C" fn evt_device_cleanup(object: WDFOBJECT) {
+    // SAFETY: our device, with its DeviceContext.
+    let Some(context) = (unsafe { context_of::<DeviceContext>(object, &DEVICE_CONTEXT_TYPE) })
+    else {
+        return;
+    };
+    // SAFETY: the context lives as long as the device, which outlives this callback.
+    let engine = unsafe { context.as_ref() }.engine;
+    // SAFETY: the engine outlives the device (freed in EvtDriverUnload); NULL if the device
+    // never got one.
+    if let Some(engine) = unsafe { engine.as_ref() } {
+        engine.shutdown();
     }
 }
 
@@ -367,8 +416,8 @@ unsafe extern "C" fn evt_driver_unload(driver: WDFDRIVER) {
     // SAFETY: our context; the engine is taken out so it is destroyed once.
     let engine = unsafe { core::mem::replace(&mut context.as_mut().engine, core::ptr::null_mut()) };
     if let Some(engine) = NonNull::new(engine) {
-        // SAFETY: the device is gone (KMDF removes devices before EvtDriverUnload), so nothing
-        // else uses the engine.
+        // SAFETY: the device is gone (KMDF removes devices before EvtDriverUnload, and its
+        // cleanup shut the engine down), so nothing else uses the engine.
         unsafe { Engine::destroy(engine) };
     }
     trace!(Info, "unloaded");

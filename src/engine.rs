@@ -8,27 +8,26 @@ use core::net::SocketAddr;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
-use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{
     NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_CANCELLED, STATUS_DELETE_PENDING,
     STATUS_DEVICE_BUSY, STATUS_DEVICE_NOT_READY, STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_ADDRESS, STATUS_INVALID_BUFFER_SIZE, STATUS_MORE_PROCESSING_REQUIRED,
-    WDFREQUEST,
 };
 use wsk_sample_ioctl::{
     BATCH_REPLY_SIZE, BatchReply, BatchRequest, ConfigAction, Destination, FixedDestination,
     SEND_REPLY_SIZE, SendReply, Stats,
 };
 
-use crate::kernel::{self, Event, EventKind};
+use crate::irp;
+use crate::kernel::{self, ControlLock, SpinLock};
 use crate::receive::Receiver;
+use crate::request::Request;
 use crate::rundown::Rundown;
-use crate::slots::{Slot, SlotPool};
+use crate::slots::{Slot, SlotLease, SlotPool};
 use crate::sync_call::{CallKind, Done, Failed, SyncCall, Wait};
 use crate::trace::{Status, trace};
 use crate::wsk::abi::*;
 use crate::wsk::{self, Family, SockAddrStorage};
-use crate::{ioctl, irp};
 
 /// Bytes per send slot: room for the largest UDP datagram (65,527 bytes over IPv6).
 pub const SLOT_SIZE: u32 = 65_536;
@@ -98,28 +97,84 @@ struct FamilyState {
     /// WSK send calls executing right now (between the call and its return), which a close
     /// must not overlap.
     calls: Rundown,
-    /// The fixed destination, readable without the control lock (written under it).
+    /// Whether a fixed destination is set: a send's quick check, readable without a lock
+    /// (stored with `fixed`, under `config_lock`).
     fixed_set: AtomicBool,
-    // Written only under the control lock (with the family's gate closed, so no send reads
-    // them meanwhile); `local` and `fixed` are published to readers by `socket` / `fixed_set`
-    // (Release/Acquire). WSK never sees these cells: the SOCKADDRs passed to control calls
-    // live in the SyncCall until their IRP completes.
-    bind: UnsafeCell<Option<SocketAddr>>,
+    /// Guards `local` and `fixed`: every write (the control path, which also holds the control
+    /// lock) and every read (QUERY_STATS, which does not, and a batch's destination) takes
+    /// it, for a copy of a few bytes. So a stats query never sees a half-written address and
+    /// never waits behind a long control call (issue 12: the torn read was undefined
+    /// behaviour). Only through [`FamilyState::local`], [`FamilyState::fixed`] and their
+    /// `publish_*` writers. WSK never sees these cells: the SOCKADDRs passed to control calls
+    /// live in the SyncCall until their IRP completes.
+    config_lock: SpinLock,
     local: UnsafeCell<SockAddrStorage>,
     fixed: UnsafeCell<Option<FixedDestination>>,
+}
+
+/// What only the control path uses: reachable only through the control lock's guard, so none
+/// of it can be read or written without holding the lock.
+struct ControlState {
+    /// The captured provider NPI (valid while `Engine::captured` is true).
+    provider: WSK_PROVIDER_NPI,
+    /// The configured local address of each family's socket (None: the wildcard).
+    bind_v4: Option<SocketAddr>,
+    bind_v6: Option<SocketAddr>,
+    /// Sockets to close later ([`Engine::close_socket`]).
+    parked: [*mut WSK_SOCKET; PARKED_SOCKETS],
+}
+
+// SAFETY: the pointers are WSK objects (the provider's client and dispatch table, sockets),
+// usable from any thread at PASSIVE_LEVEL; the lock hands the state to one thread at a time.
+unsafe impl Send for ControlState {}
+
+impl ControlState {
+    fn bind(&mut self, family: Family) -> &mut Option<SocketAddr> {
+        match family {
+            Family::V4 => &mut self.bind_v4,
+            Family::V6 => &mut self.bind_v6,
+        }
+    }
+}
+
+impl FamilyState {
+    /// The socket's local address as last named (ZERO before).
+    fn local(&self) -> SockAddrStorage {
+        let _held = self.config_lock.lock();
+        // SAFETY: `local` is only touched with `config_lock` held.
+        unsafe { *self.local.get() }
+    }
+
+    fn publish_local(&self, local: SockAddrStorage) {
+        let _held = self.config_lock.lock();
+        // SAFETY: as above.
+        unsafe { *self.local.get() = local };
+    }
+
+    /// The fixed destination the driver has set on the socket.
+    fn fixed(&self) -> Option<FixedDestination> {
+        let _held = self.config_lock.lock();
+        // SAFETY: `fixed` is only touched with `config_lock` held.
+        unsafe { *self.fixed.get() }
+    }
+
+    fn publish_fixed(&self, fixed: Option<FixedDestination>) {
+        let _held = self.config_lock.lock();
+        // SAFETY: as above.
+        unsafe { *self.fixed.get() = fixed };
+        self.fixed_set.store(fixed.is_some(), Ordering::Release);
+    }
 }
 
 pub struct Engine {
     registration: WSK_REGISTRATION,
     registered: bool,
-    provider: UnsafeCell<WSK_PROVIDER_NPI>,
+    /// Set under the control lock once the provider NPI is captured; read by unload.
     captured: AtomicBool,
     families: [FamilyState; 2],
-    /// A synchronization event used as a mutex over the control path.
-    control_lock: Event,
+    /// The control path's mutex and the state it guards.
+    control_lock: ControlLock<ControlState>,
     control: SyncCall,
-    /// Sockets to close later ([`Engine::close_socket`]); used under the control lock.
-    parked: [AtomicPtr<WSK_SOCKET>; PARKED_SOCKETS],
     rundown: Rundown,
     slots: SlotPool,
     stats: Counters,
@@ -127,73 +182,134 @@ pub struct Engine {
     sequence: AtomicU64,
     /// The receive side, one per family (src/receive/).
     receivers: [Receiver; 2],
+    /// [`Engine::shutdown`] has run (set once, by its first caller).
+    shut_down: AtomicBool,
 }
 
-// SAFETY: the fields mutated after init are atomics, kernel objects, or UnsafeCells written only
-// under `control_lock` and published with Release stores (see FamilyState).
+// SAFETY: the fields mutated after init are atomics, kernel objects, state inside
+// `control_lock` (reached only through its guard), or UnsafeCells touched only under their
+// family's `config_lock` (`local` and `fixed`, see FamilyState).
 unsafe impl Sync for Engine {}
 
 impl Engine {
     /// Allocates the engine, builds the slot pool and registers as a WSK client. Never waits
     /// for the provider: that happens on the first send.
     pub fn create(slot_count: u32) -> Result<NonNull<Engine>, NTSTATUS> {
+        // Uninitialised until every field below is written: only then is it an Engine.
         let memory = kernel::allocate::<Engine>().ok_or(STATUS_INSUFFICIENT_RESOURCES)?;
-        let engine = memory.as_ptr();
-        // SAFETY: fresh zeroed nonpaged memory, sized for an Engine. Zero is a valid bit
-        // pattern for every field (null, false, 0), but an all-zero `Option<SocketAddr>` is
-        // `Some(0.0.0.0:0)`, so the optional cells are written explicitly; the kernel objects
-        // are initialised in place.
-        unsafe {
-            Event::init(
-                &raw mut (*engine).control_lock,
-                EventKind::Synchronization,
-                true,
-            );
-            Rundown::init(&raw mut (*engine).rundown);
-            let families = &raw mut (*engine).families;
-            for family in [
-                families.cast::<FamilyState>(),
-                families.cast::<FamilyState>().add(1),
-            ] {
-                Rundown::init(&raw mut (*family).gate);
-                Rundown::init(&raw mut (*family).calls);
-                (&raw mut (*family).bind).write(UnsafeCell::new(None));
-                (&raw mut (*family).fixed).write(UnsafeCell::new(None));
-            }
-            SyncCall::init(&raw mut (*engine).control);
-            SlotPool::init(&raw mut (*engine).slots, SLOT_SIZE);
-            if !(*engine).slots.build(slot_count, engine) {
-                kernel::free(memory);
-                return Err(STATUS_INSUFFICIENT_RESOURCES);
-            }
-            let receivers = (&raw mut (*engine).receivers).cast::<Receiver>();
-            if !Receiver::init(receivers, Family::V4) {
-                (*engine).slots.destroy();
-                kernel::free(memory);
-                return Err(STATUS_INSUFFICIENT_RESOURCES);
-            }
-            if !Receiver::init(receivers.add(1), Family::V6) {
-                (*receivers).destroy_buffers();
-                (*engine).slots.destroy();
-                kernel::free(memory);
-                return Err(STATUS_INSUFFICIENT_RESOURCES);
-            }
-            let mut client = WSK_CLIENT_NPI {
-                ClientContext: engine.cast(),
-                Dispatch: &CLIENT_DISPATCH,
-            };
-            let status = WskRegister(&mut client, &raw mut (*engine).registration);
-            if status < 0 {
-                for receiver in &(*engine).receivers {
-                    receiver.destroy_buffers();
-                }
-                (*engine).slots.destroy();
-                kernel::free(memory);
-                return Err(status);
-            }
-            (*engine).registered = true;
+        let engine = memory.as_ptr().cast::<Engine>();
+        // Fresh zeroed nonpaged memory, sized for an Engine. Zero is a valid bit pattern for
+        // every plain field (null, false, 0), but an all-zero `Option<SocketAddr>` is
+        // `Some(0.0.0.0:0)`, so the optional cells are written explicitly, and the kernel
+        // objects are initialised in place. A field's place makes no reference to the memory.
+        // Nothing else sees the engine until WskRegister below.
+        // SAFETY: `engine` is the fresh allocation.
+        let control_lock = unsafe { &raw mut (*engine).control_lock };
+        let control = ControlState {
+            provider: WSK_PROVIDER_NPI {
+                Client: core::ptr::null_mut(),
+                Dispatch: core::ptr::null(),
+            },
+            bind_v4: None,
+            bind_v6: None,
+            parked: [core::ptr::null_mut(); PARKED_SOCKETS],
+        };
+        // SAFETY: the lock's place in nonpaged memory that stays put until `destroy`.
+        unsafe { ControlLock::init(control_lock, control) };
+        // SAFETY: as for `control_lock`.
+        let rundown = unsafe { &raw mut (*engine).rundown };
+        // SAFETY: the rundown's place, which stays put.
+        unsafe { Rundown::init(rundown) };
+        // SAFETY: as for `control_lock`.
+        let families = unsafe { &raw mut (*engine).families }.cast::<FamilyState>();
+        for index in 0..2 {
+            // SAFETY: `families` is an array of two FamilyStates.
+            let family = unsafe { families.add(index) };
+            // SAFETY: a field's place in the fresh allocation.
+            let gate = unsafe { &raw mut (*family).gate };
+            // SAFETY: the gate's place, which stays put.
+            unsafe { Rundown::init(gate) };
+            // SAFETY: a field's place in the fresh allocation.
+            let calls = unsafe { &raw mut (*family).calls };
+            // SAFETY: the call window's place, which stays put.
+            unsafe { Rundown::init(calls) };
+            // SAFETY: a field's place in the fresh allocation.
+            let config_lock = unsafe { &raw mut (*family).config_lock };
+            // SAFETY: the spin lock's place, which stays put.
+            unsafe { SpinLock::init(config_lock) };
+            // SAFETY: a field's place in the fresh allocation.
+            let fixed = unsafe { &raw mut (*family).fixed };
+            // SAFETY: writable; the zeroed value needs no drop.
+            unsafe { fixed.write(UnsafeCell::new(None)) };
         }
-        Ok(memory)
+        // SAFETY: as for `control_lock`.
+        let control = unsafe { &raw mut (*engine).control };
+        // SAFETY: the SyncCall's place, which stays put until `destroy`.
+        unsafe { SyncCall::init(control) };
+        // SAFETY: as for `control_lock`.
+        let slots = unsafe { &raw mut (*engine).slots };
+        // SAFETY: the pool's place, which stays put until `destroy`.
+        unsafe { SlotPool::init(slots, SLOT_SIZE) };
+        // SAFETY: initialised just above; no other user yet.
+        let slots = unsafe { &*slots };
+        // SAFETY: an empty pool nobody else uses.
+        if !unsafe { slots.build(slot_count, engine) } {
+            // SAFETY: the allocation above, not used again.
+            unsafe { kernel::free(memory) };
+            return Err(STATUS_INSUFFICIENT_RESOURCES);
+        }
+        // SAFETY: as for `control_lock`.
+        let receivers = unsafe { &raw mut (*engine).receivers }.cast::<Receiver>();
+        // SAFETY: `receivers` is an array of two Receivers.
+        let second = unsafe { receivers.add(1) };
+        // SAFETY: the first receiver's place: zeroed, in memory that stays put until `destroy`.
+        if !unsafe { Receiver::init(receivers, Family::V4) } {
+            // SAFETY: built above; nothing else uses the pool.
+            unsafe { slots.destroy() };
+            // SAFETY: the allocation above, not used again.
+            unsafe { kernel::free(memory) };
+            return Err(STATUS_INSUFFICIENT_RESOURCES);
+        }
+        // SAFETY: initialised just above; no other user yet.
+        let first = unsafe { &*receivers };
+        // SAFETY: the second receiver's place, as for the first.
+        if !unsafe { Receiver::init(second, Family::V6) } {
+            // SAFETY: built above; no buffer was ever posted.
+            unsafe { first.destroy_buffers() };
+            // SAFETY: built above; nothing else uses the pool.
+            unsafe { slots.destroy() };
+            // SAFETY: the allocation above, not used again.
+            unsafe { kernel::free(memory) };
+            return Err(STATUS_INSUFFICIENT_RESOURCES);
+        }
+        // SAFETY: initialised just above; no other user yet.
+        let second = unsafe { &*second };
+        let mut client = WSK_CLIENT_NPI {
+            ClientContext: engine.cast(),
+            Dispatch: &CLIENT_DISPATCH,
+        };
+        // SAFETY: as for `control_lock`.
+        let registration = unsafe { &raw mut (*engine).registration };
+        // SAFETY: the client NPI outlives the call; the registration stays put until
+        // WskDeregister in `destroy`.
+        let status = unsafe { WskRegister(&mut client, registration) };
+        if status < 0 {
+            for receiver in [first, second] {
+                // SAFETY: built above; no buffer was ever posted.
+                unsafe { receiver.destroy_buffers() };
+            }
+            // SAFETY: built above; nothing else uses the pool.
+            unsafe { slots.destroy() };
+            // SAFETY: the allocation above, not used again.
+            unsafe { kernel::free(memory) };
+            return Err(status);
+        }
+        // SAFETY: as for `control_lock`.
+        let registered = unsafe { &raw mut (*engine).registered };
+        // SAFETY: a bool field of the live engine, read only by `destroy`.
+        unsafe { registered.write(true) };
+        // Every field is initialised (the plain ones by the zeroed allocation): an Engine now.
+        Ok(memory.cast())
     }
 
     /// A family's receive side.
@@ -228,7 +344,7 @@ impl Engine {
         if !self.rundown.acquire() {
             return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
         }
-        let result = self.with_control_lock(|| {
+        let result = self.with_control_lock(|control| {
             let state = self.family(family);
             if !state.gate.try_quiesce() {
                 return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
@@ -236,10 +352,10 @@ impl Engine {
             let receiver = self.receiver(family);
             let result = match mode {
                 ReceiveMode::Off => {
-                    self.stop_receiving(family);
+                    self.stop_receiving(control, family);
                     Ok(())
                 }
-                _ => self.open_socket(family).and_then(|socket| {
+                _ => self.open_socket(control, family).and_then(|socket| {
                     receiver
                         .start(socket, mode)
                         .map_err(|status| Failure::new(status, FailureKind::NotReady))
@@ -252,9 +368,11 @@ impl Engine {
         result
     }
 
-    /// With the control lock held: stops the family's receiver and closes its socket (which
-    /// cancels the receives still posted), then waits for the buffers to come back.
-    fn stop_receiving(&self, family: Family) {
+    /// With the control lock held (`control` is its guard's state): stops the family's
+    /// receiver and closes its socket (which cancels the receives still posted), then waits
+    /// (bounded) for the buffers to come back. A close that could not be issued is parked
+    /// like any other ([`Engine::close_socket`]); its buffers come back when it is.
+    fn stop_receiving(&self, control: &mut ControlState, family: Family) {
         let receiver = self.receiver(family);
         if receiver.mode() == wsk_sample_ioctl::ReceiveMode::Off {
             return;
@@ -263,10 +381,8 @@ impl Engine {
         let state = self.family(family);
         let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !socket.is_null() {
-            state.fixed_set.store(false, Ordering::Release);
-            // SAFETY: written under the control lock; `fixed_set` is false.
-            unsafe { *state.fixed.get() = None };
-            self.close_socket(socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
+            state.publish_fixed(None);
+            let _ = self.close_socket(control, socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
         }
         let _ = receiver.drained(CONTROL_TIMEOUT_MS);
     }
@@ -279,14 +395,16 @@ impl Engine {
         }
     }
 
-    /// Runs `f` with the control lock held (bounded wait).
-    fn with_control_lock<R>(&self, f: impl FnOnce() -> Result<R, Failure>) -> Result<R, Failure> {
-        if !self.control_lock.wait(CONTROL_TIMEOUT_MS) {
-            return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
-        }
-        let result = f();
-        self.control_lock.set();
-        result
+    /// Runs `f` with the control lock held (bounded wait) and its state.
+    fn with_control_lock<R>(
+        &self,
+        f: impl FnOnce(&mut ControlState) -> Result<R, Failure>,
+    ) -> Result<R, Failure> {
+        let mut control = self
+            .control_lock
+            .lock(CONTROL_TIMEOUT_MS)
+            .ok_or(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources))?;
+        f(&mut control)
     }
 
     /// The bound socket for `family`, created and bound on first use.
@@ -295,27 +413,30 @@ impl Engine {
         if !existing.is_null() {
             return Ok(existing);
         }
-        self.with_control_lock(|| self.open_socket(family))
+        self.with_control_lock(|control| self.open_socket(control, family))
     }
 
     /// With the control lock held: the family's socket, created, bound (to the configured
     /// address or the wildcard) and named if it does not exist yet.
-    fn open_socket(&self, family: Family) -> Result<*mut WSK_SOCKET, Failure> {
+    fn open_socket(
+        &self,
+        control: &mut ControlState,
+        family: Family,
+    ) -> Result<*mut WSK_SOCKET, Failure> {
         let state = self.family(family);
         let existing = state.socket.load(Ordering::Acquire);
         if !existing.is_null() {
             return Ok(existing);
         }
-        self.capture_provider()?;
+        self.capture_provider(control)?;
         let not_ready = |status| Failure::new(status, FailureKind::NotReady);
-        // SAFETY: the provider NPI is captured (above) and only written under the lock we hold.
-        let provider = unsafe { &*self.provider.get() };
+        let provider = &control.provider;
         // SAFETY: the NPI is captured; the IRP comes from SyncCall with its routine set.
         let created = self.control.call(
             CallKind::CreatesSocket,
             Wait::Bounded(CONTROL_TIMEOUT_MS),
             SockAddrStorage::ZERO,
-            |irp, _| unsafe { wsk::create_datagram_socket(provider, family, irp) },
+            |irp, _, arm| unsafe { wsk::create_datagram_socket(provider, family, irp, arm) },
         );
         let socket = created
             .map_err(|failed| {
@@ -330,9 +451,7 @@ impl Engine {
         if socket.is_null() {
             return Err(not_ready(STATUS_DEVICE_NOT_READY));
         }
-        // SAFETY: the configuration cells are written under the control lock, which we hold.
-        let (bind, local) = unsafe { (*state.bind.get(), &mut *state.local.get()) };
-        let bind_address = bind.map_or_else(
+        let bind_address = control.bind(family).map_or_else(
             || SockAddrStorage::wildcard(family),
             SockAddrStorage::from_socket_addr,
         );
@@ -341,7 +460,7 @@ impl Engine {
             CallKind::Other,
             Wait::Bounded(CONTROL_TIMEOUT_MS),
             bind_address,
-            |irp, address| unsafe { wsk::bind(socket, address, irp) },
+            |irp, address, arm| unsafe { wsk::bind(socket, address, irp, arm) },
         );
         if let Err(failed) = bound {
             trace!(
@@ -349,7 +468,7 @@ impl Engine {
                 "{family}: WskBind failed with {}",
                 Status(failed.status())
             );
-            self.close_socket(socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
+            self.close_socket(control, socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
             return Err(not_ready(failed.status()));
         }
         // SAFETY: a live, bound socket; the output lives in the SyncCall until completion.
@@ -357,9 +476,10 @@ impl Engine {
             CallKind::Other,
             Wait::Bounded(CONTROL_TIMEOUT_MS),
             SockAddrStorage::ZERO,
-            |irp, address| unsafe { wsk::get_local_address(socket, address, irp) },
+            |irp, address, arm| unsafe { wsk::get_local_address(socket, address, irp, arm) },
         );
-        *local = named.map_or(SockAddrStorage::ZERO, |done| done.address);
+        let local = named.map_or(SockAddrStorage::ZERO, |done| done.address);
+        state.publish_local(local);
         match local.to_socket_addr() {
             Some(address) => trace!(
                 Info,
@@ -368,23 +488,21 @@ impl Engine {
             None => trace!(Info, "{family}: datagram socket created and bound"),
         }
         // A new socket has no fixed destination.
-        state.fixed_set.store(false, Ordering::Release);
-        // SAFETY: written under the control lock; `fixed_set` is false.
-        unsafe { *state.fixed.get() = None };
+        state.publish_fixed(None);
         state.socket.store(socket, Ordering::Release);
         Ok(socket)
     }
 
     /// With the control lock held.
-    fn capture_provider(&self) -> Result<(), Failure> {
+    fn capture_provider(&self, control: &mut ControlState) -> Result<(), Failure> {
         if self.captured.load(Ordering::Acquire) {
             return Ok(());
         }
         let registration = (&raw const self.registration).cast_mut();
-        // SAFETY: registered in `create`; the NPI is written under the control lock. The wait
-        // is bounded and happens at PASSIVE_LEVEL (EvtIoDeviceControl runs there).
+        // SAFETY: registered in `create`; the NPI is ours under the control lock. The wait is
+        // bounded and happens at PASSIVE_LEVEL (EvtIoDeviceControl runs there).
         let status =
-            unsafe { WskCaptureProviderNPI(registration, CAPTURE_WAIT_MS, self.provider.get()) };
+            unsafe { WskCaptureProviderNPI(registration, CAPTURE_WAIT_MS, &mut control.provider) };
         if status < 0 {
             trace!(
                 Warning,
@@ -396,7 +514,7 @@ impl Engine {
         // The driver needs WSK 1.0; a provider with a higher minor version offers a superset,
         // a different major version is not ours to use (Learn, WSK_PROVIDER_DISPATCH Version).
         // SAFETY: just captured; the dispatch table stays valid until released.
-        let version = unsafe { (*(*self.provider.get()).Dispatch).Version };
+        let version = unsafe { (*control.provider.Dispatch).Version };
         if version >> 8 != MAKE_WSK_VERSION(1, 0) >> 8 {
             // SAFETY: captured just above; released once.
             unsafe { WskReleaseProviderNPI(registration) };
@@ -413,8 +531,13 @@ impl Engine {
     /// outstanding) did nothing: it is tried again after a pause, and if it still cannot be
     /// issued the socket is parked for a later close (unload closes every parked socket).
     /// True if the close was issued and completed within `wait`.
-    fn close_socket(&self, socket: *mut WSK_SOCKET, wait: Wait) -> bool {
-        self.close_parked(wait);
+    fn close_socket(
+        &self,
+        control: &mut ControlState,
+        socket: *mut WSK_SOCKET,
+        wait: Wait,
+    ) -> bool {
+        self.close_parked(control, wait);
         let mut attempts = 0;
         loop {
             // SAFETY: a live socket no other call is executing on (callers hold the control
@@ -423,7 +546,7 @@ impl Engine {
                 CallKind::Other,
                 wait,
                 SockAddrStorage::ZERO,
-                |irp, _| unsafe { wsk::close(socket, irp) },
+                |irp, _, arm| unsafe { wsk::close(socket, irp, arm) },
             );
             match closed {
                 Ok(_) | Err(Failed::Completed(_)) => return true,
@@ -435,12 +558,8 @@ impl Engine {
                 kernel::delay(CLOSE_ISSUE_PAUSE_MS);
                 continue;
             }
-            if let Some(place) = self
-                .parked
-                .iter()
-                .find(|p| p.load(Ordering::Acquire).is_null())
-            {
-                place.store(socket, Ordering::Release);
+            if let Some(place) = control.parked.iter_mut().find(|p| p.is_null()) {
+                *place = socket;
                 return false;
             }
             // Nowhere to park it: keep trying; the socket must not be lost.
@@ -449,9 +568,9 @@ impl Engine {
     }
 
     /// With the control lock held: closes the sockets parked by [`Engine::close_socket`].
-    fn close_parked(&self, wait: Wait) {
-        for place in &self.parked {
-            let socket = place.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    fn close_parked(&self, control: &mut ControlState, wait: Wait) {
+        for place in &mut control.parked {
+            let socket = core::mem::replace(place, core::ptr::null_mut());
             if socket.is_null() {
                 continue;
             }
@@ -460,18 +579,19 @@ impl Engine {
                 CallKind::Other,
                 wait,
                 SockAddrStorage::ZERO,
-                |irp, _| unsafe { wsk::close(socket, irp) },
+                |irp, _, arm| unsafe { wsk::close(socket, irp, arm) },
             );
             if let Err(Failed::NotIssued(_)) = closed {
-                place.store(socket, Ordering::Release);
+                *place = socket;
             }
         }
     }
 
-    /// With the control lock held: one SIO_WSK_SET_REMOTE_ADDRESS / SIO_WSK_SET_SENDTO_ADDRESS
-    /// call, setting `address` or clearing (None).
+    /// With the control lock held (`_held`): one SIO_WSK_SET_REMOTE_ADDRESS /
+    /// SIO_WSK_SET_SENDTO_ADDRESS call, setting `address` or clearing (None).
     fn set_fixed(
         &self,
+        _held: &mut ControlState,
         socket: *mut WSK_SOCKET,
         code: u32,
         address: Option<SocketAddr>,
@@ -490,13 +610,13 @@ impl Engine {
                 CallKind::Other,
                 Wait::Bounded(CONTROL_TIMEOUT_MS),
                 input,
-                |irp, buffer| unsafe {
+                |irp, buffer, arm| unsafe {
                     let buffer = if size == 0 {
                         core::ptr::null_mut()
                     } else {
                         buffer
                     };
-                    wsk::control_ioctl(socket, code, buffer, size, irp)
+                    wsk::control_ioctl(socket, code, buffer, size, irp, arm)
                 },
             )
             .map_err(|failed| Failure::new(failed.status(), FailureKind::Transport))
@@ -508,7 +628,7 @@ impl Engine {
         if !self.rundown.acquire() {
             return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
         }
-        let result = self.with_control_lock(|| {
+        let result = self.with_control_lock(|control| {
             // A socket action needs its family quiet; resizing the pool needs both.
             let families: &[Family] = match action.family().map(Family::from) {
                 Some(Family::V4) => &[Family::V4],
@@ -522,7 +642,7 @@ impl Engine {
             let result = match (closed == families.len(), action, families.first()) {
                 (false, _, _) => Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources)),
                 (true, ConfigAction::PoolSlots(count), _) => self.resize_pool(count),
-                (true, _, Some(&family)) => self.apply(family, action),
+                (true, _, Some(&family)) => self.apply(control, family, action),
                 (true, _, None) => Ok(()),
             };
             for &family in families.iter().take(closed) {
@@ -547,15 +667,15 @@ impl Engine {
     fn resize_pool(&self, count: u32) -> Result<(), Failure> {
         let old = self.slots.slot_count();
         let engine: *const Engine = self;
-        // SAFETY: every gate is closed and no send is in flight, so no slot is in use and no
-        // other thread takes or returns one while the pool is rebuilt.
-        unsafe {
-            self.slots.destroy();
-            if self.slots.build(count, engine) {
-                return Ok(());
-            }
-            self.slots.build(old, engine);
+        // SAFETY: every gate is closed and no send is in flight, so no slot
+        // is in use and no other thread takes or returns one while the pool is rebuilt.
+        unsafe { self.slots.destroy() };
+        // SAFETY: as above; the pool is empty now.
+        if unsafe { self.slots.build(count, engine) } {
+            return Ok(());
         }
+        // SAFETY: as above; a failed build leaves the pool empty.
+        unsafe { self.slots.build(old, engine) };
         Err(Failure::new(
             STATUS_INSUFFICIENT_RESOURCES,
             FailureKind::NoResources,
@@ -563,31 +683,35 @@ impl Engine {
     }
 
     /// With the control lock held and the family's gate closed (no send in flight on it).
-    fn apply(&self, family: Family, action: ConfigAction) -> Result<(), Failure> {
+    fn apply(
+        &self,
+        control: &mut ControlState,
+        family: Family,
+        action: ConfigAction,
+    ) -> Result<(), Failure> {
         let state = self.family(family);
         let not_ready = |status| Failure::new(status, FailureKind::NotReady);
         match action {
             ConfigAction::Bind(local) => {
-                // SAFETY: configuration cells are written under the control lock.
-                let previous = unsafe { (*state.bind.get()).replace(local) };
+                let previous = control.bind(family).replace(local);
                 // Receives posted on the old socket go with it; receiving stops.
                 self.receiver(family).stop();
                 let old = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !old.is_null() {
-                    state.fixed_set.store(false, Ordering::Release);
-                    // SAFETY: written under the control lock; `fixed_set` is false.
-                    unsafe { *state.fixed.get() = None };
-                    if !self.close_socket(old, Wait::Bounded(CONTROL_TIMEOUT_MS)) {
+                    state.publish_fixed(None);
+                    if !self.close_socket(control, old, Wait::Bounded(CONTROL_TIMEOUT_MS)) {
                         return Err(not_ready(STATUS_DEVICE_BUSY));
                     }
                 }
-                self.open_socket(family).map(|_| ()).inspect_err(|_| {
-                    // SAFETY: as above. A failed bind leaves the previous configuration.
-                    unsafe { *state.bind.get() = previous };
-                })
+                // A failed bind leaves the previous configuration.
+                let opened = self.open_socket(control, family).map(|_| ());
+                if opened.is_err() {
+                    *control.bind(family) = previous;
+                }
+                opened
             }
             ConfigAction::FixedRemote(address) | ConfigAction::FixedSendTo(address) => {
-                let socket = self.open_socket(family)?;
+                let socket = self.open_socket(control, family)?;
                 let (code, other, fixed) = match action {
                     ConfigAction::FixedRemote(_) => (
                         SIO_WSK_SET_REMOTE_ADDRESS,
@@ -600,8 +724,7 @@ impl Engine {
                         FixedDestination::SendTo(address),
                     ),
                 };
-                // SAFETY: read under the control lock.
-                let current = unsafe { *state.fixed.get() };
+                let current = state.fixed();
                 // The remote and the send-to address are two settings of the socket (Learn,
                 // SIO_WSK_SET_REMOTE_ADDRESS also filters what is received): switching kinds
                 // clears the other one first, so only one is ever set.
@@ -616,15 +739,11 @@ impl Engine {
                     )
                 );
                 if switching {
-                    self.set_fixed(socket, other, None)?;
-                    state.fixed_set.store(false, Ordering::Release);
-                    // SAFETY: written under the control lock.
-                    unsafe { *state.fixed.get() = None };
+                    self.set_fixed(control, socket, other, None)?;
+                    state.publish_fixed(None);
                 }
-                self.set_fixed(socket, code, Some(address))?;
-                // SAFETY: written under the control lock, published by `fixed_set`.
-                unsafe { *state.fixed.get() = Some(fixed) };
-                state.fixed_set.store(true, Ordering::Release);
+                self.set_fixed(control, socket, code, Some(address))?;
+                state.publish_fixed(Some(fixed));
                 Ok(())
             }
             ConfigAction::PoolSlots(_) => Ok(()),
@@ -635,19 +754,16 @@ impl Engine {
                 }
                 // Both settings, whatever the driver believes is set; the one it believes set
                 // goes last, so a failure leaves that belief true.
-                // SAFETY: read under the control lock.
-                let order = match unsafe { *state.fixed.get() } {
+                let order = match state.fixed() {
                     Some(FixedDestination::SendTo(_)) => {
                         [SIO_WSK_SET_REMOTE_ADDRESS, SIO_WSK_SET_SENDTO_ADDRESS]
                     }
                     _ => [SIO_WSK_SET_SENDTO_ADDRESS, SIO_WSK_SET_REMOTE_ADDRESS],
                 };
                 for code in order {
-                    self.set_fixed(socket, code, None)?;
+                    self.set_fixed(control, socket, code, None)?;
                 }
-                state.fixed_set.store(false, Ordering::Release);
-                // SAFETY: written under the control lock.
-                unsafe { *state.fixed.get() = None };
+                state.publish_fixed(None);
                 Ok(())
             }
         }
@@ -658,7 +774,7 @@ impl Engine {
     /// completed later, by the completion routine.
     pub fn send(
         &self,
-        request: WDFREQUEST,
+        request: &mut Option<Request>,
         reply: *mut u8,
         destination: Destination,
         payload: &[u8],
@@ -671,7 +787,7 @@ impl Engine {
 
     fn start_send(
         &self,
-        request: WDFREQUEST,
+        request: &mut Option<Request>,
         reply: *mut u8,
         family: Family,
         destination: Destination,
@@ -680,40 +796,53 @@ impl Engine {
         let socket = self.socket_for(family)?;
         let explicit = self.explicit_destination(family, destination)?;
         let no_resources = Failure::new(STATUS_INSUFFICIENT_RESOURCES, FailureKind::NoResources);
-        let slot = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
-        let Some(irp) = irp::allocate_irp() else {
-            // SAFETY: taken above and not handed to anyone.
-            unsafe { self.slots.give_back(slot) };
-            return Err(no_resources);
-        };
-        let slot_ptr = slot.as_ptr();
-        // SAFETY: the slot is ours until its completion routine gives it back; its buffer holds
-        // SLOT_SIZE bytes and the decoder bounds payloads to 65,527.
-        unsafe {
-            let length = payload.len().min(self.slots.slot_size() as usize);
-            core::ptr::copy_nonoverlapping(payload.as_ptr(), (*slot_ptr).buffer.as_ptr(), length);
-            (*slot_ptr).wsk_buf.Length = length as u64;
-            (*slot_ptr).family = family;
-            (*slot_ptr).request = request;
-            (*slot_ptr).reply = reply;
-            (*slot_ptr).sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
-            let remote = match explicit {
-                Some(address) => {
-                    (*slot_ptr).remote.set(address);
-                    (*slot_ptr).remote.as_mut_ptr()
-                }
-                None => core::ptr::null_mut(),
-            };
-            irp::set_completion_routine(irp, send_complete, slot_ptr.cast());
-            // Once WSK has the IRP, the slot and the IRP belong to the provider and the
-            // completion routine (which may already have run when this returns): neither is
-            // touched again. A call that never reached WSK freed the IRP; the slot is ours.
-            if let wsk::Issued::NotSubmitted(status) =
-                wsk::send_to(socket, &raw mut (*slot_ptr).wsk_buf, remote, irp)
-            {
-                self.slots.give_back(slot);
-                return Err(Failure::new(status, FailureKind::NotReady));
+        let lease = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
+        let slot_ptr = lease.as_ptr();
+        // SAFETY: the lease makes the slot ours alone until its completion routine recovers
+        // it, and nothing else refers to it. This reference is not used once WSK has the IRP.
+        let s = unsafe { &mut *slot_ptr };
+        let length = payload.len().min(self.slots.slot_size() as usize);
+        // SAFETY: the slot's buffer holds SLOT_SIZE bytes (at least `length`, the decoder bounds
+        // payloads to 65,527) and does not overlap the request's buffer.
+        unsafe { core::ptr::copy_nonoverlapping(payload.as_ptr(), s.buffer.as_ptr(), length) };
+        s.wsk_buf.Length = length as u64;
+        s.family = family;
+        s.request = request.take();
+        s.reply = reply;
+        s.sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+        let remote = match explicit {
+            Some(address) => {
+                s.remote.set(address);
+                s.remote.as_mut_ptr()
             }
+            None => core::ptr::null_mut(),
+        };
+        let wsk_buf = &raw mut s.wsk_buf;
+        let irp = s.irp;
+        // SAFETY: the slot's IRP, from allocate_irp and kept until the pool is destroyed; no
+        // provider owns it: never submitted, or its completion routine ran before the slot came
+        // back to the pool.
+        unsafe { irp::reuse(irp) };
+        // SAFETY: the slot's IRP from IoAllocateIrp(1), just reinitialised: it has a free stack
+        // location.
+        unsafe { irp::set_completion_routine(irp, send_complete, slot_ptr.cast()) };
+        // Once WSK has the IRP, the slot and its IRP belong to the provider and the completion
+        // routine (which may already have run when this returns): the lease becomes the
+        // completion's context and neither is touched here again. A call that never reached
+        // WSK leaves both ours: the lease is recovered, the request goes back to the caller and
+        // the slot to the pool.
+        let context = lease.into_raw();
+        // SAFETY: a live socket; the WSK_BUF and address live in the slot until completion; the
+        // IRP has its completion routine.
+        let issued = unsafe { wsk::send_to(socket, wsk_buf, remote, irp) };
+        if let wsk::Issued::NotSubmitted(status) = issued {
+            // SAFETY: WSK never received the IRP, so no completion routine runs: this is the
+            // one recovery of the lease given up above.
+            let lease = unsafe { SlotLease::from_raw(&self.slots, context) };
+            // SAFETY: the recovered lease makes the slot ours alone again.
+            *request = unsafe { (*lease.as_ptr()).request.take() };
+            lease.give_back();
+            return Err(Failure::new(status, FailureKind::NotReady));
         }
         Ok(())
     }
@@ -724,7 +853,7 @@ impl Engine {
     /// WskSendMessages gets one WskSendTo per datagram instead.
     pub fn send_batch(
         &self,
-        request: WDFREQUEST,
+        request: &mut Option<Request>,
         reply: *mut u8,
         batch: &BatchRequest<'_>,
     ) -> Result<(), Failure> {
@@ -759,7 +888,7 @@ impl Engine {
 
     fn start_batch(
         &self,
-        request: WDFREQUEST,
+        request: &mut Option<Request>,
         reply: *mut u8,
         family: Family,
         batch: &BatchRequest<'_>,
@@ -791,79 +920,122 @@ impl Engine {
         }
         // SAFETY: a live socket.
         let batched = unsafe { wsk::has_send_messages(socket) };
-        let mut irps = IrpSet::new();
         let wanted = if batched { 1 } else { count };
-        if !irps.allocate(wanted) {
-            return Err(no_resources);
-        }
-        let Some(slot) = self.slots.take(SLOT_WAIT_MS) else {
-            irps.free_all();
-            return Err(no_resources);
+        let mut lease = self.slots.take(SLOT_WAIT_MS).ok_or(no_resources)?;
+        // One WskSendMessages goes out on the slot's IRP; the WskSendTo fallback needs one IRP
+        // per datagram, which the slot keeps once allocated (see `SlotLease::part_irps`).
+        let part_irps = if batched {
+            None
+        } else {
+            Some(lease.part_irps(count).ok_or(no_resources)?)
         };
-        let slot_ptr = slot.as_ptr();
-        // SAFETY: the slot is ours until the last completion gives it back. The payloads fit
-        // its buffer (checked above) and the nodes array holds MAX_BATCH_DATAGRAMS entries.
+        let slot_ptr = lease.as_ptr();
+        // SAFETY: the lease makes the slot ours alone until the last completion recovers it,
+        // and nothing else refers to it. This reference is not used once WSK has an IRP.
+        let s = unsafe { &mut *slot_ptr };
+        let payloads = batch.payloads();
+        // SAFETY: the payloads fit the slot's buffer (checked above); the buffers are distinct.
         unsafe {
-            let payloads = batch.payloads();
-            core::ptr::copy_nonoverlapping(
-                payloads.as_ptr(),
-                (*slot_ptr).buffer.as_ptr(),
-                payloads.len(),
-            );
-            let nodes = (*slot_ptr).nodes.as_ptr();
-            let mdl = (*slot_ptr).mdl();
-            let mut offset = 0u32;
-            for (index, length) in batch.lengths().enumerate() {
-                let next = if index + 1 < count {
-                    nodes.add(index + 1)
-                } else {
-                    core::ptr::null_mut()
-                };
-                nodes.add(index).write(WSK_BUF_LIST {
-                    Next: next,
-                    Buffer: WSK_BUF {
-                        Mdl: mdl,
-                        Offset: offset,
-                        Length: length as u64,
-                    },
-                });
-                offset += length as u32;
-            }
-            (*slot_ptr).family = family;
-            (*slot_ptr).request = request;
-            (*slot_ptr).reply = reply;
-            (*slot_ptr).batch_count = count as u32;
-            (*slot_ptr).sequence = self.sequence.fetch_add(count as u64, Ordering::Relaxed) + 1;
-            (*slot_ptr)
-                .parts_pending
-                .store(wanted as u32, Ordering::Relaxed);
-            (*slot_ptr).parts_sent.store(0, Ordering::Relaxed);
-            (*slot_ptr).parts_bytes.store(0, Ordering::Relaxed);
-            (*slot_ptr).first_error.store(0, Ordering::Relaxed);
-            (*slot_ptr).remote.set(explicit);
-            let remote = (*slot_ptr).remote.as_mut_ptr();
-            // Once WSK has an IRP, the slot and the IRP belong to the provider and the
-            // completion routines: none is touched again. A call that never reached WSK freed
-            // its IRP and counts as a part that failed.
-            if batched {
-                let irp = irps.take(0);
-                irp::set_completion_routine(irp, batch_complete, slot_ptr.cast());
-                if let wsk::Issued::NotSubmitted(status) =
-                    wsk::send_messages(socket, nodes, remote, irp)
-                {
-                    self.slots.give_back(slot);
+            core::ptr::copy_nonoverlapping(payloads.as_ptr(), s.buffer.as_ptr(), payloads.len())
+        };
+        let nodes = s.nodes.as_ptr();
+        let mdl = s.mdl();
+        let mut offset = 0u32;
+        for (index, length) in batch.lengths().enumerate() {
+            let next = if index + 1 < count {
+                // SAFETY: index + 1 < count <= MAX_BATCH_DATAGRAMS, the nodes array's length.
+                unsafe { nodes.add(index + 1) }
+            } else {
+                core::ptr::null_mut()
+            };
+            // SAFETY: index < count <= MAX_BATCH_DATAGRAMS.
+            let node = unsafe { nodes.add(index) };
+            let value = WSK_BUF_LIST {
+                Next: next,
+                Buffer: WSK_BUF {
+                    Mdl: mdl,
+                    Offset: offset,
+                    Length: length as u64,
+                },
+            };
+            // SAFETY: a node of the slot's array, ours alone; plain data, nothing dropped.
+            unsafe { node.write(value) };
+            offset += length as u32;
+        }
+        s.family = family;
+        s.request = request.take();
+        s.reply = reply;
+        s.batch_count = count as u32;
+        s.sequence = self.sequence.fetch_add(count as u64, Ordering::Relaxed) + 1;
+        s.parts_pending.store(wanted as u32, Ordering::Relaxed);
+        s.parts_sent.store(0, Ordering::Relaxed);
+        s.parts_bytes.store(0, Ordering::Relaxed);
+        s.first_error.store(0, Ordering::Relaxed);
+        s.remote.set(explicit);
+        let remote = s.remote.as_mut_ptr();
+        // Every IRP used is the slot's and the driver's (never submitted, or completed before
+        // the slot came back): reinitialised, then given its completion routine. Once WSK has
+        // an IRP, the slot and its IRPs belong to the provider and the completion routines: the
+        // lease becomes their context and nothing here touches the slot again. A call that
+        // never reached WSK leaves its IRP ours and counts as a part that failed.
+        match part_irps {
+            None => {
+                let irp = s.irp;
+                // SAFETY: the slot's IRP, from allocate_irp; no provider owns it (never
+                // submitted, or completed before the slot came back to the pool).
+                unsafe { irp::reuse(irp) };
+                // SAFETY: the slot's IRP from IoAllocateIrp(1), just reinitialised: it has a
+                // free stack location.
+                unsafe { irp::set_completion_routine(irp, batch_complete, slot_ptr.cast()) };
+                let context = lease.into_raw();
+                // SAFETY: a live socket; the list, buffer and address live in the slot until
+                // the completion; the IRP has its completion routine.
+                let issued = unsafe { wsk::send_messages(socket, nodes, remote, irp) };
+                if let wsk::Issued::NotSubmitted(status) = issued {
+                    // SAFETY: WSK never received the IRP, so no completion routine runs: this
+                    // is the one recovery of the lease given up above.
+                    let lease = unsafe { SlotLease::from_raw(&self.slots, context) };
+                    // SAFETY: the recovered lease makes the slot ours alone again.
+                    *request = unsafe { (*lease.as_ptr()).request.take() };
+                    lease.give_back();
                     return Err(Failure::new(status, FailureKind::NotReady));
                 }
-            } else {
+            }
+            Some(irps) => {
                 for index in 0..count {
-                    let irp = irps.take(index);
-                    irp::set_completion_routine(irp, batch_part_complete, slot_ptr.cast());
-                    if let wsk::Issued::NotSubmitted(status) =
-                        wsk::send_to(socket, &raw mut (*nodes.add(index)).Buffer, remote, irp)
-                    {
+                    // SAFETY: index < count: `part_irps` returned `count` IRPs.
+                    let entry = unsafe { irps.as_ptr().add(index) };
+                    // SAFETY: an entry of the slot's array, set by `part_irps`.
+                    let irp = unsafe { *entry };
+                    // SAFETY: the slot's part IRP, from allocate_irp; no provider owns it.
+                    unsafe { irp::reuse(irp) };
+                    // SAFETY: from IoAllocateIrp(1), just reinitialised: a free stack location.
+                    unsafe {
+                        irp::set_completion_routine(irp, batch_part_complete, slot_ptr.cast())
+                    };
+                }
+                let slot = lease.into_raw();
+                for index in 0..count {
+                    // The slot stays taken while a part is unaccounted for, so its IRP array is
+                    // still there.
+                    // SAFETY: index < count: `part_irps` returned `count` IRPs.
+                    let entry = unsafe { irps.as_ptr().add(index) };
+                    // SAFETY: an entry of the slot's array, unchanged while the slot is taken.
+                    let irp = unsafe { *entry };
+                    // SAFETY: index < count <= MAX_BATCH_DATAGRAMS: a node written above.
+                    let node = unsafe { nodes.add(index) };
+                    // SAFETY: a place, no reference (other parts' completion routines may be
+                    // reading the slot).
+                    let buffer = unsafe { &raw mut (*node).Buffer };
+                    // SAFETY: a live socket; the node and address live in the slot until the
+                    // last part completes; the IRP has its completion routine.
+                    let issued = unsafe { wsk::send_to(socket, buffer, remote, irp) };
+                    if let wsk::Issued::NotSubmitted(status) = issued {
                         // The part's completion will never come: account for it here (this
                         // may be the part that finishes the batch).
-                        batch_part_done(slot, status, 0);
+                        // SAFETY: this part's share of the slot is ours; parts_pending counts
+                        // it.
+                        unsafe { batch_part_done(slot, status, 0) };
                     }
                 }
             }
@@ -911,7 +1083,7 @@ impl Engine {
     /// even the close leaves those requests pending, and KMDF's removal waits on them.
     pub fn cancel_in_flight(&self) {
         self.rundown.close();
-        let _ = self.with_control_lock(|| {
+        let _ = self.with_control_lock(|control| {
             for receiver in &self.receivers {
                 receiver.stop();
             }
@@ -921,8 +1093,8 @@ impl Engine {
                 }
                 let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !socket.is_null() {
-                    state.fixed_set.store(false, Ordering::Release);
-                    self.close_socket(socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
+                    state.publish_fixed(None);
+                    self.close_socket(control, socket, Wait::Bounded(CONTROL_TIMEOUT_MS));
                 }
             }
             Ok(())
@@ -949,17 +1121,11 @@ impl Engine {
         if state.socket.load(Ordering::Acquire).is_null() {
             return None;
         }
-        // SAFETY: published before the socket pointer (Release/Acquire).
-        unsafe { (*state.local.get()).to_socket_addr() }
+        state.local().to_socket_addr()
     }
 
     fn fixed_destination(&self, family: Family) -> Option<FixedDestination> {
-        let state = self.family(family);
-        if !state.fixed_set.load(Ordering::Acquire) {
-            return None;
-        }
-        // SAFETY: published before `fixed_set` (Release/Acquire).
-        unsafe { *state.fixed.get() }
+        self.family(family).fixed()
     }
 
     pub fn stats(&self) -> Stats {
@@ -985,15 +1151,82 @@ impl Engine {
         }
     }
 
-    /// Unload, in the order WSK needs: refuse new work, wait (bounded) for sends in flight,
-    /// close the sockets (cancelling what is left) and wait for the closes, wait for every send
-    /// to come back, release the provider, deregister, free.
+    /// The device was created: every control call's completion routine will hold a reference
+    /// on its WDM device object (`WdfDeviceWdmGetDeviceObject`) until it has returned (see
+    /// [`SyncCall`]'s `Arm`). Called in EvtDriverDeviceAdd before the queue exists.
+    pub fn attach_device(&self, device: PDEVICE_OBJECT) {
+        self.control.attach_device(device);
+    }
+
+    /// The device's cleanup (its EvtCleanupCallback, at PASSIVE_LEVEL), in the order WSK
+    /// needs: refuse new work, wait (bounded) for sends in flight, close the sockets
+    /// (cancelling what is left) and wait for the closes, wait for every send to come back.
+    /// Everything that can complete is issued and completed here, while the device's WDM device
+    /// object exists, so each control call's routine holds a reference on it; then the device
+    /// is detached. [`Engine::destroy`] (EvtDriverUnload) only releases the provider and
+    /// deregisters, which complete no IRP. Runs once; a second call (destroy after a device
+    /// cleanup) returns at once.
     ///
-    /// The waits for the closes and the cancelled sends are not bounded: EvtDriverUnload runs
-    /// at PASSIVE_LEVEL, WSK always completes WskCloseSocket and completes every IRP still
-    /// pending on the socket as cancelled (Learn, PFN_WSK_CLOSE_SOCKET), and WskDeregister
-    /// itself waits for the same (Learn, WskDeregister). Returning earlier would leave the
-    /// registration alive and its client dispatch table in an image about to be unmapped.
+    /// The waits for the closes and the cancelled sends are not bounded: WSK always completes
+    /// WskCloseSocket and completes every IRP still pending on the socket as cancelled (Learn,
+    /// PFN_WSK_CLOSE_SOCKET), and WskDeregister itself waits for the same (Learn,
+    /// WskDeregister). Returning earlier would leave sockets open at unload.
+    pub fn shutdown(&self) {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let _ = self.rundown.wait(DRAIN_TIMEOUT_MS);
+        // No request can hold the control lock any more (the queue is purged), but a bounded
+        // wait is no promise: wait until it is free.
+        let mut control = loop {
+            if let Some(guard) = self.control_lock.lock(CONTROL_TIMEOUT_MS) {
+                break guard;
+            }
+        };
+        // A call abandoned after a timeout completes first: it may still deliver an orphan.
+        self.control.settle();
+        // Receiving stops before the closes: waiting requests are cancelled and no re-post
+        // overlaps a close (the receivers' posting windows).
+        for receiver in &self.receivers {
+            receiver.stop();
+        }
+        for state in &self.families {
+            let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            state.publish_fixed(None);
+            if !socket.is_null() {
+                self.close_socket(&mut control, socket, Wait::UntilDone);
+            }
+        }
+        let orphan = self
+            .control
+            .orphan
+            .swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !orphan.is_null() {
+            self.close_socket(&mut control, orphan, Wait::UntilDone);
+        }
+        // With UntilDone every parked close is issued (the pool recovers, or unload waits).
+        while control.parked.iter().any(|p| !p.is_null()) {
+            self.close_parked(&mut control, Wait::UntilDone);
+            kernel::delay(CLOSE_ISSUE_PAUSE_MS);
+        }
+        // Every call completed (UntilDone); none may reference the device from here.
+        self.control.detach_device();
+        drop(control);
+        // Closing cancelled whatever was still in flight; those completions release the gates
+        // and the rundown and give the slots back.
+        while !self.rundown.wait(CONTROL_TIMEOUT_MS) {}
+        for state in &self.families {
+            while !state.gate.wait(CONTROL_TIMEOUT_MS) {}
+        }
+        // The closes cancelled every posted receive (and echo send); their completions give
+        // the buffers back. Not bounded, for the reason above.
+        for receiver in &self.receivers {
+            while !receiver.drained(CONTROL_TIMEOUT_MS) {}
+        }
+    }
+
+    /// Unload (EvtDriverUnload): [`Engine::shutdown`] if no device cleanup did it (no device
+    /// was ever added, so no socket exists), then release the provider, deregister, free.
     ///
     /// Completion routines may still hold `&Engine` until their rundown release, so this
     /// never makes `&mut Engine`: it works through `&Engine`, and touches the memory through
@@ -1005,49 +1238,7 @@ impl Engine {
     pub unsafe fn destroy(engine: NonNull<Engine>) {
         // SAFETY: the caller's guarantee: the engine is live until freed below.
         let this = unsafe { engine.as_ref() };
-        let _ = this.rundown.wait(DRAIN_TIMEOUT_MS);
-        // No request can hold the control lock any more (the device is gone), but a bounded
-        // wait is no promise: wait until it is free.
-        while !this.control_lock.wait(CONTROL_TIMEOUT_MS) {}
-        // A call abandoned after a timeout completes first: it may still deliver an orphan.
-        this.control.settle();
-        for receiver in &this.receivers {
-            receiver.stop();
-        }
-        for state in &this.families {
-            let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
-            state.fixed_set.store(false, Ordering::Release);
-            if !socket.is_null() {
-                this.close_socket(socket, Wait::UntilDone);
-            }
-        }
-        let orphan = this
-            .control
-            .orphan
-            .swap(core::ptr::null_mut(), Ordering::AcqRel);
-        if !orphan.is_null() {
-            this.close_socket(orphan, Wait::UntilDone);
-        }
-        // With UntilDone every parked close is issued (the pool recovers, or unload waits).
-        while this
-            .parked
-            .iter()
-            .any(|p| !p.load(Ordering::Acquire).is_null())
-        {
-            this.close_parked(Wait::UntilDone);
-            kernel::delay(CLOSE_ISSUE_PAUSE_MS);
-        }
-        this.control_lock.set();
-        // Closing cancelled whatever was still in flight; those completions release the gates
-        // and the rundown and give the slots back.
-        while !this.rundown.wait(CONTROL_TIMEOUT_MS) {}
-        for state in &this.families {
-            while !state.gate.wait(CONTROL_TIMEOUT_MS) {}
-        }
-        // The closes cancelled every posted receive; their completions give the buffers back.
-        for receiver in &this.receivers {
-            while !receiver.drained(CONTROL_TIMEOUT_MS) {}
-        }
+        this.shutdown();
         let captured = this.captured.swap(false, Ordering::AcqRel);
         let registered = this.registered;
         // From here only the raw pointer: WSK may write the registration, and no holder is
@@ -1063,39 +1254,54 @@ impl Engine {
             // SAFETY: every socket is closed and the capture released, so this returns.
             unsafe { WskDeregister(registration) };
         }
-        // SAFETY: the engine is live; no send is in flight and no slot is in use, and every
-        // receive buffer is idle (drained above).
-        unsafe {
-            (*engine_ptr).slots.destroy();
-            for receiver in &(*engine_ptr).receivers {
-                receiver.destroy_buffers();
-            }
+        // SAFETY: the engine is live and no holder is left: a shared reference to its pool
+        // (SlotPool's state is atomics and cells) aliases nothing mutable.
+        let slots = unsafe { &(*engine_ptr).slots };
+        // SAFETY: no send is in flight and no slot is in use.
+        unsafe { slots.destroy() };
+        // SAFETY: as for `slots`: a Receiver's shared state is atomics, kernel objects and a
+        // cell touched only under its lock.
+        let receivers = unsafe { &(*engine_ptr).receivers };
+        for receiver in receivers {
+            // SAFETY: every buffer is idle (drained in `shutdown`) and nothing refers to one.
+            unsafe { receiver.destroy_buffers() };
         }
         // SAFETY: allocated in `create`; nothing refers to it any more.
         unsafe { kernel::free(engine) };
     }
 }
 
-/// Completion of a send: records the outcome, frees the IRP, returns the slot, completes the
-/// user's request with the real status and bytes sent, and gives the IRP back to the driver.
-/// Runs at DISPATCH_LEVEL; never calls WSK.
+/// Recovers the lease of the slot a completion routine's context names.
+///
+/// # Safety
+/// `slot` is the context a send gave WSK with its IRP (`SlotLease::into_raw`), and this is the
+/// send's one recovery of it.
+unsafe fn recover<'a>(slot: NonNull<Slot>) -> (&'a Engine, SlotLease<'a>) {
+    // SAFETY: the caller's guarantee: the slot is taken and this send's alone.
+    let engine = unsafe { (*slot.as_ptr()).engine };
+    // SAFETY: the engine outlives every send (each holds its rundown until it finishes).
+    let engine = unsafe { &*engine };
+    // SAFETY: the caller's guarantee.
+    (engine, unsafe { SlotLease::from_raw(&engine.slots, slot) })
+}
+
+/// Completion of a send: records the outcome, gives the slot back (with its IRP, which the
+/// next send reinitialises), completes the user's request with the real status and bytes
+/// sent, and keeps the IRP (STATUS_MORE_PROCESSING_REQUIRED). Runs at DISPATCH_LEVEL; never
+/// calls WSK.
 unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID) -> NTSTATUS {
     let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: the context is the slot that carried this send; it stays ours until given back.
-    let (engine, family, request, reply, sequence) = unsafe {
-        let s = slot.as_ptr();
-        (
-            &*(*s).engine,
-            (*s).family,
-            (*s).request,
-            (*s).reply,
-            (*s).sequence,
-        )
-    };
-    // SAFETY: the provider hands our IRP (IoAllocateIrp in start_send) back here.
-    let (status, information) = unsafe { take_result(irp) };
+    // SAFETY: the context is the slot that carried this send, given up with `into_raw` in
+    // `start_send`; this completion is its one recovery.
+    let (engine, lease) = unsafe { recover(slot) };
+    // SAFETY: the lease makes the slot ours alone until it is given back below; nothing else
+    // refers to it meanwhile.
+    let s = unsafe { &mut *lease.as_ptr() };
+    let (family, request, reply, sequence) = (s.family, s.request.take(), s.reply, s.sequence);
+    // SAFETY: the provider hands the slot's IRP back here.
+    let (status, information) = unsafe { result_of(irp) };
     let mut reply_length = 0;
     if status >= 0 {
         let bytes_sent = u32::try_from(information).unwrap_or(u32::MAX);
@@ -1118,82 +1324,30 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
     } else {
         engine.count_failure(FailureKind::Transport);
     }
-    // SAFETY: the slot is not touched after this.
-    unsafe { engine.slots.give_back(slot) };
+    // The slot and its IRP are not touched after this.
+    lease.give_back();
     // Release before completing, so a caller that sees its request done also sees it gone
     // from the in-flight count. The engine is not touched after the rundown release;
     // completing the request only involves the framework.
     engine.family(family).gate.release();
     engine.rundown.release();
-    ioctl::complete(request, status, reply_length);
+    if let Some(request) = request {
+        request.complete(status, reply_length);
+    }
     STATUS_MORE_PROCESSING_REQUIRED
 }
 
-/// The IRPs a batch needs, allocated up front so that a failure leaves nothing half-sent.
-struct IrpSet {
-    irps: [PIRP; wsk_sample_ioctl::MAX_BATCH_DATAGRAMS],
-    count: usize,
-}
-
-impl IrpSet {
-    fn new() -> Self {
-        IrpSet {
-            irps: [core::ptr::null_mut(); wsk_sample_ioctl::MAX_BATCH_DATAGRAMS],
-            count: 0,
-        }
-    }
-
-    /// Allocates `wanted` IRPs; on failure frees those allocated and returns false.
-    fn allocate(&mut self, wanted: usize) -> bool {
-        while self.count < wanted.min(self.irps.len()) {
-            let Some(irp) = irp::allocate_irp() else {
-                self.free_all();
-                return false;
-            };
-            let Some(place) = self.irps.get_mut(self.count) else {
-                break;
-            };
-            *place = irp;
-            self.count += 1;
-        }
-        true
-    }
-
-    fn take(&mut self, index: usize) -> PIRP {
-        self.irps
-            .get_mut(index)
-            .map_or(core::ptr::null_mut(), |irp| {
-                core::mem::replace(irp, core::ptr::null_mut())
-            })
-    }
-
-    fn free_all(&mut self) {
-        for irp in self.irps.iter_mut().take(self.count) {
-            if !irp.is_null() {
-                // SAFETY: allocated by `allocate` and never submitted.
-                unsafe { IoFreeIrp(*irp) };
-                *irp = core::ptr::null_mut();
-            }
-        }
-        self.count = 0;
-    }
-}
-
-/// Reads a completed IRP's status and information and frees it.
+/// Reads a completed IRP's status and information (the IRP stays with its owner: a send slot
+/// or a receive buffer, src/receive/).
 ///
 /// # Safety
-/// `irp` is a driver IRP handed back to its completion routine, not used afterwards.
-unsafe fn take_result(irp: PIRP) -> (NTSTATUS, u64) {
-    // SAFETY: the caller's guarantee.
-    let result = unsafe {
-        (
-            (*irp).IoStatus.__bindgen_anon_1.Status,
-            (*irp).IoStatus.Information,
-        )
-    };
-    // SAFETY: the caller's guarantee.
-    unsafe { IoFreeIrp(irp) };
-    result
+/// `irp` is a driver IRP handed back to its completion routine.
+pub(crate) unsafe fn result_of(irp: PIRP) -> (NTSTATUS, u64) {
+    // SAFETY: the caller's guarantee: the IRP is ours to read.
+    let io_status = unsafe { &(*irp).IoStatus };
+    // SAFETY: a completed IRP's IoStatus holds a Status (the union's NTSTATUS member).
+    let status = unsafe { io_status.__bindgen_anon_1.Status };
+    (status, io_status.Information)
 }
 
 /// Completion of a batch sent with one WskSendMessages.
@@ -1205,13 +1359,15 @@ unsafe extern "C" fn batch_complete(
     let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: the provider hands our IRP back here.
-    let (status, bytes) = unsafe { take_result(irp) };
-    // SAFETY: the slot carried this batch and stays ours until `finish_batch` returns it.
-    let count = unsafe { (*slot.as_ptr()).batch_count };
+    // SAFETY: the provider hands the slot's IRP back here.
+    let (status, bytes) = unsafe { result_of(irp) };
+    // SAFETY: the slot carried this batch (`into_raw` in `start_batch`); this is the batch's
+    // only completion, so its one recovery.
+    let (engine, lease) = unsafe { recover(slot) };
+    // SAFETY: the lease makes the slot ours.
+    let count = unsafe { (*lease.as_ptr()).batch_count };
     let sent = if status >= 0 { count } else { 0 };
-    // SAFETY: as above; this is the batch's only completion.
-    unsafe { finish_batch(slot, status, sent, bytes) };
+    finish_batch(engine, lease, status, sent, bytes);
     STATUS_MORE_PROCESSING_REQUIRED
 }
 
@@ -1225,8 +1381,8 @@ unsafe extern "C" fn batch_part_complete(
     let Some(slot) = NonNull::new(context.cast::<Slot>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: the provider hands our IRP back here.
-    let (status, bytes) = unsafe { take_result(irp) };
+    // SAFETY: the provider hands one of the slot's part IRPs back here.
+    let (status, bytes) = unsafe { result_of(irp) };
     // SAFETY: this part's only completion.
     unsafe { batch_part_done(slot, status, bytes) };
     STATUS_MORE_PROCESSING_REQUIRED
@@ -1235,9 +1391,10 @@ unsafe extern "C" fn batch_part_complete(
 /// One part of a batch sent as separate WskSendTo calls is done; the last one finishes it.
 ///
 /// # Safety
-/// `slot` carries the batch and this part is accounted once.
+/// `slot` carries the batch (`into_raw` in `start_batch`) and this part is accounted once.
 unsafe fn batch_part_done(slot: NonNull<Slot>, status: NTSTATUS, bytes: u64) {
-    // SAFETY: the slot stays ours until the last part completes.
+    // SAFETY: the slot stays taken until the last part completes; parts share it only
+    // through its atomics.
     let s = unsafe { slot.as_ref() };
     if status >= 0 {
         s.parts_sent.fetch_add(1, Ordering::AcqRel);
@@ -1253,27 +1410,19 @@ unsafe fn batch_part_done(slot: NonNull<Slot>, status: NTSTATUS, bytes: u64) {
             s.parts_sent.load(Ordering::Acquire),
             s.parts_bytes.load(Ordering::Acquire),
         );
-        // SAFETY: the last part: nothing else refers to the slot any more.
-        unsafe { finish_batch(slot, status, sent, bytes) };
+        // SAFETY: the last part: nothing else refers to the slot any more, so this is the
+        // batch's one recovery.
+        let (engine, lease) = unsafe { recover(slot) };
+        finish_batch(engine, lease, status, sent, bytes);
     }
 }
 
 /// Records a finished batch, returns its slot and completes its request.
-///
-/// # Safety
-/// `slot` carried the batch and nothing else uses it any more.
-unsafe fn finish_batch(slot: NonNull<Slot>, status: NTSTATUS, sent: u32, bytes: u64) {
-    // SAFETY: the caller's guarantee.
-    let (engine, family, request, reply, first_sequence) = unsafe {
-        let s = slot.as_ptr();
-        (
-            &*(*s).engine,
-            (*s).family,
-            (*s).request,
-            (*s).reply,
-            (*s).sequence,
-        )
-    };
+fn finish_batch(engine: &Engine, lease: SlotLease<'_>, status: NTSTATUS, sent: u32, bytes: u64) {
+    // SAFETY: the lease makes the slot ours alone until it is given back below.
+    let s = unsafe { &mut *lease.as_ptr() };
+    let (family, request, reply, first_sequence) =
+        (s.family, s.request.take(), s.reply, s.sequence);
     let mut reply_length = 0;
     engine.batches.fetch_add(1, Ordering::Relaxed);
     engine
@@ -1300,9 +1449,11 @@ unsafe fn finish_batch(slot: NonNull<Slot>, status: NTSTATUS, sent: u32, bytes: 
     } else {
         engine.count_failure(FailureKind::Transport);
     }
-    // SAFETY: the slot is not touched after this.
-    unsafe { engine.slots.give_back(slot) };
+    // The slot and its IRPs are not touched after this.
+    lease.give_back();
     engine.family(family).gate.release();
     engine.rundown.release();
-    ioctl::complete(request, status, reply_length);
+    if let Some(request) = request {
+        request.complete(status, reply_length);
+    }
 }

@@ -7,6 +7,8 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
+// One unsafe operation per block, each with its own SAFETY comment (windows-drivers-rs does the same).
+#![deny(clippy::multiple_unsafe_ops_per_block)]
 // Request handling must not be able to panic (a panic is a bugcheck): no unwrap, expect, panic
 // or unchecked indexing in driver code.
 #![cfg_attr(
@@ -38,6 +40,7 @@ mod ioctl;
 mod irp;
 mod kernel;
 mod receive;
+mod request;
 mod rundown;
 mod slots;
 mod sync;

@@ -1,5 +1,11 @@
-//! The send-buffer pool: fixed-size slots of nonpaged memory, each with its MDL, WSK_BUF and
-//! WSK_BUF_LIST nodes built once, so a send copies the payload and allocates nothing but its IRP.
+//! The send-buffer pool: fixed-size slots of nonpaged memory, each with its MDL, WSK_BUF,
+//! WSK_BUF_LIST nodes and IRP built once, so a send copies the payload and allocates nothing.
+//!
+//! Ownership is in the types: [`SlotPool::take`] returns a [`SlotLease`], which gives the slot
+//! back when dropped (or by [`SlotLease::give_back`]). A send turns its lease into the raw
+//! completion context with [`SlotLease::into_raw`] only when it hands the slot's IRP to WSK, and
+//! the completion routine turns it back with [`SlotLease::from_raw`]: between the two, the slot
+//! and its IRP belong to the provider and the completion routine.
 //!
 //! The pool can be rebuilt with another slot count while no send is in flight (the engine
 //! guarantees that with its gates); everything that changes then is an atomic or is touched only
@@ -8,10 +14,12 @@
 use core::ptr::NonNull;
 
 use wdk_sys::ntddk::{IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool};
-use wdk_sys::{PMDL, WDFREQUEST};
+use wdk_sys::{PIRP, PMDL};
 use wsk_sample_ioctl::MAX_BATCH_DATAGRAMS;
 
+use crate::irp;
 use crate::kernel::{self, Event, EventKind, SpinLock};
+use crate::request::Request;
 use crate::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use crate::sync::cell::UnsafeCell;
 use crate::wsk::abi::{WSK_BUF, WSK_BUF_LIST};
@@ -25,13 +33,23 @@ pub struct Slot {
     pub wsk_buf: WSK_BUF,
     pub remote: SockAddrStorage,
     pub buffer: NonNull<u8>,
-    pub request: WDFREQUEST,
+    /// The request this send completes: taken by the completion routine, which completes it.
+    pub request: Option<Request>,
     pub reply: *mut u8,
     pub sequence: u64,
     pub family: Family,
     pub engine: *const crate::engine::Engine,
     /// MAX_BATCH_DATAGRAMS list nodes, allocated with the slot.
     pub nodes: NonNull<WSK_BUF_LIST>,
+    /// The slot's IRP (`IoAllocateIrp(1, FALSE)` when the slot is built, `IoFreeIrp` when the
+    /// pool is destroyed): a single send or a WskSendMessages batch goes out on it, after
+    /// `IoReuseIrp`. Its completion routine never frees it; it comes back with the slot.
+    pub irp: PIRP,
+    /// Only for a batch sent as separate WskSendTo calls (a provider without
+    /// WskSendMessages): MAX_BATCH_DATAGRAMS IRP pointers, allocated the first time this slot
+    /// carries such a batch, each IRP allocated the first time a batch needs that many, all
+    /// kept until the pool is destroyed. NULL until then.
+    part_irps: *mut PIRP,
     /// Datagrams in the batch this slot carries.
     pub batch_count: u32,
     /// For a batch sent as separate WskSendTo calls: IRPs not yet completed, datagrams and
@@ -52,11 +70,84 @@ impl Slot {
 
 const NONE: u32 = u32::MAX;
 const NODES_BYTES: usize = MAX_BATCH_DATAGRAMS * size_of::<WSK_BUF_LIST>();
+const PART_IRPS_BYTES: usize = MAX_BATCH_DATAGRAMS * size_of::<PIRP>();
+
+/// A slot taken from the pool, held by one owner: the send path while it fills the slot, then
+/// (through [`SlotLease::into_raw`]) the WSK call's completion. Dropping it gives the slot back.
+pub struct SlotLease<'a> {
+    pool: &'a SlotPool,
+    slot: NonNull<Slot>,
+}
+
+impl<'a> SlotLease<'a> {
+    /// The leased slot; the holder of the lease is its only user.
+    pub fn as_ptr(&self) -> *mut Slot {
+        self.slot.as_ptr()
+    }
+
+    /// `count` (<= MAX_BATCH_DATAGRAMS) IRPs for a batch sent as separate WskSendTo calls,
+    /// allocating those this slot does not have yet (kept for its next batches). None when an
+    /// allocation fails; what was allocated stays with the slot.
+    pub fn part_irps(&mut self, count: usize) -> Option<NonNull<PIRP>> {
+        if count > MAX_BATCH_DATAGRAMS {
+            return None;
+        }
+        let slot = self.slot.as_ptr();
+        // SAFETY: the lease holder is the slot's only user.
+        let mut array = unsafe { (*slot).part_irps };
+        if array.is_null() {
+            array = kernel::allocate_bytes(PART_IRPS_BYTES)?.as_ptr().cast();
+            // SAFETY: as above; the array is zeroed (every entry NULL).
+            unsafe { (*slot).part_irps = array };
+        }
+        for index in 0..count {
+            // SAFETY: `index` < MAX_BATCH_DATAGRAMS, inside the array.
+            let entry = unsafe { array.add(index) };
+            // SAFETY: as above; the slot's array, used by the lease holder only.
+            if unsafe { (*entry).is_null() } {
+                let irp = irp::allocate_irp()?;
+                // SAFETY: as above.
+                unsafe { *entry = irp };
+            }
+        }
+        NonNull::new(array)
+    }
+
+    /// Gives the slot back to the pool now (what dropping the lease does).
+    pub fn give_back(self) {}
+
+    /// Turns the lease into the raw context a WSK completion routine gets: the slot stays
+    /// taken until [`SlotLease::from_raw`] recovers the lease.
+    pub fn into_raw(self) -> NonNull<Slot> {
+        let slot = self.slot;
+        core::mem::forget(self);
+        slot
+    }
+
+    /// Recovers the lease that [`SlotLease::into_raw`] gave up.
+    ///
+    /// # Safety
+    /// `slot` came from `into_raw` on a lease of `pool`, and this is the one recovery of that
+    /// lease: nothing else uses the slot afterwards.
+    pub unsafe fn from_raw(pool: &'a SlotPool, slot: NonNull<Slot>) -> Self {
+        SlotLease { pool, slot }
+    }
+}
+
+impl Drop for SlotLease<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the lease is the slot's one owner, and it ends here.
+        unsafe { self.pool.put(self.slot) };
+    }
+}
 
 /// Synchronisation: `slots` and `count` change only in `build`/`destroy`, which run with no
 /// other user (the engine's gates are closed); `free_head` and each free slot's `next_free` are
 /// touched only with `lock` held; `free_count` is a statistic (Relaxed); `slot_size` is fixed at
-/// init; `returned` is a kernel event.
+/// init; `returned` is a kernel event. A taken slot's other fields (its IRPs included) belong to
+/// the one [`SlotLease`] that holds it, or to the WSK call and completion routine it was handed
+/// to (`into_raw`), whose parts of a batch share only the slot's atomics; the free list's lock
+/// orders one holder's writes before the next holder's reads.
 pub struct SlotPool {
     slots: AtomicPtr<Slot>,
     count: AtomicU32,
@@ -78,16 +169,36 @@ impl SlotPool {
     /// # Safety
     /// `this` points to writable nonpaged memory that stays put until the pool is destroyed.
     pub unsafe fn init(this: *mut SlotPool, slot_size: u32) {
-        // SAFETY: the caller's guarantee; every field is written before use.
-        unsafe {
-            SpinLock::init(&raw mut (*this).lock);
-            Event::init(&raw mut (*this).returned, EventKind::Synchronization, false);
-            (&raw mut (*this).slots).write(AtomicPtr::new(core::ptr::null_mut()));
-            (&raw mut (*this).count).write(AtomicU32::new(0));
-            (&raw mut (*this).slot_size).write(slot_size);
-            (&raw mut (*this).free_head).write(UnsafeCell::new(NONE));
-            (&raw mut (*this).free_count).write(AtomicU32::new(0));
-        }
+        // Each field is written once before use. Getting a field's place makes no reference
+        // (the memory is not initialised yet); writing it drops nothing.
+        // SAFETY: the caller's guarantee: `this` is writable memory that stays put.
+        let lock = unsafe { &raw mut (*this).lock };
+        // SAFETY: as above: the lock's place, which stays put for the pool's life.
+        unsafe { SpinLock::init(lock) };
+        // SAFETY: the caller's guarantee.
+        let returned = unsafe { &raw mut (*this).returned };
+        // SAFETY: as above: the event's place, which stays put for the pool's life.
+        unsafe { Event::init(returned, EventKind::Synchronization, false) };
+        // SAFETY: the caller's guarantee.
+        let slots = unsafe { &raw mut (*this).slots };
+        // SAFETY: writable, uninitialised field.
+        unsafe { slots.write(AtomicPtr::new(core::ptr::null_mut())) };
+        // SAFETY: the caller's guarantee.
+        let count = unsafe { &raw mut (*this).count };
+        // SAFETY: writable, uninitialised field.
+        unsafe { count.write(AtomicU32::new(0)) };
+        // SAFETY: the caller's guarantee.
+        let size = unsafe { &raw mut (*this).slot_size };
+        // SAFETY: writable, uninitialised field.
+        unsafe { size.write(slot_size) };
+        // SAFETY: the caller's guarantee.
+        let free_head = unsafe { &raw mut (*this).free_head };
+        // SAFETY: writable, uninitialised field.
+        unsafe { free_head.write(UnsafeCell::new(NONE)) };
+        // SAFETY: the caller's guarantee.
+        let free_count = unsafe { &raw mut (*this).free_count };
+        // SAFETY: writable, uninitialised field.
+        unsafe { free_count.write(AtomicU32::new(0)) };
     }
 
     /// Builds `count` slots. On failure everything built is freed and the pool stays empty.
@@ -110,13 +221,16 @@ impl SlotPool {
                 unsafe { self.destroy() };
                 return false;
             };
-            // SAFETY: `index` < `count`, inside the slot array; the free list is ours alone.
-            self.free_head.with_mut(|head| unsafe {
-                slots.add(index as usize).write(Slot {
-                    next_free: *head,
-                    ..slot
-                });
-                *head = index;
+            // SAFETY: `index` < `count`, inside the slot array of `count` slots.
+            let place = unsafe { slots.add(index as usize) };
+            // The free list is ours alone (no other user during `build`).
+            self.free_head.with_mut(|head| {
+                // SAFETY: `head` is the cell's pointer, valid and not aliased here.
+                let next_free = unsafe { *head };
+                // SAFETY: inside the array, not yet initialised: nothing is dropped.
+                unsafe { place.write(Slot { next_free, ..slot }) };
+                // SAFETY: as for the read above.
+                unsafe { *head = index };
             });
             self.count.store(index + 1, Ordering::Release);
             self.free_count.fetch_add(1, Ordering::Relaxed);
@@ -124,12 +238,19 @@ impl SlotPool {
         true
     }
 
-    /// One slot's buffer, list nodes and MDL (built for nonpaged pool).
+    /// One slot's buffer, list nodes, MDL (built for nonpaged pool) and IRP.
     fn build_slot(&self, engine: *const crate::engine::Engine) -> Option<Slot> {
-        let buffer = kernel::allocate_bytes(self.slot_size as usize)?;
+        let irp = irp::allocate_irp()?;
+        let Some(buffer) = kernel::allocate_bytes(self.slot_size as usize) else {
+            // SAFETY: allocated above and never submitted.
+            unsafe { irp::free(irp) };
+            return None;
+        };
         let Some(nodes) = kernel::allocate_bytes(NODES_BYTES) else {
             // SAFETY: from allocate_bytes, not yet in a slot.
             unsafe { kernel::free(buffer) };
+            // SAFETY: from allocate_irp, never submitted.
+            unsafe { irp::free(irp) };
             return None;
         };
         let no_irp = core::ptr::null_mut();
@@ -137,10 +258,11 @@ impl SlotPool {
         let mdl = unsafe { IoAllocateMdl(buffer.as_ptr().cast(), self.slot_size, 0, 0, no_irp) };
         if mdl.is_null() {
             // SAFETY: from allocate_bytes, not yet in a slot.
-            unsafe {
-                kernel::free(buffer);
-                kernel::free(nodes);
-            }
+            unsafe { kernel::free(buffer) };
+            // SAFETY: from allocate_bytes, not yet in a slot.
+            unsafe { kernel::free(nodes) };
+            // SAFETY: from allocate_irp, never submitted.
+            unsafe { irp::free(irp) };
             return None;
         }
         // SAFETY: the MDL describes nonpaged pool.
@@ -153,12 +275,14 @@ impl SlotPool {
             },
             remote: SockAddrStorage::ZERO,
             buffer,
-            request: core::ptr::null_mut(),
+            request: None,
             reply: core::ptr::null_mut(),
             sequence: 0,
             family: Family::V4,
             engine,
             nodes: nodes.cast(),
+            irp,
+            part_irps: core::ptr::null_mut(),
             batch_count: 0,
             parts_pending: AtomicU32::new(0),
             parts_sent: AtomicU32::new(0),
@@ -199,9 +323,10 @@ impl SlotPool {
     }
 
     /// Takes a free slot, waiting up to `timeout_ms` (at PASSIVE_LEVEL) for one to come back.
-    pub fn take(&self, timeout_ms: u32) -> Option<NonNull<Slot>> {
+    pub fn take(&self, timeout_ms: u32) -> Option<SlotLease<'_>> {
+        let lease = |slot| SlotLease { pool: self, slot };
         if let Some(slot) = self.pop() {
-            return Some(slot);
+            return Some(lease(slot));
         }
         let mut waited = 0;
         while waited < timeout_ms {
@@ -209,36 +334,42 @@ impl SlotPool {
             self.returned.wait(step);
             waited += step;
             if let Some(slot) = self.pop() {
-                return Some(slot);
+                return Some(lease(slot));
             }
         }
         None
     }
 
-    /// Returns a slot (callable at DISPATCH_LEVEL, from a completion routine).
+    /// Returns a slot (callable at DISPATCH_LEVEL, from a completion routine); only a
+    /// [`SlotLease`] ending calls it.
     ///
     /// # Safety
     /// `slot` came from `take` on this pool and is not used by the caller afterwards.
-    pub unsafe fn give_back(&self, slot: NonNull<Slot>) {
+    unsafe fn put(&self, slot: NonNull<Slot>) {
         {
             let _held = self.lock.lock();
-            // SAFETY: the free list is only touched with the lock held; the caller's
-            // guarantee: the slot is one of ours and no longer used.
-            self.free_head.with_mut(|head| unsafe {
-                let index =
-                    slot.as_ptr()
-                        .offset_from(self.slots.load(Ordering::Acquire)) as u32;
-                (*slot.as_ptr()).request = core::ptr::null_mut();
-                (*slot.as_ptr()).reply = core::ptr::null_mut();
-                (*slot.as_ptr()).next_free = *head;
-                *head = index;
+            // The free list is only touched with the lock held; the caller's guarantee: the
+            // slot is one of ours and no longer used.
+            let base = self.slots.load(Ordering::Acquire);
+            // SAFETY: the slot is inside the array that starts at `base`.
+            let index = unsafe { slot.as_ptr().offset_from(base) } as u32;
+            // SAFETY: the caller's guarantee: the slot is ours alone now.
+            let slot = unsafe { &mut *slot.as_ptr() };
+            slot.request = None;
+            slot.reply = core::ptr::null_mut();
+            self.free_head.with_mut(|head| {
+                // SAFETY: the cell's pointer, valid; the lock is held.
+                slot.next_free = unsafe { *head };
+                // SAFETY: as above.
+                unsafe { *head = index };
             });
             self.free_count.fetch_add(1, Ordering::Relaxed);
         }
         self.returned.set();
     }
 
-    /// Frees every slot's MDL, buffer and nodes and the slot array, leaving the pool empty.
+    /// Frees every slot's MDL, buffer, nodes and IRPs and the slot array, leaving the pool
+    /// empty.
     ///
     /// # Safety
     /// No slot is in use and no other thread uses the pool during the call.
@@ -247,12 +378,33 @@ impl SlotPool {
         let count = self.count.swap(0, Ordering::AcqRel);
         if let Some(array) = NonNull::new(slots) {
             for index in 0..count {
-                // SAFETY: slots 0..count were built by `build`; each is freed once.
-                unsafe {
-                    let slot = &*slots.add(index as usize);
-                    IoFreeMdl(slot.mdl());
-                    kernel::free(slot.buffer);
-                    kernel::free(slot.nodes);
+                // SAFETY: `index` < `count`: inside the slot array.
+                let place = unsafe { slots.add(index as usize) };
+                // SAFETY: slots 0..count were built by `build`; no one else uses them.
+                let slot = unsafe { &*place };
+                // SAFETY: the slot's MDL, freed once.
+                unsafe { IoFreeMdl(slot.mdl()) };
+                // SAFETY: the slot's buffer from allocate_bytes, freed once.
+                unsafe { kernel::free(slot.buffer) };
+                // SAFETY: the slot's nodes from allocate_bytes, freed once.
+                unsafe { kernel::free(slot.nodes) };
+                // SAFETY: the slot's IRP from allocate_irp, which no provider owns (no send is
+                // in flight), freed once.
+                unsafe { irp::free(slot.irp) };
+                if let Some(array) = NonNull::new(slot.part_irps) {
+                    for part in 0..MAX_BATCH_DATAGRAMS {
+                        // SAFETY: `part` < MAX_BATCH_DATAGRAMS: inside the slot's array.
+                        let entry = unsafe { array.as_ptr().add(part) };
+                        // SAFETY: an entry of the array, NULL or an IRP from `part_irps`.
+                        let irp = unsafe { *entry };
+                        if !irp.is_null() {
+                            // SAFETY: an IRP from `part_irps` that no provider owns (no send is
+                            // in flight), freed once.
+                            unsafe { irp::free(irp) };
+                        }
+                    }
+                    // SAFETY: from allocate_bytes in `part_irps`, freed once.
+                    unsafe { kernel::free(array) };
                 }
             }
             // SAFETY: the slot array from `build`, freed once.
@@ -278,7 +430,7 @@ mod loom_tests {
     use wdk_sys::KernelConfig;
     use wdk_sys::harness::Kernel;
 
-    use super::{Slot, SlotPool};
+    use super::{Slot, SlotLease, SlotPool};
     use crate::sync::atomic::Ordering;
 
     const SLOTS: u32 = 2;
@@ -309,15 +461,16 @@ mod loom_tests {
             usize::try_from(index).unwrap()
         }
 
-        fn hold(&self, slot: NonNull<Slot>) {
+        fn hold(&self, lease: &SlotLease<'_>) {
+            let slot = NonNull::new(lease.as_ptr()).unwrap();
             let was_held = self.held[self.index(slot)].swap(true, Ordering::AcqRel);
             assert!(!was_held, "one slot handed to two holders");
         }
 
-        fn give_back(&self, slot: NonNull<Slot>) {
+        fn give_back(&self, lease: SlotLease<'_>) {
+            let slot = NonNull::new(lease.as_ptr()).unwrap();
             self.held[self.index(slot)].store(false, Ordering::Release);
-            // SAFETY: taken from this pool and not used after.
-            unsafe { self.pool.give_back(slot) };
+            lease.give_back();
         }
     }
 
@@ -347,31 +500,32 @@ mod loom_tests {
                 let shared = shared.clone();
                 thread::spawn(move || {
                     let first = shared.pool.take(50);
-                    first.map(|slot| shared.hold(slot));
+                    first.as_ref().map(|lease| shared.hold(lease));
                     let second = shared.pool.take(50);
-                    second.map(|slot| shared.hold(slot));
-                    second.map(|slot| shared.give_back(slot));
-                    first.map(|slot| shared.give_back(slot));
+                    second.as_ref().map(|lease| shared.hold(lease));
+                    second.map(|lease| shared.give_back(lease));
+                    first.map(|lease| shared.give_back(lease));
                 })
             };
-            if let Some(slot) = shared.pool.take(50) {
-                shared.hold(slot);
-                shared.give_back(slot);
+            if let Some(lease) = shared.pool.take(50) {
+                shared.hold(&lease);
+                shared.give_back(lease);
             }
             both.join().unwrap();
 
             let pool = &shared.pool;
             assert_eq!(pool.free_slots(), SLOTS);
             let taken: Vec<_> = (0..SLOTS).map(|_| pool.take(0).unwrap()).collect();
-            assert_ne!(taken[0], taken[1], "the free list holds one slot twice");
+            assert_ne!(
+                taken[0].as_ptr(),
+                taken[1].as_ptr(),
+                "the free list holds one slot twice"
+            );
             assert!(
                 pool.take(0).is_none(),
                 "the free list holds more than SLOTS"
             );
-            for slot in taken {
-                // SAFETY: taken just above.
-                unsafe { pool.give_back(slot) };
-            }
+            drop(taken);
             // SAFETY: every slot is back and the other thread has ended.
             kernel().run(|| unsafe { pool.destroy() });
         });

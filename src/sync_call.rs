@@ -16,7 +16,9 @@ use core::cell::UnsafeCell;
 
 use crate::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU64, Ordering};
 
-use wdk_sys::ntddk::IoFreeIrp;
+use wdk_sys::DEVICE_OBJECT;
+
+use wdk_sys::ntddk::{IoFreeIrp, IoSetCompletionRoutineEx};
 use wdk_sys::{
     NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_DEVICE_BUSY, STATUS_INSUFFICIENT_RESOURCES,
     STATUS_IO_TIMEOUT, STATUS_MORE_PROCESSING_REQUIRED,
@@ -101,23 +103,106 @@ pub struct SyncCall {
     address: UnsafeCell<SockAddrStorage>,
     /// A socket whose creation completed after the waiter gave up; closed at unload.
     pub orphan: AtomicPtr<WSK_SOCKET>,
+    /// The WDM device object every call's completion routine is set on with
+    /// IoSetCompletionRoutineEx, so that the device (and so the driver image) stays until the
+    /// routine has returned. Stored by [`SyncCall::attach_device`] before the device's queue
+    /// exists and cleared by [`SyncCall::detach_device`] in the device's cleanup after the last
+    /// call has settled; both under the engine's control lock or before any request, read by
+    /// [`Arm::set`] under that lock. NULL: the routine is set without a reference.
+    device: AtomicPtr<DEVICE_OBJECT>,
+}
+
+/// Sets a call's completion routine on its IRP. A WSK wrapper calls [`Arm::set`] once it knows
+/// the dispatch entry exists, immediately before it hands the IRP over: IoSetCompletionRoutineEx
+/// allocates a context that only the I/O manager's wrapper frees, after the routine has run, so
+/// an IRP freed unsent would leak it and its device reference (KMDF sets it only once the
+/// request is certain to be sent: Windows-Driver-Frameworks
+/// src/framework/shared/targets/general/fxiotarget.cpp, FxIoTarget::SubmitLocked).
+pub struct Arm<'a> {
+    call: &'a SyncCall,
+}
+
+impl Arm<'_> {
+    /// IoSetCompletionRoutineEx on the attached device object, all three invoke flags; if
+    /// there is none or the call fails (it allocates: STATUS_INSUFFICIENT_RESOURCES), plain
+    /// IoSetCompletionRoutine, as KMDF's FxIrp::SetCompletionRoutineEx falls back
+    /// (src/framework/shared/inc/private/km/fxirpkm.hpp). The fallback only loses the unload
+    /// guarantee for this call; it is rare (an allocation failure) and a unload then relies on
+    /// the routine's last act being a signal followed by a return.
+    ///
+    /// # Safety
+    /// `irp` is this call's fresh IRP with a free stack location, handed to WSK right after.
+    pub unsafe fn set(&self, irp: PIRP) {
+        let context: PVOID = (self.call as *const SyncCall).cast_mut().cast();
+        let device = self.call.device.load(Ordering::Acquire);
+        if !device.is_null() {
+            // SAFETY: a live device object of this driver (attached, not yet detached); the
+            // caller's IRP; `self.call` outlives the call (see `SyncCall::init`).
+            let status =
+                unsafe { IoSetCompletionRoutineEx(device, irp, Some(complete), context, 1, 1, 1) };
+            if status >= 0 {
+                return;
+            }
+        }
+        // SAFETY: the caller's guarantee.
+        unsafe { irp::set_completion_routine(irp, complete, context) };
+    }
 }
 
 impl SyncCall {
     /// # Safety
     /// `this` points to writable nonpaged memory that outlives every call made through it.
     pub unsafe fn init(this: *mut SyncCall) {
+        // Each field is written once; a field's place makes no reference to the uninitialised
+        // memory, and writing it drops nothing.
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let state = unsafe { &raw mut (*this).state };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { state.write(AtomicU8::new(IDLE)) };
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let creates_socket = unsafe { &raw mut (*this).creates_socket };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { creates_socket.write(AtomicU8::new(0)) };
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let status = unsafe { &raw mut (*this).status };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { status.write(AtomicI32::new(0)) };
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let information = unsafe { &raw mut (*this).information };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { information.write(AtomicU64::new(0)) };
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let address = unsafe { &raw mut (*this).address };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { address.write(UnsafeCell::new(SockAddrStorage::ZERO)) };
+        // SAFETY: the caller's guarantee: `this` is writable memory.
+        let orphan = unsafe { &raw mut (*this).orphan };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { orphan.write(AtomicPtr::new(core::ptr::null_mut())) };
         // SAFETY: the caller's guarantee.
-        unsafe {
-            (&raw mut (*this).state).write(AtomicU8::new(IDLE));
-            (&raw mut (*this).creates_socket).write(AtomicU8::new(0));
-            (&raw mut (*this).status).write(AtomicI32::new(0));
-            (&raw mut (*this).information).write(AtomicU64::new(0));
-            (&raw mut (*this).address).write(UnsafeCell::new(SockAddrStorage::ZERO));
-            (&raw mut (*this).orphan).write(AtomicPtr::new(core::ptr::null_mut()));
-            Event::init(&raw mut (*this).completed, EventKind::Notification, false);
-            Event::init(&raw mut (*this).settled, EventKind::Synchronization, false);
-        }
+        let device = unsafe { &raw mut (*this).device };
+        // SAFETY: a writable, uninitialised field.
+        unsafe { device.write(AtomicPtr::new(core::ptr::null_mut())) };
+        // SAFETY: the caller's guarantee.
+        let completed = unsafe { &raw mut (*this).completed };
+        // SAFETY: the event's place, which stays put while the SyncCall lives.
+        unsafe { Event::init(completed, EventKind::Notification, false) };
+        // SAFETY: the caller's guarantee.
+        let settled = unsafe { &raw mut (*this).settled };
+        // SAFETY: the event's place, which stays put while the SyncCall lives.
+        unsafe { Event::init(settled, EventKind::Synchronization, false) };
+    }
+
+    /// From now on every call's completion routine holds a reference on `device` until it has
+    /// returned. Called before any call can be made on this device's behalf.
+    pub fn attach_device(&self, device: *mut DEVICE_OBJECT) {
+        self.device.store(device, Ordering::Release);
+    }
+
+    /// The device is about to be deleted: no call may reference it any more. Called once no
+    /// call is outstanding ([`SyncCall::settle`]).
+    pub fn detach_device(&self) {
+        self.device.store(core::ptr::null_mut(), Ordering::Release);
     }
 
     /// Moves IDLE to WAITING; with [`Wait::UntilDone`], first waits out an abandoned call.
@@ -178,13 +263,13 @@ impl SyncCall {
     }
 
     /// Allocates an IRP, copies `input` into the call's SOCKADDR buffer, lets `issue` pass
-    /// both to WSK, and waits for the completion as `wait` says.
+    /// both to WSK (arming the completion routine with the given [`Arm`] first), and waits for the completion as `wait` says.
     pub fn call(
         &self,
         kind: CallKind,
         wait: Wait,
         input: SockAddrStorage,
-        issue: impl FnOnce(PIRP, *mut SOCKADDR) -> Issued,
+        issue: impl FnOnce(PIRP, *mut SOCKADDR, &Arm) -> Issued,
     ) -> Result<Done, Failed> {
         if !self.begin(wait) {
             return Err(Failed::NotIssued(STATUS_DEVICE_BUSY));
@@ -198,13 +283,11 @@ impl SyncCall {
         self.completed.clear();
         // SAFETY: we moved the state from IDLE to WAITING, so no IRP refers to the buffer.
         unsafe { *self.address.get() = input };
-        // SAFETY: a fresh IRP with one stack location; `self` outlives the call (see `init`).
-        unsafe {
-            irp::set_completion_routine(irp, complete, (self as *const Self).cast_mut().cast())
-        };
-        // The provider completes the IRP on every outcome, so the returned status carries
+        // The wrapper sets the completion routine (`Arm::set`) just before it hands the IRP to
+        // WSK. The provider completes the IRP on every outcome, so the returned status carries
         // nothing the completion will not; a call that never reached WSK freed the IRP.
-        if let Issued::NotSubmitted(status) = issue(irp, self.address.get().cast()) {
+        let arm = Arm { call: self };
+        if let Issued::NotSubmitted(status) = issue(irp, self.address.get().cast(), &arm) {
             self.state.store(IDLE, Ordering::Release);
             return Err(Failed::NotIssued(status));
         }
@@ -238,13 +321,11 @@ impl SyncCall {
 unsafe extern "C" fn complete(_device: PDEVICE_OBJECT, irp: PIRP, context: PVOID) -> NTSTATUS {
     // SAFETY: the context is the SyncCall that issued this IRP; it outlives the call.
     let call = unsafe { &*context.cast::<SyncCall>() };
-    // SAFETY: the provider hands the IRP back to us in this routine.
-    let (status, information) = unsafe {
-        (
-            (*irp).IoStatus.__bindgen_anon_1.Status,
-            (*irp).IoStatus.Information,
-        )
-    };
+    // SAFETY: the provider hands the IRP back to us in this routine: ours to read.
+    let io_status = unsafe { &(*irp).IoStatus };
+    // SAFETY: a completed IRP's IoStatus holds a Status (the union's NTSTATUS member).
+    let status = unsafe { io_status.__bindgen_anon_1.Status };
+    let information = io_status.Information;
     // SAFETY: our IRP, not used after this.
     unsafe { IoFreeIrp(irp) };
     call.status.store(status, Ordering::Release);

@@ -69,7 +69,9 @@ fn create_socket(call: &SyncCall) -> (Result<u64, Failed>, thread::JoinHandle<()
             CallKind::CreatesSocket,
             Wait::Bounded(10),
             SockAddrStorage::ZERO,
-            |irp, _| {
+            |irp, _, arm| {
+                // SAFETY: the call's fresh IRP, handed to the "provider" right after.
+                unsafe { arm.set(irp) };
                 let irp = ProviderIrp(irp);
                 provider = Some(thread::spawn(move || complete(irp, STATUS_SUCCESS, SOCKET)));
                 Issued::Submitted
@@ -107,7 +109,9 @@ fn a_late_socket_is_kept_and_the_call_is_reusable() {
                 CallKind::Other,
                 Wait::Bounded(10),
                 SockAddrStorage::ZERO,
-                |irp, _| {
+                |irp, _, arm| {
+                    // SAFETY: the call's fresh IRP, handed to the "provider" right after.
+                    unsafe { arm.set(irp) };
                     complete(ProviderIrp(irp), STATUS_SUCCESS, 7);
                     Issued::Submitted
                 },
@@ -143,7 +147,7 @@ fn a_stale_completion_must_not_wake_the_next_call() {
                 CallKind::Other,
                 Wait::Bounded(10),
                 SockAddrStorage::ZERO,
-                |_irp, _| Issued::Submitted,
+                |_irp, _, _arm| Issued::Submitted,
             )
         });
         provider.join().unwrap();

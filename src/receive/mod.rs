@@ -20,9 +20,15 @@
 //! window opens, and read only inside it. `posting` is the re-post window: every
 //! WskReceiveFrom runs holding it, and `stop` closes it and waits for the calls to return, so
 //! no post overlaps the WskCloseSocket the engine issues next (Learn, PFN_WSK_CLOSE_SOCKET).
-//! `live` counts buffers that are not idle (posted, held, or being delivered); the engine
-//! frees the receiver only after it drains, and a completion routine's last access to the
-//! receiver is its release.
+//! `live` counts buffers that are not idle (posted, held, or being delivered); device cleanup
+//! (`Engine::shutdown`) stops the receiver, closes the socket and waits for `live` to drain,
+//! EvtDriverUnload (`Engine::destroy`) frees the buffers, and a completion routine's last
+//! access to the receiver is its release.
+//!
+//! Receive and echo IRPs are datapath IRPs: their completion routines are set with plain
+//! IoSetCompletionRoutine, like the send slots' (no allocation per datagram), not with the
+//! control path's IoSetCompletionRoutineEx `Arm`; docs/ARCHITECTURE.md, "The unload window",
+//! says what that leaves open.
 
 pub mod pool;
 pub mod requests;
@@ -32,18 +38,19 @@ use core::ffi::c_void;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, AtomicU16, AtomicU64, Ordering};
 
-use wdk_sys::ntddk::IoReuseIrp;
 use wdk_sys::{
     NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_CANCELLED, STATUS_MORE_PROCESSING_REQUIRED,
-    WDFQUEUE, WDFREQUEST, call_unsafe_wdf_function_binding,
+    WDFQUEUE,
 };
 use wsk_sample_ioctl::{ReceiveMode, ReceiveStats};
 
+use crate::engine::result_of;
+use crate::irp;
 use crate::kernel::SpinLock;
+use crate::request::Request;
 use crate::rundown::Rundown;
 use crate::wsk::abi::{MSG_TRUNC, WSK_SOCKET};
 use crate::wsk::{self, Family, Issued};
-use crate::{ioctl, irp};
 use pool::{BUSY, Buffer, IDLE};
 
 /// Receive buffers per family.
@@ -125,28 +132,48 @@ impl Receiver {
     /// # Safety
     /// `this` points to zeroed memory that stays put for the receiver's life.
     pub unsafe fn init(this: *mut Receiver, family: Family) -> bool {
-        // SAFETY: the caller's guarantee; each field is written in place before use.
+        // Each field is written in place before use; a place expression makes no reference.
+        // SAFETY: the caller's guarantee: `this` is the receiver's place.
+        let family_place = unsafe { &raw mut (*this).family };
+        // SAFETY: writable; the zeroed value needs no drop.
+        unsafe { family_place.write(family) };
+        // SAFETY: as for `family`.
+        let lock = unsafe { &raw mut (*this).lock };
+        // SAFETY: the spin lock's place, which stays put.
+        unsafe { SpinLock::init(lock) };
+        // SAFETY: as for `family`.
+        let posting = unsafe { &raw mut (*this).posting };
+        // SAFETY: the rundown's place, which stays put.
+        unsafe { Rundown::init(posting) };
+        // SAFETY: as for `family`.
+        let live = unsafe { &raw mut (*this).live };
+        // SAFETY: as for `posting`.
+        unsafe { Rundown::init(live) };
+        // SAFETY: as for `family`.
+        let backlog = unsafe { &raw mut (*this).backlog };
+        // SAFETY: writable; the zeroed value needs no drop.
         unsafe {
-            (&raw mut (*this).family).write(family);
-            SpinLock::init(&raw mut (*this).lock);
-            Rundown::init(&raw mut (*this).posting);
-            Rundown::init(&raw mut (*this).live);
-            (*this).posting.close();
-            (&raw mut (*this).backlog).write(UnsafeCell::new(Backlog {
+            backlog.write(UnsafeCell::new(Backlog {
                 items: [core::ptr::null_mut(); BUFFERS],
                 head: 0,
                 len: 0,
-            }));
-            (&raw mut (*this).stats).write(Counters::default());
-            for index in 0..BUFFERS {
-                let Some(buffer) = Buffer::build(this) else {
-                    (*this).destroy_buffers();
-                    return false;
-                };
-                if let Some(place) = (*this).buffers.get(index) {
-                    place.store(buffer.as_ptr(), Ordering::Release);
-                }
-            }
+            }))
+        };
+        // SAFETY: as for `family`.
+        let stats = unsafe { &raw mut (*this).stats };
+        // SAFETY: writable; the zeroed value needs no drop.
+        unsafe { stats.write(Counters::default()) };
+        // SAFETY: every field is initialised (`buffers`, `queue`, `mode` and `socket` by the
+        // zeroed memory: null and Off), and nothing else uses the receiver yet.
+        let receiver = unsafe { &*this };
+        receiver.posting.close();
+        for place in &receiver.buffers {
+            let Some(buffer) = Buffer::build(this) else {
+                // SAFETY: no buffer was ever posted; nothing else uses them.
+                unsafe { receiver.destroy_buffers() };
+                return false;
+            };
+            place.store(buffer.as_ptr(), Ordering::Release);
         }
         true
     }
@@ -241,13 +268,11 @@ impl Receiver {
             self.idle(buffer);
         }
         // Requests still waiting: mode is Off, so none is added after this drain.
-        if !queue.is_null() {
-            while let Some(request) = retrieve(queue.cast()) {
-                self.stats
-                    .requests_cancelled
-                    .fetch_add(1, Ordering::Relaxed);
-                ioctl::complete(request, STATUS_CANCELLED, 0);
-            }
+        while let Some(request) = retrieve(queue.cast()) {
+            self.stats
+                .requests_cancelled
+                .fetch_add(1, Ordering::Relaxed);
+            request.complete(STATUS_CANCELLED, 0);
         }
         let _ = self.posting.wait(STOP_WAIT_MS);
     }
@@ -300,20 +325,23 @@ impl Receiver {
         }
         let socket = self.socket.load(Ordering::Acquire);
         let b = buffer.as_ptr();
-        // SAFETY: the buffer is ours (BUSY) and its IRP is not with WSK: it was never posted,
-        // or its completion routine has run. The WSK_BUF, MDL, remote and flags live in the
-        // buffer, which stays allocated until `live` drains.
-        let issued = unsafe {
-            IoReuseIrp((*b).irp, wdk_sys::STATUS_UNSUCCESSFUL);
-            irp::set_completion_routine((*b).irp, receive_complete, b.cast());
-            wsk::receive_from(
-                socket,
-                &raw mut (*b).wsk_buf,
-                (*b).remote.as_mut_ptr(),
-                &raw mut (*b).flags,
-                (*b).irp,
-            )
-        };
+        // SAFETY: the buffer is ours (BUSY): only its owner touches its plain fields.
+        let irp = unsafe { (*b).irp };
+        // SAFETY: the buffer's own IRP (from irp::allocate_irp) is not with WSK: it was never
+        // posted, or its completion routine has run.
+        unsafe { irp::reuse(irp) };
+        // SAFETY: reinitialised just above, ours, its one stack location free.
+        unsafe { irp::set_completion_routine(irp, receive_complete, b.cast()) };
+        // SAFETY: ours (see above); a place expression, no reference is made.
+        let wsk_buf = unsafe { &raw mut (*b).wsk_buf };
+        // SAFETY: ours (see above).
+        let remote = unsafe { (*b).remote.as_mut_ptr() };
+        // SAFETY: ours; a place expression.
+        let flags = unsafe { &raw mut (*b).flags };
+        // SAFETY: the socket is live and bound while the posting window is open (`stop`
+        // closes it before the engine closes the socket). The WSK_BUF, MDL, remote and flags
+        // live in the buffer, which stays allocated until `live` drains.
+        let issued = unsafe { wsk::receive_from(socket, wsk_buf, remote, flags, irp) };
         self.posting.release();
         if let Issued::NotSubmitted(_) = issued {
             self.stats.receive_errors.fetch_add(1, Ordering::Relaxed);
@@ -336,20 +364,22 @@ impl Receiver {
             return;
         }
         let socket = self.socket.load(Ordering::Acquire);
-        // SAFETY: the buffer is ours and its IRP back from WSK. The WSK_BUF now describes the
-        // received bytes, and `remote` (the source WSK wrote) is the destination; both stay
-        // unchanged in the buffer until the send completes.
-        let issued = unsafe {
-            (*b).wsk_buf.Length = u64::from(length);
-            IoReuseIrp((*b).irp, wdk_sys::STATUS_UNSUCCESSFUL);
-            irp::set_completion_routine((*b).irp, echo_complete, b.cast());
-            wsk::send_to(
-                socket,
-                &raw mut (*b).wsk_buf,
-                (*b).remote.as_mut_ptr(),
-                (*b).irp,
-            )
-        };
+        // SAFETY: the buffer is ours (BUSY); the WSK_BUF now describes the received bytes.
+        unsafe { (*b).wsk_buf.Length = u64::from(length) };
+        // SAFETY: ours.
+        let irp = unsafe { (*b).irp };
+        // SAFETY: the buffer's own IRP, back from WSK (its receive completed), as in `post`:
+        // reinitialised like a send slot's before each send.
+        unsafe { irp::reuse(irp) };
+        // SAFETY: reinitialised just above, ours, its one stack location free.
+        unsafe { irp::set_completion_routine(irp, echo_complete, b.cast()) };
+        // SAFETY: ours; a place expression.
+        let wsk_buf = unsafe { &raw mut (*b).wsk_buf };
+        // SAFETY: ours; `remote` (the source WSK wrote) is the destination.
+        let remote = unsafe { (*b).remote.as_mut_ptr() };
+        // SAFETY: the socket is live inside the posting window (as in `post`); the WSK_BUF
+        // and `remote` stay unchanged in the buffer until the send completes.
+        let issued = unsafe { wsk::send_to(socket, wsk_buf, remote, irp) };
         self.posting.release();
         if let Issued::NotSubmitted(_) = issued {
             self.stats.dropped_echo.fetch_add(1, Ordering::Relaxed);
@@ -395,10 +425,11 @@ impl Receiver {
         }
     }
 
-    /// Completes `request` with the datagram in `buffer` (both owned by the caller).
-    fn complete_request(&self, request: WDFREQUEST, buffer: NonNull<Buffer>) {
+    /// Completes `request` with the datagram in `buffer` (the caller owns the buffer).
+    fn complete_request(&self, request: Request, buffer: NonNull<Buffer>) {
         // SAFETY: the caller owns the buffer, which holds a completed datagram.
-        requests::complete_with_datagram(request, unsafe { buffer.as_ref() }, |truncated| {
+        let buffer = unsafe { buffer.as_ref() };
+        requests::complete_with_datagram(request, buffer, |truncated| {
             self.stats.delivered.fetch_add(1, Ordering::Relaxed);
             if truncated {
                 self.stats.truncated.fetch_add(1, Ordering::Relaxed);
@@ -406,33 +437,43 @@ impl Receiver {
         });
     }
 
-    /// A receive request (PASSIVE_LEVEL): completed now with a held datagram, or forwarded to
-    /// the manual queue. The caller has checked the output buffer's size.
-    pub fn take_request(&self, request: WDFREQUEST) -> Result<(), NTSTATUS> {
+    /// A receive request (PASSIVE_LEVEL), taken from `request` unless refused: completed now
+    /// with a held datagram, or forwarded to the manual queue (where it is the framework's
+    /// until [`retrieve`] hands it back). Refused, it stays in `request` for the caller to
+    /// complete. The caller has checked the output buffer's size.
+    pub fn take_request(&self, request: &mut Option<Request>) -> Result<(), NTSTATUS> {
+        let Some(owned) = request.take() else {
+            return Err(wdk_sys::STATUS_INVALID_DEVICE_REQUEST);
+        };
+        match self.take_owned(owned) {
+            Ok(()) => Ok(()),
+            Err((owned, status)) => {
+                *request = Some(owned);
+                Err(status)
+            }
+        }
+    }
+
+    fn take_owned(&self, request: Request) -> Result<(), (Request, NTSTATUS)> {
         let held = {
             let _guard = self.lock.lock();
             match self.mode() {
-                ReceiveMode::Off => return Err(wdk_sys::STATUS_INVALID_DEVICE_STATE),
-                ReceiveMode::Echo => return Err(wdk_sys::STATUS_DEVICE_BUSY),
+                ReceiveMode::Off => return Err((request, wdk_sys::STATUS_INVALID_DEVICE_STATE)),
+                ReceiveMode::Echo => return Err((request, wdk_sys::STATUS_DEVICE_BUSY)),
                 ReceiveMode::Receive => {}
             }
             // SAFETY: the backlog is touched only under `lock`, held here.
-            match unsafe { &mut *self.backlog.get() }.pop() {
+            let backlog = unsafe { &mut *self.backlog.get() };
+            match backlog.pop() {
                 Some(buffer) => buffer,
                 None => {
                     let queue: WDFQUEUE = self.queue.load(Ordering::Acquire).cast();
                     if queue.is_null() {
-                        return Err(wdk_sys::STATUS_DELETE_PENDING);
+                        return Err((request, wdk_sys::STATUS_DELETE_PENDING));
                     }
-                    // SAFETY: a request the driver owns and a live queue of the same device.
-                    let status = unsafe {
-                        call_unsafe_wdf_function_binding!(
-                            WdfRequestForwardToIoQueue,
-                            request,
-                            queue
-                        )
-                    };
-                    return if status < 0 { Err(status) } else { Ok(()) };
+                    // SAFETY: the queue is one of our device's (set in EvtDriverDeviceAdd) and
+                    // live: its cleanup clears `queue` under `lock`, held here.
+                    return unsafe { request.forward_to(queue) };
                 }
             }
         };
@@ -442,17 +483,16 @@ impl Receiver {
     }
 }
 
-/// The oldest request waiting in a manual queue, if any (callable at DISPATCH_LEVEL).
-fn retrieve(queue: WDFQUEUE) -> Option<WDFREQUEST> {
+/// The oldest request waiting in a manual queue, if any (callable at DISPATCH_LEVEL). Called
+/// with the receiver's lock held or with `queue` read under it, as the queue's cleanup clears
+/// it under that lock.
+fn retrieve(queue: WDFQUEUE) -> Option<Request> {
     if queue.is_null() {
         return None;
     }
-    let mut request: WDFREQUEST = core::ptr::null_mut();
-    // SAFETY: a live manual queue of our device; the output is ours.
-    let status = unsafe {
-        call_unsafe_wdf_function_binding!(WdfIoQueueRetrieveNextRequest, queue, &mut request)
-    };
-    (status >= 0 && !request.is_null()).then_some(request)
+    // SAFETY: a live manual queue of our device; every request in it was put there by
+    // `Request::forward_to` (take_owned), so none has another owner.
+    unsafe { Request::retrieve_next(queue) }
 }
 
 /// Completion of a WskReceiveFrom (DISPATCH_LEVEL): the datagram is delivered and the buffer
@@ -462,15 +502,13 @@ unsafe extern "C" fn receive_complete(_: PDEVICE_OBJECT, irp: PIRP, context: PVO
     let Some(buffer) = NonNull::new(context.cast::<Buffer>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: WSK hands the buffer's IRP back; the buffer is ours again (BUSY) and its
-    // receiver outlives every live buffer.
-    let (status, information, receiver) = unsafe {
-        (
-            (*irp).IoStatus.__bindgen_anon_1.Status,
-            (*irp).IoStatus.Information,
-            &*(*buffer.as_ptr()).receiver,
-        )
-    };
+    // SAFETY: WSK hands the buffer's IRP back.
+    let (status, information) = unsafe { result_of(irp) };
+    // SAFETY: the buffer is ours again (BUSY).
+    let receiver = unsafe { (*buffer.as_ptr()).receiver };
+    // SAFETY: the receiver outlives every live buffer (the engine frees it after `live`
+    // drains, and this buffer is live until its `idle`).
+    let receiver = unsafe { &*receiver };
     if status < 0 {
         if status != STATUS_CANCELLED {
             receiver
@@ -482,13 +520,13 @@ unsafe extern "C" fn receive_complete(_: PDEVICE_OBJECT, irp: PIRP, context: PVO
         return STATUS_MORE_PROCESSING_REQUIRED;
     }
     let length = u32::try_from(information).unwrap_or(u32::MAX);
-    // SAFETY: ours (see above); WSK wrote `flags` before completing.
-    unsafe {
-        (*buffer.as_ptr()).length = length;
-        if (*buffer.as_ptr()).flags & MSG_TRUNC != 0 {
-            // Cannot happen with 64 KiB buffers; counted so it would show.
-            receiver.stats.truncated.fetch_add(1, Ordering::Relaxed);
-        }
+    // SAFETY: ours (see above).
+    unsafe { (*buffer.as_ptr()).length = length };
+    // SAFETY: ours; WSK wrote `flags` before completing.
+    let flags = unsafe { (*buffer.as_ptr()).flags };
+    if flags & MSG_TRUNC != 0 {
+        // Cannot happen with 64 KiB buffers; counted so it would show.
+        receiver.stats.truncated.fetch_add(1, Ordering::Relaxed);
     }
     receiver.stats.datagrams.fetch_add(1, Ordering::Relaxed);
     receiver
@@ -505,15 +543,14 @@ unsafe extern "C" fn echo_complete(_: PDEVICE_OBJECT, irp: PIRP, context: PVOID)
     let Some(buffer) = NonNull::new(context.cast::<Buffer>()) else {
         return STATUS_MORE_PROCESSING_REQUIRED;
     };
-    // SAFETY: WSK hands the buffer's IRP back; the buffer is ours again and its receiver
-    // outlives every live buffer.
-    let (status, receiver) = unsafe {
-        (*buffer.as_ptr()).wsk_buf.Length = u64::from(pool::BUFFER_SIZE);
-        (
-            (*irp).IoStatus.__bindgen_anon_1.Status,
-            &*(*buffer.as_ptr()).receiver,
-        )
-    };
+    // SAFETY: WSK hands the buffer's IRP back.
+    let (status, _) = unsafe { result_of(irp) };
+    // SAFETY: the buffer is ours again (BUSY): its WSK_BUF describes the whole buffer again.
+    unsafe { (*buffer.as_ptr()).wsk_buf.Length = u64::from(pool::BUFFER_SIZE) };
+    // SAFETY: ours.
+    let receiver = unsafe { (*buffer.as_ptr()).receiver };
+    // SAFETY: the receiver outlives every live buffer (as in `receive_complete`).
+    let receiver = unsafe { &*receiver };
     if status >= 0 {
         receiver.stats.echoed.fetch_add(1, Ordering::Relaxed);
     } else {

@@ -1,11 +1,12 @@
 //! Receive buffers: nonpaged memory for the largest datagram, its MDL and its IRP, built once
 //! when the engine is created, so receiving a datagram allocates nothing.
 
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use core::sync::atomic::AtomicU8;
 
 use wdk_sys::PIRP;
-use wdk_sys::ntddk::{IoAllocateMdl, IoFreeIrp, IoFreeMdl, MmBuildMdlForNonPagedPool};
+use wdk_sys::ntddk::{IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool};
 
 use crate::irp;
 use crate::kernel;
@@ -51,7 +52,7 @@ impl Buffer {
             unsafe { kernel::free(this) };
             return None;
         };
-        // SAFETY: the memory is nonpaged pool of BUFFER_SIZE bytes.
+        // SAFETY: the memory is nonpaged pool of BUFFER_SIZE bytes, outliving the MDL.
         let mdl = unsafe {
             IoAllocateMdl(
                 memory.as_ptr().cast(),
@@ -63,39 +64,39 @@ impl Buffer {
         };
         let irp = irp::allocate_irp();
         let (false, Some(irp)) = (mdl.is_null(), irp) else {
-            // SAFETY: each was allocated above and is not used elsewhere.
-            unsafe {
-                if !mdl.is_null() {
-                    IoFreeMdl(mdl);
-                }
-                if let Some(irp) = irp {
-                    IoFreeIrp(irp);
-                }
-                kernel::free(memory);
-                kernel::free(this);
+            if !mdl.is_null() {
+                // SAFETY: allocated above, not used elsewhere.
+                unsafe { IoFreeMdl(mdl) };
             }
+            if let Some(irp) = irp {
+                // SAFETY: allocated above, never submitted.
+                unsafe { irp::free(irp) };
+            }
+            // SAFETY: allocated above, not used elsewhere.
+            unsafe { kernel::free(memory) };
+            // SAFETY: as above.
+            unsafe { kernel::free(this) };
             return None;
         };
         // SAFETY: the MDL describes nonpaged pool.
         unsafe { MmBuildMdlForNonPagedPool(mdl) };
-        // SAFETY: fresh memory sized for a Buffer, written whole before use.
-        unsafe {
-            this.as_ptr().write(Buffer {
-                wsk_buf: WSK_BUF {
-                    Mdl: mdl,
-                    Offset: 0,
-                    Length: u64::from(BUFFER_SIZE),
-                },
-                remote: SockAddrStorage::ZERO,
-                flags: 0,
-                length: 0,
-                memory,
-                irp,
-                receiver,
-                state: AtomicU8::new(IDLE),
-            })
+        let buffer = Buffer {
+            wsk_buf: WSK_BUF {
+                Mdl: mdl,
+                Offset: 0,
+                Length: u64::from(BUFFER_SIZE),
+            },
+            remote: SockAddrStorage::ZERO,
+            flags: 0,
+            length: 0,
+            memory,
+            irp,
+            receiver,
+            state: AtomicU8::new(IDLE),
         };
-        Some(this)
+        // SAFETY: fresh memory sized for a Buffer, written whole before use.
+        unsafe { this.as_ptr().write(MaybeUninit::new(buffer)) };
+        Some(this.cast())
     }
 
     /// The received bytes.
@@ -114,13 +115,16 @@ impl Buffer {
     /// # Safety
     /// The buffer is IDLE and nothing refers to it any more.
     pub unsafe fn destroy(this: NonNull<Buffer>) {
-        // SAFETY: the caller's guarantee; each part was allocated in `build`.
-        unsafe {
-            let buffer = this.as_ptr();
-            IoFreeIrp((*buffer).irp);
-            IoFreeMdl((*buffer).wsk_buf.Mdl);
-            kernel::free((*buffer).memory);
-            kernel::free(this);
-        }
+        // SAFETY: the caller's guarantee: the buffer is built and nobody else refers to it.
+        let buffer = unsafe { this.as_ref() };
+        let (irp, mdl, memory) = (buffer.irp, buffer.wsk_buf.Mdl, buffer.memory);
+        // SAFETY: allocated in `build`; idle, so no provider owns it.
+        unsafe { irp::free(irp) };
+        // SAFETY: allocated in `build`, not used again.
+        unsafe { IoFreeMdl(mdl) };
+        // SAFETY: as above.
+        unsafe { kernel::free(memory) };
+        // SAFETY: as above; no reference to it is used after this.
+        unsafe { kernel::free(this) };
     }
 }

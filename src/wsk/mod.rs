@@ -9,7 +9,7 @@ use abi::*;
 use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{NTSTATUS, PIRP, STATUS_NOT_SUPPORTED};
 
-pub use crate::sync_call::Issued;
+pub use crate::sync_call::{Arm, Issued};
 
 /// A dispatch entry the provider does not offer: the IRP never reaches WSK, so no completion
 /// will come for it. It is freed here and the call fails synchronously (issue 11: no stranded
@@ -20,6 +20,12 @@ pub use crate::sync_call::Issued;
 unsafe fn not_submitted(irp: PIRP) -> Issued {
     // SAFETY: the caller's guarantee.
     unsafe { IoFreeIrp(irp) };
+    Issued::NotSubmitted(STATUS_NOT_SUPPORTED)
+}
+
+/// A send entry the provider does not offer: the IRP never reaches WSK and stays the caller's
+/// (a send IRP belongs to its slot, which reuses it), and the call fails synchronously.
+fn send_refused() -> Issued {
     Issued::NotSubmitted(STATUS_NOT_SUPPORTED)
 }
 
@@ -136,7 +142,9 @@ impl Family {
 unsafe fn dispatch<'a>(socket: *mut WSK_SOCKET) -> &'a WSK_PROVIDER_DATAGRAM_DISPATCH {
     // SAFETY: a datagram socket's Dispatch points at the provider's datagram dispatch table,
     // which stays valid while the socket is open.
-    unsafe { &*(*socket).Dispatch.cast::<WSK_PROVIDER_DATAGRAM_DISPATCH>() }
+    let table = unsafe { (*socket).Dispatch };
+    // SAFETY: as above: the provider's datagram dispatch table, valid while the socket is.
+    unsafe { &*table.cast::<WSK_PROVIDER_DATAGRAM_DISPATCH>() }
 }
 
 /// `WskSocket` for a UDP datagram socket of `family`; the socket arrives in the IRP's
@@ -148,12 +156,15 @@ pub unsafe fn create_datagram_socket(
     provider: &WSK_PROVIDER_NPI,
     family: Family,
     irp: PIRP,
+    arm: &Arm,
 ) -> Issued {
     // SAFETY: a captured NPI's dispatch table stays valid until it is released.
     let Some(create) = (unsafe { &*provider.Dispatch }).WskSocket else {
         // SAFETY: the IRP was not handed to anyone.
         return unsafe { not_submitted(irp) };
     };
+    // SAFETY: the call's IRP, handed to WSK just below.
+    unsafe { arm.set(irp) };
     let null = core::ptr::null_mut();
     // SAFETY: the caller's guarantees; no socket context or event callbacks are registered.
     submitted(unsafe {
@@ -177,11 +188,21 @@ pub unsafe fn create_datagram_socket(
 ///
 /// # Safety
 /// `socket` live; `address` stays valid until the IRP completes; `irp` as above.
-pub unsafe fn bind(socket: *mut WSK_SOCKET, address: *mut SOCKADDR, irp: PIRP) -> Issued {
+pub unsafe fn bind(
+    socket: *mut WSK_SOCKET,
+    address: *mut SOCKADDR,
+    irp: PIRP,
+    arm: &Arm,
+) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskBind {
-        // SAFETY: the caller's guarantees; Flags must be 0.
-        Some(bind) => submitted(unsafe { bind(socket, address, 0, irp) }),
+        Some(bind) => {
+            // SAFETY: an IRP the caller owns, about to go to WSK: its routine is set now.
+            unsafe { arm.set(irp) };
+            // SAFETY: the caller's guarantees; Flags must be 0; the IRP goes to WSK right after
+            // its routine is set.
+            submitted(unsafe { bind(socket, address, 0, irp) })
+        }
         // SAFETY: the IRP was not handed to anyone.
         None => unsafe { not_submitted(irp) },
     }
@@ -195,17 +216,23 @@ pub unsafe fn get_local_address(
     socket: *mut WSK_SOCKET,
     address: *mut SOCKADDR,
     irp: PIRP,
+    arm: &Arm,
 ) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskGetLocalAddress {
-        // SAFETY: the caller's guarantees.
-        Some(get) => submitted(unsafe { get(socket, address, irp) }),
+        Some(get) => {
+            // SAFETY: an IRP the caller owns, about to go to WSK: its routine is set now.
+            unsafe { arm.set(irp) };
+            // SAFETY: the caller's guarantees; the IRP goes to WSK right after its routine is set.
+            submitted(unsafe { get(socket, address, irp) })
+        }
         // SAFETY: the IRP was not handed to anyone.
         None => unsafe { not_submitted(irp) },
     }
 }
 
-/// `WskSendTo` of one datagram; `remote` NULL sends to the socket's fixed address.
+/// `WskSendTo` of one datagram; `remote` NULL sends to the socket's fixed address. Unlike the
+/// control calls, a refused send does not free `irp`: it stays the caller's.
 ///
 /// # Safety
 /// `socket` live; `buffer`, its MDL chain and `remote` stay valid and unchanged until the IRP
@@ -222,8 +249,7 @@ pub unsafe fn send_to(
             // SAFETY: the caller's guarantees; Flags 0 and no control information.
             submitted(unsafe { send(socket, buffer, 0, remote, 0, core::ptr::null_mut(), irp) })
         }
-        // SAFETY: the IRP was not handed to anyone.
-        None => unsafe { not_submitted(irp) },
+        None => send_refused(),
     }
 }
 
@@ -264,11 +290,15 @@ pub unsafe fn receive_from(
 ///
 /// # Safety
 /// `socket` live and not used after this call; `irp` as above.
-pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP) -> Issued {
+pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP, arm: &Arm) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskCloseSocket {
-        // SAFETY: the caller's guarantees.
-        Some(close) => submitted(unsafe { close(socket, irp) }),
+        Some(close) => {
+            // SAFETY: an IRP the caller owns, about to go to WSK: its routine is set now.
+            unsafe { arm.set(irp) };
+            // SAFETY: the caller's guarantees; the IRP goes to WSK right after its routine is set.
+            submitted(unsafe { close(socket, irp) })
+        }
         // SAFETY: the IRP was not handed to anyone.
         None => unsafe { not_submitted(irp) },
     }
@@ -286,24 +316,30 @@ pub unsafe fn control_ioctl(
     input: *mut SOCKADDR,
     input_size: usize,
     irp: PIRP,
+    arm: &Arm,
 ) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskControlSocket {
-        // SAFETY: the caller's guarantees; the level is ignored for WskIoctl.
-        Some(control) => submitted(unsafe {
-            control(
-                socket,
-                WSK_IOCTL,
-                code,
-                0,
-                input_size as u64,
-                input.cast(),
-                0,
-                core::ptr::null_mut(),
-                core::ptr::null_mut(),
-                irp,
-            )
-        }),
+        Some(control) => {
+            // SAFETY: an IRP the caller owns, about to go to WSK: its routine is set now.
+            unsafe { arm.set(irp) };
+            // SAFETY: the caller's guarantees; the level is ignored for WskIoctl; the IRP goes to
+            // WSK right after its routine is set.
+            submitted(unsafe {
+                control(
+                    socket,
+                    WSK_IOCTL,
+                    code,
+                    0,
+                    input_size as u64,
+                    input.cast(),
+                    0,
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut(),
+                    irp,
+                )
+            })
+        }
         // SAFETY: the IRP was not handed to anyone.
         None => unsafe { not_submitted(irp) },
     }
@@ -331,7 +367,7 @@ impl SockAddrStorage {
 /// `WskSendMessages` of a WSK_BUF_LIST (one datagram per node, one destination for all).
 /// `remote` is never NULL: the PFN_WSK_SEND_MESSAGES page, unlike PFN_WSK_SEND_TO's, does not
 /// say a NULL RemoteAddress falls back to a fixed remote or send-to address, so the driver
-/// always names the destination.
+/// always names the destination. A refused call does not free `irp`, as for [`send_to`].
 ///
 /// # Safety
 /// As for [`send_to`], for every node of the list and the nodes themselves.
@@ -347,8 +383,7 @@ pub unsafe fn send_messages(
             // SAFETY: the caller's guarantees; Flags 0 and no control information.
             submitted(unsafe { send(socket, list, 0, remote, 0, core::ptr::null_mut(), irp) })
         }
-        // SAFETY: the IRP was not handed to anyone.
-        None => unsafe { not_submitted(irp) },
+        None => send_refused(),
     }
 }
 

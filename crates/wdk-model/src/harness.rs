@@ -743,7 +743,10 @@ impl Kernel {
                 state.delete_object(*queue);
             }
             state.delete_object(device.handle);
+            drop(state);
+            crate::devobj::delete_device(core, device.handle);
         }
+        crate::devobj::all_devices_gone(core);
     }
 
     /// The purge's notification loop, as FxIoQueue::ProcessPowerEvents does it
@@ -810,6 +813,10 @@ impl Kernel {
             (state.driver, state.unload)
         };
         let Some(driver) = driver else { return };
+        // The I/O manager unloads a driver only once its device objects are deleted, and a
+        // referenced one (IoSetCompletionRoutineEx holds one until its routine has returned)
+        // is deleted only when the last reference drops (Learn, IoDeleteDevice).
+        crate::devobj::wait_unreferenced(core);
         if let Some(unload) = unload {
             core.note("kernel: calling EvtDriverUnload");
             // SAFETY: the driver's unload callback with its live driver handle.
@@ -873,6 +880,12 @@ impl Kernel {
         let irps = irp::live_irps(core);
         if !irps.is_empty() {
             leaks.push(format!("{} IRP(s) never freed: {irps:x?}", irps.len()));
+        }
+        let references = crate::devobj::references_left(core);
+        if references > 0 {
+            leaks.push(format!(
+                "{references} device object reference(s) never dropped (IoSetCompletionRoutineEx contexts of IRPs never sent)"
+            ));
         }
         let mdls = lock(&core.mdls).live.len();
         if mdls > 0 {

@@ -23,6 +23,8 @@ pub(crate) enum IrpState {
 pub(crate) struct IrpRecord {
     pub state: IrpState,
     pub layout: Layout,
+    /// The provider completed it and IoReuseIrp has not run since (IRP_NOT_REINITIALIZED).
+    pub completed: bool,
 }
 
 /// Freed IRPs are kept (poisoned) for a while so that a stale pointer is recognised as a use
@@ -117,6 +119,7 @@ pub unsafe fn IoAllocateIrp(StackSize: CCHAR, ChargeQuota: BOOLEAN) -> PIRP {
         IrpRecord {
             state: IrpState::Driver,
             layout,
+            completed: false,
         },
     );
     kernel
@@ -137,7 +140,7 @@ pub unsafe fn IoFreeIrp(Irp: PIRP) {
         return;
     }
     let address = Irp as usize;
-    let mut irps = lock(&kernel.irps);
+    let irps = lock(&kernel.irps);
     let problem = match irps.live.get(&address).map(|r| r.state) {
         None if irps.was_freed(address) => Some((
             rules::IRP_DOUBLE_FREE,
@@ -155,6 +158,10 @@ pub unsafe fn IoFreeIrp(Irp: PIRP) {
         kernel.violate(rule, detail);
         return;
     }
+    drop(irps);
+    // SAFETY: live and driver-owned (checked above).
+    unsafe { crate::devobj::check_discard(&kernel, "IoFreeIrp", Irp) };
+    let mut irps = lock(&kernel.irps);
     let Some(record) = irps.live.remove(&address) else {
         return;
     };
@@ -171,13 +178,27 @@ pub unsafe fn IoFreeIrp(Irp: PIRP) {
     kernel.counters.irp_frees.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Reinitialises an IRP for another call.
+/// Reinitialises an IRP for another call, as Wine's ntoskrnl `IoReuseIrp` does: keeps
+/// `AllocationFlags`, runs `IoInitializeIrp(irp, irp->Size, irp->StackCount)` (zero the whole
+/// IRP with its stack locations, `Type` IO_TYPE_IRP, `Size`, `StackCount`, `CurrentLocation`
+/// StackCount + 1, `CurrentStackLocation` one past the last location), restores
+/// `AllocationFlags` and stores `Iostatus` in `IoStatus.Status`. So `Cancel`, `PendingReturned`
+/// and the old completion routine are gone. Learn (IoReuseIrp): IRQL <= DISPATCH_LEVEL, only
+/// for IRPs the driver allocated (raw memory or IoAllocateIrp); Learn, "Reusing IRPs": an IRP
+/// from IoAllocateIrp is reused by calling IoReuseIrp.
+///
+/// Checked: the caller's IRQL; the IRP is one from IoAllocateIrp (IRP_UNKNOWN), not freed
+/// (IRP_USE_AFTER_FREE), and not held by the provider (IRP_REUSED_WHILE_OWNED: never
+/// submitted, or completed, including from its own completion routine).
 ///
 /// # Safety
 /// Same contract as the real routine.
 #[allow(non_snake_case)]
 pub unsafe fn IoReuseIrp(Irp: PIRP, Iostatus: NTSTATUS) {
     let kernel = kernel::current();
+    if !kernel::require_irql(&kernel, "IoReuseIrp", kernel::DISPATCH) {
+        return;
+    }
     let address = Irp as usize;
     let irps = lock(&kernel.irps);
     let state = irps.live.get(&address).map(|r| r.state);
@@ -187,7 +208,7 @@ pub unsafe fn IoReuseIrp(Irp: PIRP, Iostatus: NTSTATUS) {
         Some(IrpState::Driver | IrpState::Completing) => {}
         Some(IrpState::Provider(op)) => {
             return kernel.violate(
-                rules::IRP_FREED_WHILE_OWNED,
+                rules::IRP_REUSED_WHILE_OWNED,
                 format!("IoReuseIrp({address:#x}) while {op} owns it"),
             );
         }
@@ -199,6 +220,8 @@ pub unsafe fn IoReuseIrp(Irp: PIRP, Iostatus: NTSTATUS) {
         }
         None => return kernel.violate(rules::IRP_UNKNOWN, format!("IoReuseIrp({address:#x})")),
     }
+    // SAFETY: live and driver-owned (checked above).
+    unsafe { crate::devobj::check_discard(&kernel, "IoReuseIrp", Irp) };
     // SAFETY: the IRP is live and driver-owned.
     unsafe {
         let stack_count = (*Irp).StackCount;
@@ -212,6 +235,9 @@ pub unsafe fn IoReuseIrp(Irp: PIRP, Iostatus: NTSTATUS) {
         (*Irp).CurrentLocation = stack_count + 1;
         (*Irp).IoStatus.__bindgen_anon_1.Status = Iostatus;
         *current_location_ptr(Irp) = stack_location(Irp, stack_count as usize);
+    }
+    if let Some(record) = lock(&kernel.irps).live.get_mut(&address) {
+        record.completed = false;
     }
 }
 
@@ -231,6 +257,16 @@ pub(crate) fn take_for_provider(kernel: &Kernel, irp: PIRP, op: &'static str) ->
             rules::IRP_RESUBMITTED,
             format!("{op} given IRP {address:#x} which {other} still owns"),
         )),
+        Some(IrpState::Driver | IrpState::Completing)
+            if irps.live.get(&address).is_some_and(|r| r.completed) =>
+        {
+            Some((
+                rules::IRP_NOT_REINITIALIZED,
+                format!(
+                    "{op} given IRP {address:#x}, which completed and was not passed to IoReuseIrp since"
+                ),
+            ))
+        }
         Some(IrpState::Completing) => None,
         Some(IrpState::Driver) => None,
     };
@@ -252,6 +288,7 @@ pub(crate) fn take_for_provider(kernel: &Kernel, irp: PIRP, op: &'static str) ->
     // SAFETY: as above; `current - 2` is a valid stack location index.
     let next = unsafe { &*stack_location(irp, (current - 2) as usize) };
     let invoke_all = (SL_INVOKE_ON_SUCCESS | SL_INVOKE_ON_ERROR | SL_INVOKE_ON_CANCEL) as u8;
+    crate::devobj::check_submission(kernel, op, address, next.CompletionRoutine);
     if next.CompletionRoutine.is_none() || next.Control & invoke_all != invoke_all {
         drop(irps);
         kernel.violate(
@@ -286,7 +323,8 @@ pub(crate) fn complete(kernel: &Kernel, irp: PIRP, status: NTSTATUS, information
         let mut irps = lock(&kernel.irps);
         match irps.live.get_mut(&address) {
             Some(record) if matches!(record.state, IrpState::Provider(_)) => {
-                record.state = IrpState::Completing
+                record.state = IrpState::Completing;
+                record.completed = true;
             }
             other => {
                 let state = other.map(|r| r.state);

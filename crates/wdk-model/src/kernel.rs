@@ -42,8 +42,10 @@ pub mod rules {
         IRP_DOUBLE_FREE = "an IRP must be freed exactly once";
         IRP_USE_AFTER_FREE = "an IRP must not be used after IoFreeIrp";
         IRP_UNKNOWN = "the IRP was not allocated with IoAllocateIrp";
-        IRP_FREED_WHILE_OWNED = "an IRP must not be freed or reused while the provider owns it";
+        IRP_FREED_WHILE_OWNED = "an IRP must not be freed while the provider owns it";
         IRP_RESUBMITTED = "an IRP must not be passed to WSK again before it completes";
+        IRP_REUSED_WHILE_OWNED = "IoReuseIrp is only for an IRP the driver owns: allocated with IoAllocateIrp and never submitted, or completed (its completion routine running or run); not one the provider still holds (Learn, Reusing IRPs: drivers reuse IRPs they created; Wine ntoskrnl IoReuseIrp rewrites the whole IRP with IoInitializeIrp, which would wipe the stack location the provider is using)";
+        IRP_NOT_REINITIALIZED = "an IRP that completed must be reinitialised with IoReuseIrp before it is passed to WSK again (Learn, Reusing IRPs: a driver that created an IRP with IoAllocateIrp reuses it by calling IoReuseIrp; without it the last call's Cancel, PendingReturned and IoStatus stay behind, which Wine's IoReuseIrp/IoInitializeIrp zero): the strict side";
         MDL_UNKNOWN = "the MDL was not allocated with IoAllocateMdl or was already freed";
         MDL_NOT_NONPAGED = "MmBuildMdlForNonPagedPool needs memory from nonpaged pool";
         MDL_NOT_LOCKED = "memory passed to WSK must be nonpaged pool or locked";
@@ -80,6 +82,9 @@ pub mod rules {
         WDF_REQUEST_NOT_COMPLETED = "every request must be completed before the device is removed";
         WDF_QUEUE_PRESENTS_NOTHING = "a parallel queue with Settings.Parallel.NumberOfPresentedRequests == 0 never presents a request (FxIoQueue::Initialize copies it into m_MaxParallelQueuePresentedRequests; FxIoQueue::DispatchEvents never presents while m_DriverIoCount >= it): WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE sets (ULONG)-1";
         WDF_STOP_ACK_NOT_STOPPING = "WdfRequestStopAcknowledge is valid only for a request delivered to EvtIoStop and not yet acknowledged or completed (FxRequest::VerifyRequestIsInEvtIoStopContext, FxRequest::VerifyStopAcknowledge)";
+        COMPLETION_ROUTINE_UNPROTECTED = "an IRP issued after the driver's devices are deleted must carry its completion routine through IoSetCompletionRoutineEx on a live device object of the driver, and none is left: such a routine can still be returning when the image is unmapped, since nothing references a device object for it (Learn, IoSetCompletionRoutineEx; IoDeleteDevice; Unloading a driver). Issue the last WSK calls (the final closes) while the device exists, from its cleanup";
+        COMPLETION_EX_DEVICE_NOT_LIVE = "IoSetCompletionRoutineEx needs a live device object of the driver, which it references until the routine has returned (Learn, IoSetCompletionRoutineEx)";
+        COMPLETION_EX_CONTEXT_LEAKED = "an IRP with a completion routine set by IoSetCompletionRoutineEx must be sent: the context it allocated, and its device object reference, are released only by the I/O manager's wrapper after the routine runs; set it only once the IRP is certain to be sent (Learn, IoSetCompletionRoutineEx; KMDF fxiotarget.cpp FxIoTarget::SubmitLocked)";
         UNLOAD_WITH_COMPLETION_RUNNING = "a driver must not unload while its completion routines can still run";
         LEAK = "everything allocated must be freed by the time the driver unloads";
     }
@@ -150,6 +155,8 @@ pub enum FaultSite {
     WskClose,
     /// `WskReceiveFrom`.
     WskReceiveFrom,
+    /// `IoSetCompletionRoutineEx`'s context allocation.
+    CompletionContext,
 }
 
 impl FaultSite {
@@ -168,6 +175,7 @@ impl FaultSite {
         FaultSite::WskGetLocalAddress,
         FaultSite::WskClose,
         FaultSite::WskReceiveFrom,
+        FaultSite::CompletionContext,
     ];
 }
 
@@ -349,6 +357,7 @@ pub struct Kernel {
     pub(crate) wsk: crate::wsk::provider::Provider,
     pub(crate) in_driver_entry: AtomicBool,
     pub(crate) completion_routines_running: AtomicU64,
+    pub(crate) device_objects: Mutex<crate::devobj::DeviceObjectTable>,
     pub(crate) workers: crate::wsk::workers::Workers,
 }
 
@@ -375,6 +384,7 @@ impl Kernel {
             wsk: Default::default(),
             in_driver_entry: AtomicBool::new(false),
             completion_routines_running: AtomicU64::new(0),
+            device_objects: Mutex::new(Default::default()),
             workers: crate::wsk::workers::Workers::new(),
             config,
         });

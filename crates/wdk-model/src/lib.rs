@@ -12,6 +12,7 @@
 
 mod constants;
 mod debug;
+mod devobj;
 pub mod harness;
 mod irp;
 mod kernel;
@@ -36,6 +37,7 @@ pub use types::*;
 /// Kernel routines, where wdk-sys puts the ntddk.h functions.
 pub mod ntddk {
     pub use crate::debug::DbgPrintEx;
+    pub use crate::devobj::IoSetCompletionRoutineEx;
     pub use crate::irp::{IoAllocateIrp, IoFreeIrp, IoReuseIrp, IofCompleteRequest};
     pub use crate::mdl::{IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool};
     pub use crate::pool::{ExAllocatePool2, ExFreePoolWithTag};

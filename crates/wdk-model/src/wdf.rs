@@ -1305,3 +1305,27 @@ pub(crate) fn cancel_queued(
     }
     cancelled
 }
+
+/// `WdfDeviceWdmGetDeviceObject`: the WDM device object KMDF created for the device
+/// (FxDevice's m_DeviceObject; see crate::devobj for what the model does with it).
+///
+/// # Safety
+/// Same contract as the real method.
+pub unsafe fn WdfDeviceWdmGetDeviceObject(Device: WDFDEVICE) -> PDEVICE_OBJECT {
+    let kernel = kernel::current();
+    let live = lock(&kernel.wdf)
+        .devices
+        .iter()
+        .any(|d| d.handle == Device as usize);
+    if !live {
+        kernel.violate(
+            rules::WDF_BAD_HANDLE,
+            format!(
+                "WdfDeviceWdmGetDeviceObject({:#x}): not a live device",
+                Device as usize
+            ),
+        );
+        return core::ptr::null_mut();
+    }
+    crate::devobj::for_device(&kernel, Device as usize)
+}

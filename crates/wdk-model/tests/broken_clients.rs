@@ -29,6 +29,7 @@ fn all_cases() -> Vec<Case> {
         cases::special_pool::cases(),
         cases::wsk_unload::cases(),
         cases::receive::cases(),
+        cases::unload_window::cases(),
     ]
     .into_iter()
     .flatten()
@@ -99,6 +100,10 @@ fn main() {
             cases::correct::a_correct_client_sends_and_leaves_a_clean_report,
         ),
         Trial::test(
+            "clean::a_client_reusing_its_irp_with_io_reuse_irp_is_clean",
+            cases::correct::a_client_reusing_its_irp_with_io_reuse_irp_is_clean,
+        ),
+        Trial::test(
             "coverage::every_rule_has_a_broken_client",
             every_rule_has_a_broken_client,
         ),
@@ -116,6 +121,11 @@ fn main() {
         cases::receive::checks()
             .into_iter()
             .map(|(name, check)| Trial::test(format!("receive::{name}"), check)),
+    );
+    trials.extend(
+        cases::unload_window::checks()
+            .into_iter()
+            .map(|(name, check)| Trial::test(format!("unload::{name}"), check)),
     );
     trials.extend(
         all_cases()

@@ -5,5 +5,6 @@ pub mod kmdf;
 pub mod nt;
 pub mod receive;
 pub mod special_pool;
+pub mod unload_window;
 pub mod wsk;
 pub mod wsk_unload;

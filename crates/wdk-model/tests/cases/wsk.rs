@@ -89,6 +89,12 @@ pub fn cases() -> Vec<Case> {
             run: resubmitting_the_irp_of_a_pending_send,
         },
         Case {
+            rule: rules::IRP_NOT_REINITIALIZED,
+            name: "a_completed_irp_sent_again_without_io_reuse_irp",
+            also: &[],
+            run: a_completed_irp_sent_again_without_io_reuse_irp,
+        },
+        Case {
             rule: rules::WSK_FLAGS_NOT_ZERO,
             name: "wsk_bind_with_flags",
             also: &[],
@@ -347,6 +353,53 @@ fn freeing_the_irp_of_a_pending_send() -> Report {
         // SAFETY: deliberately wrong: the provider owns the IRP (the model refuses the free).
         unsafe { IoFreeIrp(irp) }
     })
+}
+
+/// Sets `routine` (all three invoke flags) in the next stack location of `irp`.
+///
+/// # Safety
+/// `irp` is a live IRP the caller owns, with a free stack location.
+pub unsafe fn set_routine(irp: PIRP, routine: Routine, context: PVOID) {
+    // SAFETY: the caller's guarantee; the next location is the one below current.
+    unsafe {
+        let next = (*irp)
+            .Tail
+            .Overlay
+            .__bindgen_anon_2
+            .__bindgen_anon_1
+            .CurrentStackLocation
+            .sub(1);
+        (*next).CompletionRoutine = Some(routine);
+        (*next).Context = context;
+        (*next).Control = (SL_INVOKE_ON_SUCCESS | SL_INVOKE_ON_ERROR | SL_INVOKE_ON_CANCEL) as u8;
+    }
+}
+
+fn a_completed_irp_sent_again_without_io_reuse_irp() -> Report {
+    let kernel = inline_kernel();
+    kernel.run(|| {
+        let client = Client::connect();
+        let first = Outcome::default();
+        let socket = client.socket(AF_INET);
+        client.bind(socket, "127.0.0.1:0");
+        let mut buffer = PoolBuffer::new(b"twice");
+        // The first send completes (inline) and its routine keeps the IRP.
+        let irp = irp(keep, &first);
+        send_irp(socket, &mut buffer, nowhere(), irp);
+        wait(&first);
+        let second = Outcome::default();
+        // SAFETY: deliberately wrong: the completed IRP gets a new completion routine and goes
+        // to WSK again without IoReuseIrp (the model refuses the send).
+        unsafe { set_routine(irp, keep, (&raw const second).cast_mut().cast()) };
+        let status = send_irp(socket, &mut buffer, nowhere(), irp);
+        assert!(status < 0, "{status:#010x}");
+        // SAFETY: ours again (the send was refused).
+        unsafe { IoFreeIrp(irp) };
+        client.close(socket);
+        buffer.free();
+        client.disconnect();
+    });
+    kernel.unload()
 }
 
 fn resubmitting_the_irp_of_a_pending_send() -> Report {

@@ -747,7 +747,7 @@ pub fn cases() -> Vec<Case> {
             run: a_retry_after_a_failed_close_is_caught,
         },
         Case {
-            rule: rules::IRP_FREED_WHILE_OWNED,
+            rule: rules::IRP_REUSED_WHILE_OWNED,
             name: "reusing_an_irp_wsk_still_owns_is_caught",
             also: &[],
             run: reusing_an_irp_wsk_still_owns_is_caught,

@@ -17,11 +17,14 @@ use wsk_sample_ioctl::{
 
 use crate::engine::{DEFAULT_SLOT_COUNT, Engine};
 use crate::ioctl;
+use crate::receive::Receiver;
 use crate::trace::{Status, trace};
 use crate::wdf_init::{
-    ContextType, WDF_DRIVER_CONFIG_INIT, WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE,
-    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE, WdfObjectGetTypedContext, wdf_declare_context_type,
+    ContextType, WDF_DRIVER_CONFIG_INIT, WDF_IO_QUEUE_CONFIG_INIT,
+    WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE, WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE,
+    WdfObjectGetTypedContext, wdf_declare_context_type,
 };
+use crate::wsk::Family;
 
 /// Driver-wide state, in the WDFDRIVER's context.
 struct DriverContext {
@@ -42,6 +45,17 @@ wdf_declare_context_type!(
     DEVICE_CONTEXT_TYPE,
     DeviceContext,
     c"WskSampleDeviceContext"
+);
+
+/// A receive queue's state: the receiver it feeds (inside the engine, which outlives it).
+struct ReceiveQueueContext {
+    receiver: *const crate::receive::Receiver,
+}
+
+wdf_declare_context_type!(
+    RECEIVE_QUEUE_CONTEXT_TYPE,
+    ReceiveQueueContext,
+    c"WskSampleReceiveQueueContext"
 );
 
 /// An ASCII string as UTF-16, at compile time, for UNICODE_STRINGs over static data. Only
@@ -303,7 +317,65 @@ fn add_device(driver: WDFDRIVER, mut init: PWDFDEVICE_INIT) -> Result<(), NTSTAT
             core::ptr::null_mut(),
             &mut queue
         )
-    })
+    })?;
+    // SAFETY: the engine was created in DriverEntry and outlives the device.
+    let engine = unsafe { &*engine };
+    for family in [Family::V4, Family::V6] {
+        create_receive_queue(device, engine.receiver(family))?;
+    }
+    Ok(())
+}
+
+/// A manual queue where pended receive requests wait for a datagram (inverted call): the
+/// driver forwards them here (WdfRequestForwardToIoQueue) and takes them out from the receive
+/// path (WdfIoQueueRetrieveNextRequest). Not power managed, like the default queue. Requests
+/// waiting here are the framework's: closing their handle cancels them
+/// (FxIoQueue::FlushByFileObject), and so does the purge at removal. Its cleanup tells the
+/// receiver to stop using it.
+fn create_receive_queue(device: WDFDEVICE, receiver: &Receiver) -> Result<(), NTSTATUS> {
+    let mut config = WDF_IO_QUEUE_CONFIG::default();
+    WDF_IO_QUEUE_CONFIG_INIT(
+        &mut config,
+        _WDF_IO_QUEUE_DISPATCH_TYPE::WdfIoQueueDispatchManual,
+    );
+    config.PowerManaged = _WDF_TRI_STATE::WdfFalse;
+    let mut attributes = WDF_OBJECT_ATTRIBUTES::default();
+    WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE(&mut attributes, &RECEIVE_QUEUE_CONTEXT_TYPE);
+    attributes.EvtCleanupCallback = Some(evt_receive_queue_cleanup);
+    let mut queue: WDFQUEUE = core::ptr::null_mut();
+    // SAFETY: a live device, our config and attributes.
+    check("WdfIoQueueCreate (receive)", unsafe {
+        call_unsafe_wdf_function_binding!(
+            WdfIoQueueCreate,
+            device,
+            &mut config,
+            &mut attributes,
+            &mut queue
+        )
+    })?;
+    // SAFETY: the queue was just created with a ReceiveQueueContext.
+    let mut context =
+        unsafe { context_of::<ReceiveQueueContext>(queue.cast(), &RECEIVE_QUEUE_CONTEXT_TYPE) }
+            .ok_or(STATUS_INSUFFICIENT_RESOURCES)?;
+    // SAFETY: our context, written before the queue is published to the receiver.
+    unsafe { context.as_mut().receiver = receiver };
+    receiver.set_queue(queue);
+    Ok(())
+}
+
+unsafe extern "C" fn evt_receive_queue_cleanup(object: WDFOBJECT) {
+    // SAFETY: our receive queue, with its context, still live during cleanup.
+    let Some(context) =
+        (unsafe { context_of::<ReceiveQueueContext>(object, &RECEIVE_QUEUE_CONTEXT_TYPE) })
+    else {
+        return;
+    };
+    // SAFETY: our context, live during the queue's cleanup.
+    let receiver = unsafe { context.as_ref() }.receiver;
+    // SAFETY: the receiver lives in the engine, freed only in EvtDriverUnload.
+    if let Some(receiver) = unsafe { receiver.as_ref() } {
+        receiver.forget_queue();
+    }
 }
 
 /// The device's EvtCleanupCallback: the engine's final closes and drain ([`Engine::shutdown`]),

@@ -20,6 +20,7 @@ use wsk_sample_ioctl::{
 
 use crate::irp;
 use crate::kernel::{self, ControlLock, SpinLock};
+use crate::receive::Receiver;
 use crate::request::Request;
 use crate::rundown::Rundown;
 use crate::slots::{Slot, SlotLease, SlotPool};
@@ -202,6 +203,8 @@ pub struct Engine {
     stats: Counters,
     batches: AtomicU64,
     sequence: AtomicU64,
+    /// The receive side, one per family (src/receive/).
+    receivers: [Receiver; 2],
     /// [`Engine::shutdown`] has run (set once, by its first caller).
     shut_down: AtomicBool,
 }
@@ -278,6 +281,32 @@ impl Engine {
             unsafe { kernel::free(memory) };
             return Err(STATUS_INSUFFICIENT_RESOURCES);
         }
+        // SAFETY: as for `control_lock`.
+        let receivers = unsafe { &raw mut (*engine).receivers }.cast::<Receiver>();
+        // SAFETY: `receivers` is an array of two Receivers.
+        let second = unsafe { receivers.add(1) };
+        // SAFETY: the first receiver's place: zeroed, in memory that stays put until `destroy`.
+        if !unsafe { Receiver::init(receivers, Family::V4) } {
+            // SAFETY: built above; nothing else uses the pool.
+            unsafe { slots.destroy() };
+            // SAFETY: the allocation above, not used again.
+            unsafe { kernel::free(memory) };
+            return Err(STATUS_INSUFFICIENT_RESOURCES);
+        }
+        // SAFETY: initialised just above; no other user yet.
+        let first = unsafe { &*receivers };
+        // SAFETY: the second receiver's place, as for the first.
+        if !unsafe { Receiver::init(second, Family::V6) } {
+            // SAFETY: built above; no buffer was ever posted.
+            unsafe { first.destroy_buffers() };
+            // SAFETY: built above; nothing else uses the pool.
+            unsafe { slots.destroy() };
+            // SAFETY: the allocation above, not used again.
+            unsafe { kernel::free(memory) };
+            return Err(STATUS_INSUFFICIENT_RESOURCES);
+        }
+        // SAFETY: initialised just above; no other user yet.
+        let second = unsafe { &*second };
         let mut client = WSK_CLIENT_NPI {
             ClientContext: engine.cast(),
             Dispatch: &CLIENT_DISPATCH,
@@ -288,6 +317,10 @@ impl Engine {
         // WskDeregister in `destroy`.
         let status = unsafe { WskRegister(&mut client, registration) };
         if status < 0 {
+            for receiver in [first, second] {
+                // SAFETY: built above; no buffer was ever posted.
+                unsafe { receiver.destroy_buffers() };
+            }
             // SAFETY: built above; nothing else uses the pool.
             unsafe { slots.destroy() };
             // SAFETY: the allocation above, not used again.
@@ -300,6 +333,81 @@ impl Engine {
         unsafe { registered.write(true) };
         // Every field is initialised (the plain ones by the zeroed allocation): an Engine now.
         Ok(memory.cast())
+    }
+
+    /// A family's receive side.
+    pub fn receiver(&self, family: Family) -> &Receiver {
+        let [v4, v6] = &self.receivers;
+        match family {
+            Family::V4 => v4,
+            Family::V6 => v6,
+        }
+    }
+
+    /// Both families' receive counters.
+    pub fn receive_stats(&self) -> wsk_sample_ioctl::ReceiveStats {
+        let mut stats = wsk_sample_ioctl::ReceiveStats::default();
+        for receiver in &self.receivers {
+            receiver.add_stats(&mut stats);
+        }
+        stats
+    }
+
+    /// Starts or stops receiving on a family's socket (created and bound first if need be),
+    /// at PASSIVE_LEVEL under the control lock. Stopping closes the socket (the only way to
+    /// take back receives WSK holds: PFN_WSK_CLOSE_SOCKET cancels them); the next send or
+    /// receive creates it again with the same bind address. Refused with STATUS_DEVICE_BUSY
+    /// while the family has sends in flight.
+    pub fn set_receive_mode(
+        &self,
+        family: Family,
+        mode: wsk_sample_ioctl::ReceiveMode,
+    ) -> Result<(), Failure> {
+        use wsk_sample_ioctl::ReceiveMode;
+        if !self.rundown.acquire() {
+            return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
+        }
+        let result = self.with_control_lock(|control| {
+            let state = self.family(family);
+            if !state.gate.try_quiesce() {
+                return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
+            }
+            let receiver = self.receiver(family);
+            let result = match mode {
+                ReceiveMode::Off => {
+                    self.stop_receiving(control, family);
+                    Ok(())
+                }
+                _ => self.open_socket(control, family).and_then(|socket| {
+                    receiver
+                        .start(socket, mode)
+                        .map_err(|status| Failure::new(status, FailureKind::NotReady))
+                }),
+            };
+            state.gate.reopen();
+            result
+        });
+        self.rundown.release();
+        result
+    }
+
+    /// With the control lock held (`control` is its guard's state): stops the family's
+    /// receiver and closes its socket (which cancels the receives still posted), then waits
+    /// (bounded) for the buffers to come back. A close that could not be issued is parked
+    /// like any other ([`Engine::close_socket`]); its buffers come back when it is.
+    fn stop_receiving(&self, control: &mut ControlState, family: Family) {
+        let receiver = self.receiver(family);
+        if receiver.mode() == wsk_sample_ioctl::ReceiveMode::Off {
+            return;
+        }
+        receiver.stop();
+        let state = self.family(family);
+        let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !socket.is_null() {
+            state.publish_fixed(None);
+            let _ = self.close_socket(control, socket, Wait::Bounded(control_timeout_ms()));
+        }
+        let _ = receiver.drained(control_timeout_ms());
     }
 
     fn family(&self, family: Family) -> &FamilyState {
@@ -625,6 +733,8 @@ impl Engine {
         match action {
             ConfigAction::Bind(local) => {
                 let previous = control.bind(family).replace(local);
+                // Receives posted on the old socket go with it; receiving stops.
+                self.receiver(family).stop();
                 let old = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
                 if !old.is_null() {
                     state.publish_fixed(None);
@@ -1029,6 +1139,9 @@ impl Engine {
     pub fn cancel_in_flight(&self) {
         self.rundown.close();
         let mut control = self.control_lock_until_free();
+        for receiver in &self.receivers {
+            receiver.stop();
+        }
         for state in &self.families {
             while !state.calls.wait(control_timeout_ms()) {}
             let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
@@ -1129,6 +1242,11 @@ impl Engine {
         let mut control = self.control_lock_until_free();
         // A call abandoned after a timeout completes first: it may still deliver an orphan.
         self.control.settle();
+        // Receiving stops before the closes: waiting requests are cancelled and no re-post
+        // overlaps a close (the receivers' posting windows).
+        for receiver in &self.receivers {
+            receiver.stop();
+        }
         for state in &self.families {
             // A close must not overlap a WSK call still executing on the socket. The purge
             // waited for the window already, but cleanup does not rely on it having run.
@@ -1155,6 +1273,11 @@ impl Engine {
         while !self.rundown.wait(control_timeout_ms()) {}
         for state in &self.families {
             while !state.gate.wait(control_timeout_ms()) {}
+        }
+        // The closes cancelled every posted receive (and echo send); their completions give
+        // the buffers back. Not bounded, for the reason above.
+        for receiver in &self.receivers {
+            while !receiver.drained(control_timeout_ms()) {}
         }
     }
 
@@ -1192,6 +1315,13 @@ impl Engine {
         let slots = unsafe { &(*engine_ptr).slots };
         // SAFETY: no send is in flight and no slot is in use.
         unsafe { slots.destroy() };
+        // SAFETY: as for `slots`: a Receiver's shared state is atomics, kernel objects and a
+        // cell touched only under its lock.
+        let receivers = unsafe { &(*engine_ptr).receivers };
+        for receiver in receivers {
+            // SAFETY: every buffer is idle (drained in `shutdown`) and nothing refers to one.
+            unsafe { receiver.destroy_buffers() };
+        }
         // SAFETY: allocated in `create`; nothing refers to it any more.
         unsafe { kernel::free(engine) };
     }
@@ -1263,11 +1393,12 @@ unsafe extern "C" fn send_complete(_device: PDEVICE_OBJECT, irp: PIRP, context: 
     STATUS_MORE_PROCESSING_REQUIRED
 }
 
-/// Reads a completed IRP's status and information (the IRP stays with its slot).
+/// Reads a completed IRP's status and information (the IRP stays with its owner: a send slot
+/// or a receive buffer, src/receive/).
 ///
 /// # Safety
 /// `irp` is a driver IRP handed back to its completion routine.
-unsafe fn result_of(irp: PIRP) -> (NTSTATUS, u64) {
+pub(crate) unsafe fn result_of(irp: PIRP) -> (NTSTATUS, u64) {
     // SAFETY: the caller's guarantee: the IRP is ours to read.
     let io_status = unsafe { &(*irp).IoStatus };
     // SAFETY: a completed IRP's IoStatus holds a Status (the union's NTSTATUS member).

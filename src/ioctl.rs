@@ -1,6 +1,7 @@
 //! EvtIoDeviceControl: validates each request against the IOCTL ABI and hands it to the
-//! engine. Every path completes the request exactly once: here on failure, or in the send's
-//! completion routine.
+//! engine. Every path completes the request exactly once: here on failure, in the send's
+//! completion routine, or, for a pended receive, when a datagram or a cancellation takes it
+//! back out of its manual queue (src/receive/).
 
 use wdk_sys::{
     _WDF_REQUEST_STOP_ACTION_FLAGS, NTSTATUS, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH,
@@ -12,9 +13,13 @@ use wsk_sample_ioctl::{
     IOCTL_WSK_SAMPLE_SEND, IOCTL_WSK_SAMPLE_SEND_BATCH, SEND_REPLY_SIZE, STATS_REPLY_SIZE,
     decode_batch_request, decode_send_request,
 };
+use wsk_sample_ioctl::{
+    IOCTL_WSK_SAMPLE_RECEIVE, IOCTL_WSK_SAMPLE_RECEIVE_MODE, IOCTL_WSK_SAMPLE_RECEIVE_STATS,
+};
 
 use crate::device;
 use crate::engine::{Engine, Failure, FailureKind};
+use crate::receive::requests as receive;
 use crate::request::Request;
 
 /// EvtIoStop: at device removal (purge) the engine cancels every send still in flight, which
@@ -56,6 +61,9 @@ pub unsafe extern "C" fn evt_io_device_control(
         IOCTL_WSK_SAMPLE_QUERY_STATS => query_stats(engine, &mut request),
         IOCTL_WSK_SAMPLE_CONFIGURE => configure(engine, &mut request),
         IOCTL_WSK_SAMPLE_SEND_BATCH => send_batch(engine, &mut request),
+        IOCTL_WSK_SAMPLE_RECEIVE => receive::receive(engine, &mut request),
+        IOCTL_WSK_SAMPLE_RECEIVE_STATS => receive::receive_stats(engine, &mut request),
+        IOCTL_WSK_SAMPLE_RECEIVE_MODE => receive::receive_mode(engine, &mut request),
         _ => Err(Failure::new(
             STATUS_INVALID_DEVICE_REQUEST,
             FailureKind::Validation,

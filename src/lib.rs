@@ -39,6 +39,7 @@ mod engine;
 mod ioctl;
 mod irp;
 mod kernel;
+mod receive;
 mod request;
 mod rundown;
 mod slots;
@@ -54,5 +55,7 @@ pub use device::driver_entry;
 #[cfg(not(target_os = "windows"))]
 pub use engine::set_control_timeout_ms;
 pub use engine::{CONTROL_TIMEOUT_MS, DEFAULT_SLOT_COUNT, SLOT_SIZE};
+pub use receive::BUFFERS as RECEIVE_BUFFERS;
+pub use receive::pool::BUFFER_SIZE as RECEIVE_BUFFER_SIZE;
 /// The driver's WSK ABI definitions, exposed for the layout conformance checks.
 pub use wsk::abi as wsk_abi;

@@ -18,7 +18,8 @@ use core::ffi::c_void;
 use core::ptr::NonNull;
 
 use wdk_sys::{
-    NTSTATUS, PVOID, STATUS_DRIVER_INTERNAL_ERROR, WDFREQUEST, call_unsafe_wdf_function_binding,
+    NTSTATUS, PVOID, STATUS_DRIVER_INTERNAL_ERROR, WDFQUEUE, WDFREQUEST,
+    call_unsafe_wdf_function_binding,
 };
 
 use crate::trace::trace;
@@ -90,7 +91,14 @@ impl Request {
     /// The request's output buffer, at least `minimum` bytes (WdfRequestRetrieveOutputBuffer),
     /// valid until the request completes.
     pub fn output_buffer(&self, minimum: usize) -> Result<*mut u8, NTSTATUS> {
+        self.output_buffer_with_length(minimum)
+            .map(|(buffer, _)| buffer)
+    }
+
+    /// As [`Request::output_buffer`], with the buffer's whole length (at least `minimum`).
+    pub fn output_buffer_with_length(&self, minimum: usize) -> Result<(*mut u8, usize), NTSTATUS> {
         let mut buffer: PVOID = core::ptr::null_mut();
+        let mut length = 0usize;
         // SAFETY: a live request; the outputs are ours.
         let status = unsafe {
             call_unsafe_wdf_function_binding!(
@@ -98,14 +106,54 @@ impl Request {
                 self.raw(),
                 minimum,
                 &mut buffer,
-                core::ptr::null_mut()
+                &mut length
             )
         };
         if status < 0 {
             Err(status)
         } else {
-            Ok(buffer.cast())
+            Ok((buffer.cast(), length))
         }
+    }
+
+    /// `WdfRequestForwardToIoQueue`: hands the request to `queue` (a queue of the same device,
+    /// not the one that presented it). On success the request is the framework's again (KMDF
+    /// source, `fxioqueue.cpp`, FxIoQueue::ForwardRequest / QueueRequestFromForward), so the
+    /// handle is consumed: the driver gets it back only from [`Request::retrieve_next`]. On
+    /// failure (e.g. STATUS_WDF_BUSY from a purging queue) the driver still owns it and gets
+    /// it back to complete.
+    ///
+    /// # Safety
+    /// `queue` is a live queue of the request's device.
+    pub unsafe fn forward_to(self, queue: WDFQUEUE) -> Result<(), (Request, NTSTATUS)> {
+        // SAFETY: a request the driver owns; the caller's guarantee for the queue.
+        let status = unsafe {
+            call_unsafe_wdf_function_binding!(WdfRequestForwardToIoQueue, self.raw(), queue)
+        };
+        if status < 0 {
+            return Err((self, status));
+        }
+        core::mem::forget(self);
+        Ok(())
+    }
+
+    /// `WdfIoQueueRetrieveNextRequest`: the oldest request waiting in a manual queue, now the
+    /// driver's (FxIoQueue::GetRequest); None if the queue is empty or refuses. Callable at
+    /// DISPATCH_LEVEL.
+    ///
+    /// # Safety
+    /// `queue` is a live manual queue of the driver's device, and the requests in it were put
+    /// there by [`Request::forward_to`] (so no other `Request` owns them).
+    pub unsafe fn retrieve_next(queue: WDFQUEUE) -> Option<Request> {
+        let mut raw: WDFREQUEST = core::ptr::null_mut();
+        // SAFETY: the caller's guarantee for the queue; the output is ours.
+        let status = unsafe {
+            call_unsafe_wdf_function_binding!(WdfIoQueueRetrieveNextRequest, queue, &mut raw)
+        };
+        if status < 0 {
+            return None;
+        }
+        NonNull::new(raw.cast::<c_void>()).map(Request)
     }
 }
 

@@ -79,6 +79,22 @@ pub fn WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(
     }
 }
 
+/// `WDF_IO_QUEUE_CONFIG_INIT` (wdfio.h): as the default-queue form without `DefaultQueue`.
+/// A manual queue keeps `Settings` zero (FxIoQueue::Initialize refuses a non-zero
+/// NumberOfPresentedRequests on it).
+pub fn WDF_IO_QUEUE_CONFIG_INIT(
+    Config: &mut WDF_IO_QUEUE_CONFIG,
+    DispatchType: WDF_IO_QUEUE_DISPATCH_TYPE,
+) {
+    *Config = WDF_IO_QUEUE_CONFIG::default();
+    Config.Size = size_of::<WDF_IO_QUEUE_CONFIG>() as u32;
+    Config.PowerManaged = _WDF_TRI_STATE::WdfUseDefault;
+    Config.DispatchType = DispatchType;
+    if Config.DispatchType == _WDF_IO_QUEUE_DISPATCH_TYPE::WdfIoQueueDispatchParallel {
+        Config.Settings.Parallel.NumberOfPresentedRequests = u32::MAX;
+    }
+}
+
 /// A context type record as `WDF_DECLARE_CONTEXT_TYPE_WITH_NAME` (wdfobject.h) declares one:
 /// `{ sizeof(WDF_OBJECT_CONTEXT_TYPE_INFO), "<name>", sizeof(<type>), <itself>, NULL }`, in
 /// static memory. Declare one with [`wdf_declare_context_type!`].

@@ -9,6 +9,7 @@ mod common;
 
 use common::{Bench, Receiver, pattern};
 use wdk_model::{CompletionMode, KernelConfig};
+use wsk_sample_ioctl::{IOCTL_WSK_SAMPLE_RECEIVE_STATS, RECEIVE_STATS_SIZE, ReceiveStats};
 
 fn contract(config: KernelConfig) {
     let bench = Bench::with(config);
@@ -98,11 +99,13 @@ fn unload_after_many_sends_on_both_families_leaves_nothing() {
     assert_eq!(stats.datagrams_sent, 300);
     assert_eq!(stats.bytes_sent, 1_200);
     let counters = bench.kernel.counters();
-    // Before unload the only live IRPs are the slots' own, one each (control-path IRPs are
-    // freed by their calls).
+    let receive = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_STATS, &[], RECEIVE_STATS_SIZE);
+    let receive = ReceiveStats::decode(&receive.output).expect("well-formed receive stats");
+    // Before unload the only live IRPs are the slots' own and the receive buffers', one each
+    // (control-path IRPs are freed by their calls).
     assert_eq!(
         counters.irp_allocations - counters.irp_frees,
-        u64::from(stats.pool_slots)
+        u64::from(stats.pool_slots) + u64::from(receive.buffers)
     );
     let report = bench.unload();
     // Unload closed both sockets with IRPs of their own and freed the slots' IRPs: a live IRP

@@ -78,7 +78,85 @@ fn workload(bench: &Bench, v4: &Receiver, v6: &Receiver) -> Expected {
         bench.configure(ConfigAction::ClearFixed(Family::V4)),
     );
     bench.stats();
+    receive_workload(bench);
     expected
+}
+
+/// The receive path: start receiving on IPv4, one datagram from an external client through a
+/// pended receive request, stop.
+fn receive_workload(bench: &Bench) {
+    use wsk_sample_ioctl::{
+        IOCTL_WSK_SAMPLE_RECEIVE, IOCTL_WSK_SAMPLE_RECEIVE_MODE, ModeRequest, ReceiveMode,
+        ReceiveReply, ReceiveRequest,
+    };
+    let mode = |mode| {
+        ModeRequest {
+            family: Family::V4,
+            mode,
+        }
+        .encode()
+    };
+    let started = bench.ioctl(
+        IOCTL_WSK_SAMPLE_RECEIVE_MODE,
+        &mode(ReceiveMode::Receive),
+        0,
+    );
+    if !check("start receiving", started.status) {
+        return;
+    }
+    if let Some(local) = bench.stats().local_v4 {
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").expect("client");
+        let to = std::net::SocketAddr::new([127, 0, 0, 1].into(), local.port());
+        client.send_to(b"in", to).expect("send");
+        let request = ReceiveRequest { family: Family::V4 }.encode();
+        let result = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE, &request, 100);
+        if check("receive", result.status) {
+            let (_, data) = ReceiveReply::decode(&result.output).expect("reply");
+            assert_eq!(data, b"in", "the datagram received");
+        }
+    }
+    check(
+        "stop receiving",
+        bench
+            .ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Off), 0)
+            .status,
+    );
+    // The echo responder: one datagram back to its sender, or counted as not echoed when the
+    // fault lands on the echo's send.
+    let echo = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Echo), 0);
+    if !check("start echoing", echo.status) {
+        return;
+    }
+    if let Some(local) = bench.stats().local_v4 {
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").expect("client");
+        client
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        let to = std::net::SocketAddr::new([127, 0, 0, 1].into(), local.port());
+        client.send_to(b"echo", to).expect("send");
+        let mut buffer = [0u8; 16];
+        match client.recv_from(&mut buffer) {
+            Ok((n, _)) => assert_eq!(&buffer[..n], b"echo"),
+            Err(_) => {
+                let result = bench.ioctl(
+                    wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE_STATS,
+                    &[],
+                    wsk_sample_ioctl::RECEIVE_STATS_SIZE,
+                );
+                let stats = wsk_sample_ioctl::ReceiveStats::decode(&result.output).expect("stats");
+                assert!(
+                    stats.dropped_echo + stats.receive_errors > 0,
+                    "an echo was lost without being counted: {stats:?}"
+                );
+            }
+        }
+    }
+    check(
+        "stop echoing",
+        bench
+            .ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Off), 0)
+            .status,
+    );
 }
 
 fn drain(receiver: &Receiver) -> usize {

@@ -286,6 +286,17 @@ fn address_in(code: u32, input: &[u8]) -> Option<(SocketAddr, bool)> {
 /// allowed set (a bug of this harness, never of the driver).
 pub fn guard(code: u32, input: &mut [u8]) -> Result<bool, String> {
     let mut rewrote = false;
+    // Receiving is never turned on: a pended receive waits for a datagram the scenario does not
+    // send (tests/receive.rs covers receiving). A well-formed "receive" or "echo" mode request
+    // becomes "off", which the driver accepts and which changes nothing.
+    if code == wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE_MODE
+        && wsk_sample_ioctl::ModeRequest::decode(input)
+            .is_ok_and(|r| r.mode != wsk_sample_ioctl::ReceiveMode::Off)
+        && let Some(mode) = input.get_mut(4..6)
+    {
+        mode.copy_from_slice(&0u16.to_le_bytes());
+        rewrote = true;
+    }
     if let Some((address, is_destination)) = address_in(code, input) {
         let allowed = if is_destination {
             allowed_destination(&address)
@@ -1384,6 +1395,10 @@ enum Expect {
     },
     /// A configure request that passed validation.
     Configure(ConfigAction),
+    /// Receive counters: always succeed, and nothing was ever received.
+    ReceiveStats,
+    /// Receiving turned off (it never was on): success, or refused while sends are in flight.
+    ReceiveOff,
 }
 
 fn expect(code: u32, input: &[u8], output_len: usize, access: Access) -> Expect {
@@ -1429,6 +1444,36 @@ fn expect(code: u32, input: &[u8], output_len: usize, access: Access) -> Expect 
             Err(e) => Expect::Refused(e.ntstatus()),
             Ok(action) => Expect::Configure(action),
         },
+        wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE_STATS
+            if too_small(wsk_sample_ioctl::RECEIVE_STATS_SIZE) =>
+        {
+            Expect::Refused(STATUS_BUFFER_TOO_SMALL)
+        }
+        wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE_STATS => Expect::ReceiveStats,
+        wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE
+            if too_small(wsk_sample_ioctl::RECEIVE_HEADER_SIZE) =>
+        {
+            Expect::Refused(STATUS_BUFFER_TOO_SMALL)
+        }
+        wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE
+        | wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE_MODE
+            if input.is_empty() =>
+        {
+            Expect::Refused(STATUS_INFO_LENGTH_MISMATCH)
+        }
+        // Receiving is never on (see `guard`): a well-formed receive is refused.
+        wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE => {
+            match wsk_sample_ioctl::ReceiveRequest::decode(input) {
+                Err(e) => Expect::Refused(e.ntstatus()),
+                Ok(_) => Expect::Refused(wsk_sample_ioctl::status::STATUS_INVALID_DEVICE_STATE),
+            }
+        }
+        wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE_MODE => {
+            match wsk_sample_ioctl::ModeRequest::decode(input) {
+                Err(e) => Expect::Refused(e.ntstatus()),
+                Ok(_) => Expect::ReceiveOff,
+            }
+        }
         _ => Expect::Refused(STATUS_INVALID_DEVICE_REQUEST),
     }
 }
@@ -1857,6 +1902,24 @@ impl Runner {
                 self.tracker.bytes.0 += total as u64;
                 self.tracker.batches.0 += 1;
                 self.summary.batches_ok += 1;
+            }
+            Expect::ReceiveStats => {
+                ensure!(status == STATUS_SUCCESS, "a receive stats query failed");
+                let stats = wsk_sample_ioctl::ReceiveStats::decode(&r.output)
+                    .map_err(|e| format!("malformed receive stats: {e}"))?;
+                ensure!(
+                    stats.datagrams == 0 && stats.posted == 0,
+                    "receive counters moved without receiving: {stats:?}"
+                );
+            }
+            Expect::ReceiveOff => {
+                ensure!(
+                    status == STATUS_SUCCESS || status == STATUS_DEVICE_BUSY,
+                    "turning receiving off failed"
+                );
+                if status < 0 {
+                    self.summary.runtime_errors += 1;
+                }
             }
             Expect::Configure(action) => {
                 ensure!(

@@ -204,6 +204,22 @@ pub type PFN_WSK_SEND_MESSAGES = Option<
     ) -> NTSTATUS,
 >;
 
+pub type PFN_WSK_RECEIVE_FROM = Option<
+    unsafe extern "system" fn(
+        Socket: *mut WSK_SOCKET,
+        Buffer: *mut WSK_BUF,
+        Flags: ULONG,
+        RemoteAddress: *mut SOCKADDR,
+        ControlLength: *mut ULONG,
+        ControlInfo: PVOID,
+        ControlFlags: *mut ULONG,
+        Irp: PIRP,
+    ) -> NTSTATUS,
+>;
+
+/// ws2def.h: the datagram was larger than the buffer (WskReceiveFrom's ControlFlags).
+pub const MSG_TRUNC: ULONG = 0x0100;
+
 /// The datagram category's dispatch table; the basic-socket part is spelled out as its first
 /// two members (same layout as wsk.h's unnamed WSK_PROVIDER_BASIC_DISPATCH).
 #[repr(C)]
@@ -212,7 +228,7 @@ pub struct WSK_PROVIDER_DATAGRAM_DISPATCH {
     pub WskCloseSocket: PFN_WSK_CLOSE_SOCKET,
     pub WskBind: PFN_WSK_BIND,
     pub WskSendTo: PFN_WSK_SEND_TO,
-    pub WskReceiveFrom: PVOID,
+    pub WskReceiveFrom: PFN_WSK_RECEIVE_FROM,
     pub WskRelease: PVOID,
     pub WskGetLocalAddress: PFN_WSK_GET_LOCAL_ADDRESS,
     pub WskSendMessages: PFN_WSK_SEND_MESSAGES,

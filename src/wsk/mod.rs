@@ -253,6 +253,39 @@ pub unsafe fn send_to(
     }
 }
 
+/// `WskReceiveFrom` into one buffer: the datagram, its source and the control flags land in
+/// driver memory when the IRP completes (no control information is asked for).
+///
+/// # Safety
+/// `socket` live and bound; `buffer`, its MDL, `remote` (room for the family's SOCKADDR) and
+/// `flags` stay valid until the IRP completes; `irp` as above.
+pub unsafe fn receive_from(
+    socket: *mut WSK_SOCKET,
+    buffer: *mut WSK_BUF,
+    remote: *mut SOCKADDR,
+    flags: *mut u32,
+    irp: PIRP,
+) -> Issued {
+    // SAFETY: the caller's guarantees.
+    match unsafe { dispatch(socket) }.WskReceiveFrom {
+        // SAFETY: the caller's guarantees; Flags 0, no ControlLength (so no ControlInfo).
+        Some(receive) => submitted(unsafe {
+            receive(
+                socket,
+                buffer,
+                0,
+                remote,
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                flags,
+                irp,
+            )
+        }),
+        // SAFETY: the IRP was not handed to anyone.
+        None => unsafe { not_submitted(irp) },
+    }
+}
+
 /// `WskCloseSocket`: cancels pending IRPs; no other call may be executing on the socket.
 ///
 /// # Safety

@@ -47,6 +47,10 @@ pub const STATUS_INVALID_PARAMETER_4: NTSTATUS = status(0xC000_00F2);
 // KMDF 1.31 wdfstatus.h.
 pub const STATUS_WDF_OBJECT_ATTRIBUTES_INVALID: NTSTATUS = status(0xC020_0209);
 pub const STATUS_WDF_NO_CALLBACK: NTSTATUS = status(0xC020_020B);
+/// wdfstatus.h: the queue is not accepting requests.
+pub const STATUS_WDF_BUSY: NTSTATUS = status(0xC020_0204);
+/// ntstatus.h.
+pub const STATUS_NO_MORE_ENTRIES: NTSTATUS = status(0x8000_001A);
 pub const STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED: NTSTATUS = status(0xC020_020F);
 
 pub const POOL_FLAG_USE_QUOTA: POOL_FLAGS = 0x1;

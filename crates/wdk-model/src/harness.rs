@@ -53,13 +53,64 @@ pub struct Handle {
     _open: OpenHandle,
 }
 
-/// Counts a handle as open until it is dropped.
-#[derive(Debug)]
-struct OpenHandle(Arc<AtomicUsize>);
+impl Handle {
+    /// The handle's file object, as requests record it.
+    fn file(&self) -> usize {
+        self._open.file
+    }
+
+    /// CloseHandle while calls on the handle may still be pending on other threads (they
+    /// keep the file object referenced, not the handle): IRP_MJ_CLEANUP runs now (see
+    /// `OpenHandle`), and later calls on it fail with STATUS_INVALID_HANDLE. Dropping the
+    /// handle closes it too, once.
+    pub fn close(&self) {
+        self._open.cleanup();
+    }
+}
+
+/// Counts a handle as open until it is dropped; closing it is the IRP_MJ_CLEANUP of its file
+/// object.
+struct OpenHandle {
+    open: Arc<AtomicUsize>,
+    core: Arc<Core>,
+    file: usize,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl fmt::Debug for OpenHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OpenHandle({:#x})", self.file)
+    }
+}
+
+/// File objects handed out (a handle's identity; never 0).
+static NEXT_FILE: AtomicUsize = AtomicUsize::new(1);
 
 impl Drop for OpenHandle {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.cleanup();
+    }
+}
+
+impl OpenHandle {
+    fn cleanup(&self) {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // IRP_MJ_CLEANUP: FxPkgGeneral::OnCleanup (irphandlers/general/fxpkggeneral.cpp) calls
+        // FxPkgIo::FlushAllQueuesByFileObject, whose FxIoQueue::FlushByFileObject
+        // (irphandlers/io/fxioqueue.cpp) cancels every request of this file object still
+        // waiting in a queue (CancelForQueue: completed with STATUS_CANCELLED when the queue
+        // has no EvtIoCanceledOnQueue). Requests the driver holds are the driver's to complete.
+        let file = self.file;
+        let cancelled = crate::wdf::cancel_queued(&mut lock(&self.core.wdf), |r| r.file == file);
+        if cancelled > 0 {
+            self.core.note(format!(
+                "KMDF: handle closed: {cancelled} queued request(s) of its file object cancelled"
+            ));
+            self.core.wdf_changed.notify_all();
+        }
+        self.open.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -357,7 +408,12 @@ impl Kernel {
             access,
             device: device.handle,
             synchronous: (mode == IoMode::Synchronous).then(|| Arc::new(Mutex::new(()))),
-            _open: OpenHandle(self.open_handles.clone()),
+            _open: OpenHandle {
+                open: self.open_handles.clone(),
+                core: self.core.clone(),
+                file: NEXT_FILE.fetch_add(1, Ordering::Relaxed),
+                closed: std::sync::atomic::AtomicBool::new(false),
+            },
         })
     }
 
@@ -381,6 +437,13 @@ impl Kernel {
         let _entered = self.enter();
         if !self.loaded.load(Ordering::SeqCst) {
             return Err(HarnessError::NotLoaded);
+        }
+        if handle._open.closed.load(Ordering::SeqCst) {
+            return Ok(IoResult {
+                status: crate::STATUS_INVALID_HANDLE,
+                information: 0,
+                output: Vec::new(),
+            });
         }
         let required = (code >> 14) & 3;
         if (required & 1 != 0 && !handle.access.read) || (required & 2 != 0 && !handle.access.write)
@@ -455,6 +518,8 @@ impl Kernel {
                             completion: None,
                             queue,
                             stop: StopState::NotNotified,
+                            file: handle.file(),
+                            queued: false,
                         },
                     );
                     state.dispatching += 1;
@@ -609,8 +674,21 @@ impl Kernel {
     fn remove_devices(&self) {
         let core = &self.core;
         core.note("PnP: removing the device");
-        for device in lock(&core.wdf).devices.iter_mut() {
-            device.purging = true;
+        {
+            let mut state = lock(&core.wdf);
+            for device in state.devices.iter_mut() {
+                device.purging = true;
+            }
+            // The purge cancels what waits in the queues (FxIoQueue::QueuePurge: requests
+            // not yet presented are completed with STATUS_CANCELLED).
+            let cancelled = crate::wdf::cancel_queued(&mut state, |_| true);
+            drop(state);
+            if cancelled > 0 {
+                core.note(format!(
+                    "KMDF: purge cancelled {cancelled} queued request(s)"
+                ));
+                core.wdf_changed.notify_all();
+            }
         }
         self.stop_outstanding_requests();
         let deadline = Instant::now() + core.config.request_timeout;
@@ -644,29 +722,34 @@ impl Kernel {
         for device in devices {
             let cleanups = {
                 let mut state = lock(&core.wdf);
-                let queue_cleanup = device.default_queue.and_then(|q| {
-                    state.queues.remove(&q);
+                let mut cleanups = Vec::new();
+                for q in device.default_queue.iter().chain(&device.other_queues) {
+                    state.queues.remove(q);
+                    cleanups.extend(
+                        state
+                            .objects
+                            .get(q)
+                            .and_then(|o| o.cleanup)
+                            .map(|f| (f, *q)),
+                    );
+                }
+                cleanups.extend(
                     state
                         .objects
-                        .get(&q)
+                        .get(&device.handle)
                         .and_then(|o| o.cleanup)
-                        .map(|f| (f, q))
-                });
-                let device_cleanup = state
-                    .objects
-                    .get(&device.handle)
-                    .and_then(|o| o.cleanup)
-                    .map(|f| (f, device.handle));
-                [queue_cleanup, device_cleanup]
+                        .map(|f| (f, device.handle)),
+                );
+                cleanups
             };
-            for (cleanup, object) in cleanups.into_iter().flatten() {
+            for (cleanup, object) in cleanups {
                 // SAFETY: the driver's cleanup callback for an object that is still live.
                 unsafe { cleanup(object as WDFOBJECT) };
                 self.check_irql("EvtCleanupCallback");
             }
             let mut state = lock(&core.wdf);
-            if let Some(queue) = device.default_queue {
-                state.delete_object(queue);
+            for queue in device.default_queue.iter().chain(&device.other_queues) {
+                state.delete_object(*queue);
             }
             state.delete_object(device.handle);
             drop(state);
@@ -687,7 +770,9 @@ impl Kernel {
                 let found = state
                     .requests
                     .iter()
-                    .filter(|(_, r)| r.completion.is_none() && r.stop == StopState::NotNotified)
+                    .filter(|(_, r)| {
+                        r.completion.is_none() && !r.queued && r.stop == StopState::NotNotified
+                    })
                     .map(|(&request, r)| (request, r.queue))
                     .min();
                 let Some((request, queue)) = found else {

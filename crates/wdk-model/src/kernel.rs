@@ -62,7 +62,7 @@ pub mod rules {
         EVENT_NOT_INITIALIZED = "a KEVENT must be initialized with KeInitializeEvent before use";
         WSK_FLAGS_NOT_ZERO = "WSK datagram calls take Flags = 0";
         WSK_SOCKET_INVALID = "a WSK call needs a live socket (not closed, not freed)";
-        WSK_NOT_BOUND = "a datagram socket must be bound before it sends";
+        WSK_NOT_BOUND = "a datagram socket must be bound before it sends or receives";
         WSK_FAMILY_MISMATCH = "addresses passed to a socket must be of the socket's family";
         WSK_NULL_REMOTE_ADDRESS = "a NULL RemoteAddress needs a fixed remote or send-to address";
         WSK_AMBIGUOUS_DESTINATION = "RemoteAddress may be NULL only where Learn defines the result: WskSendTo on a socket with exactly one of a fixed remote (SIO_WSK_SET_REMOTE_ADDRESS) or fixed send-to (SIO_WSK_SET_SENDTO_ADDRESS) address; PFN_WSK_SEND_MESSAGES documents no fallback, and with both set the choice is undocumented";
@@ -157,6 +157,8 @@ pub enum FaultSite {
     WskGetLocalAddress,
     /// `WskCloseSocket`.
     WskClose,
+    /// `WskReceiveFrom`.
+    WskReceiveFrom,
     /// `IoSetCompletionRoutineEx`'s context allocation.
     CompletionContext,
 }
@@ -176,6 +178,7 @@ impl FaultSite {
         FaultSite::WskSendMessages,
         FaultSite::WskGetLocalAddress,
         FaultSite::WskClose,
+        FaultSite::WskReceiveFrom,
         FaultSite::CompletionContext,
     ];
 }
@@ -283,6 +286,10 @@ pub struct Counters {
     pub wsk_send_to_null_remote: AtomicU64,
     /// Datagrams the provider handed to the host.
     pub datagrams_sent: AtomicU64,
+    /// `WskReceiveFrom` calls accepted (posted).
+    pub wsk_receive_from: AtomicU64,
+    /// Datagrams the provider delivered into posted receives.
+    pub datagrams_received: AtomicU64,
 }
 
 /// A snapshot of [`Counters`].
@@ -306,6 +313,10 @@ pub struct CounterSnapshot {
     pub wsk_send_to_null_remote: u64,
     /// See [`Counters::datagrams_sent`].
     pub datagrams_sent: u64,
+    /// See [`Counters::wsk_receive_from`].
+    pub wsk_receive_from: u64,
+    /// See [`Counters::datagrams_received`].
+    pub datagrams_received: u64,
 }
 
 impl Counters {
@@ -321,6 +332,8 @@ impl Counters {
             wsk_send_messages: get(&self.wsk_send_messages),
             wsk_send_to_null_remote: get(&self.wsk_send_to_null_remote),
             datagrams_sent: get(&self.datagrams_sent),
+            wsk_receive_from: get(&self.wsk_receive_from),
+            datagrams_received: get(&self.datagrams_received),
         }
     }
 }

@@ -47,6 +47,8 @@ pub(crate) struct DeviceRecord {
     pub symbolic_links: Vec<String>,
     pub interfaces: Vec<GUID>,
     pub default_queue: Option<usize>,
+    /// Its other (manual) queues, deleted with it.
+    pub other_queues: Vec<usize>,
     /// Surprise removal has begun: the queue is purging.
     pub purging: bool,
 }
@@ -59,6 +61,11 @@ pub(crate) struct QueueRecord {
     pub max_presented: u32,
     /// Callbacks at PASSIVE_LEVEL (the queue's execution level, inherited from the device).
     pub passive: bool,
+    /// WdfIoQueueDispatchManual: requests wait in `waiting` until the driver retrieves them.
+    pub manual: bool,
+    /// Requests in the queue, framework-owned (FxIoQueue's m_Queue, a cancel-safe FxIrpQueue),
+    /// oldest first.
+    pub waiting: std::collections::VecDeque<usize>,
 }
 
 pub(crate) struct RequestRecord {
@@ -71,6 +78,10 @@ pub(crate) struct RequestRecord {
     pub queue: usize,
     /// Where it is in a purge (FxIoQueue's m_PowerNotify / m_PowerDriverNotified lists).
     pub stop: StopState,
+    /// The file object (handle) it came through: IRP_MJ_CLEANUP cancels the queued ones.
+    pub file: usize,
+    /// In a manual queue's `waiting` list (framework-owned), not in the driver's hands.
+    pub queued: bool,
 }
 
 /// A driver-owned request's place in a queue purge.
@@ -562,6 +573,7 @@ pub unsafe fn WdfDeviceCreate(
         symbolic_links: Vec::new(),
         interfaces: Vec::new(),
         default_queue: None,
+        other_queues: Vec::new(),
         purging: false,
     });
     drop(state);
@@ -779,10 +791,20 @@ pub unsafe fn WdfIoQueueCreate(
             format!("NumberOfPresentedRequests {presented} on a sequential or manual queue"),
         );
     }
-    if dispatch != WdfIoQueueDispatchParallel || config.DefaultQueue == 0 {
+    let manual = dispatch == WdfIoQueueDispatchManual;
+    if !(dispatch == WdfIoQueueDispatchParallel && config.DefaultQueue != 0
+        || manual && config.DefaultQueue == 0)
+    {
         return refuse(
             STATUS_NOT_SUPPORTED,
-            "the model supports a parallel default queue only".into(),
+            "the model supports a parallel default queue and manual non-default queues only".into(),
+        );
+    }
+    if config.EvtIoCanceledOnQueue.is_some() {
+        // FxIoQueue::CancelForQueue calls it instead of completing the request; not modelled.
+        return refuse(
+            STATUS_NOT_SUPPORTED,
+            "EvtIoCanceledOnQueue is not modelled (the framework completes cancelled queued requests with STATUS_CANCELLED without it)".into(),
         );
     }
     if config.PowerManaged < _WDF_TRI_STATE::WdfFalse
@@ -797,7 +819,7 @@ pub unsafe fn WdfIoQueueCreate(
             ),
         );
     }
-    if presented == 0 {
+    if presented == 0 && !manual {
         kernel.violate(
             rules::WDF_QUEUE_PRESENTS_NOTHING,
             "WdfIoQueueCreate: a parallel queue with Settings.Parallel.NumberOfPresentedRequests = 0 (the framework accepts it and never presents a request)",
@@ -835,10 +857,16 @@ pub unsafe fn WdfIoQueueCreate(
             io_stop: config.EvtIoStop,
             max_presented: presented,
             passive: resolve_passive(level, device_passive),
+            manual,
+            waiting: std::collections::VecDeque::new(),
         },
     );
     if let Some(record) = state.devices.iter_mut().find(|d| d.handle == device) {
-        record.default_queue = Some(handle);
+        if manual {
+            record.other_queues.push(handle);
+        } else {
+            record.default_queue = Some(handle);
+        }
     }
     drop(state);
     if !Queue.is_null() {
@@ -1124,6 +1152,164 @@ pub unsafe fn WdfRequestStopAcknowledge(Request: WDFREQUEST, Requeue: BOOLEAN) {
         drop(state);
     }
     kernel.wdf_changed.notify_all();
+}
+
+/// `WdfRequestForwardToIoQueue`: moves a request the driver owns into another queue of the
+/// same device.
+///
+/// FxIoQueue::ForwardRequest (fxioqueue.cpp) runs VerifyForwardRequest (the destination must
+/// differ from the request's queue and belong to the same device, else
+/// STATUS_INVALID_DEVICE_REQUEST), then ForwardRequestWorker, which ends in
+/// QueueRequestFromForward: a queue that is not accepting requests (purging) refuses with
+/// STATUS_WDF_BUSY and the driver still owns the request. Once queued, the request is the
+/// framework's again until WdfIoQueueRetrieveNextRequest hands it back.
+///
+/// # Safety
+/// Same contract as the real method.
+#[must_use]
+pub unsafe fn WdfRequestForwardToIoQueue(
+    Request: WDFREQUEST,
+    DestinationQueue: WDFQUEUE,
+) -> NTSTATUS {
+    let kernel = kernel::current();
+    if !kernel::require_irql(&kernel, "WdfRequestForwardToIoQueue", kernel::DISPATCH) {
+        return STATUS_INVALID_DEVICE_STATE;
+    }
+    let request = Request as usize;
+    let destination = DestinationQueue as usize;
+    let mut state = lock(&kernel.wdf);
+    let Some(source) = state
+        .requests
+        .get(&request)
+        .filter(|r| r.completion.is_none() && !r.queued)
+        .map(|r| r.queue)
+    else {
+        drop(state);
+        bad_handle(
+            &kernel,
+            "WdfRequestForwardToIoQueue",
+            request,
+            ObjectKind::Request,
+        );
+        return STATUS_INVALID_HANDLE;
+    };
+    let Some(target) = state.queues.get(&destination) else {
+        drop(state);
+        bad_handle(
+            &kernel,
+            "WdfRequestForwardToIoQueue",
+            destination,
+            ObjectKind::Queue,
+        );
+        return STATUS_INVALID_HANDLE;
+    };
+    let same_device = state.queues.get(&source).map(|q| q.device) == Some(target.device);
+    if destination == source || !same_device {
+        drop(state);
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfRequestForwardToIoQueue to the request's own queue or another device's (VerifyForwardRequest: STATUS_INVALID_DEVICE_REQUEST)",
+        );
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
+    let device = target.device;
+    let purging = state
+        .devices
+        .iter()
+        .find(|d| d.handle == device)
+        .is_none_or(|d| d.purging);
+    if purging {
+        return STATUS_WDF_BUSY;
+    }
+    if let Some(target) = state.queues.get_mut(&destination) {
+        target.waiting.push_back(request);
+    }
+    if let Some(record) = state.requests.get_mut(&request) {
+        record.queue = destination;
+        record.queued = true;
+    }
+    drop(state);
+    kernel.wdf_changed.notify_all();
+    STATUS_SUCCESS
+}
+
+/// `WdfIoQueueRetrieveNextRequest`: takes the oldest request from a manual queue.
+///
+/// FxIoQueue::GetRequest (fxioqueue.cpp): only manual and sequential queues
+/// (else STATUS_INVALID_DEVICE_STATE); an empty queue gives STATUS_NO_MORE_ENTRIES; the
+/// request becomes driver-owned.
+///
+/// # Safety
+/// Same contract as the real method.
+#[must_use]
+pub unsafe fn WdfIoQueueRetrieveNextRequest(
+    Queue: WDFQUEUE,
+    OutRequest: *mut WDFREQUEST,
+) -> NTSTATUS {
+    let kernel = kernel::current();
+    if !kernel::require_irql(&kernel, "WdfIoQueueRetrieveNextRequest", kernel::DISPATCH) {
+        return STATUS_INVALID_DEVICE_STATE;
+    }
+    if OutRequest.is_null() {
+        kernel.violate(
+            rules::WDF_BAD_CONFIG,
+            "WdfIoQueueRetrieveNextRequest with a NULL OutRequest",
+        );
+        return STATUS_INVALID_PARAMETER;
+    }
+    let queue = Queue as usize;
+    let mut state = lock(&kernel.wdf);
+    let Some(record) = state.queues.get_mut(&queue) else {
+        drop(state);
+        bad_handle(
+            &kernel,
+            "WdfIoQueueRetrieveNextRequest",
+            queue,
+            ObjectKind::Queue,
+        );
+        return STATUS_INVALID_HANDLE;
+    };
+    if !record.manual {
+        return STATUS_INVALID_DEVICE_STATE;
+    }
+    let Some(request) = record.waiting.pop_front() else {
+        return STATUS_NO_MORE_ENTRIES;
+    };
+    if let Some(record) = state.requests.get_mut(&request) {
+        record.queued = false;
+    }
+    drop(state);
+    // SAFETY: checked non-null; the driver passes a place for the handle.
+    unsafe { *OutRequest = request as WDFREQUEST };
+    STATUS_SUCCESS
+}
+
+/// Cancels the queued requests that match `filter` as FxIoQueue::CancelForQueue does without
+/// EvtIoCanceledOnQueue: each leaves the queue and is completed with STATUS_CANCELLED.
+/// Returns how many.
+pub(crate) fn cancel_queued(
+    state: &mut WdfState,
+    filter: impl Fn(&RequestRecord) -> bool,
+) -> usize {
+    let mut cancelled = 0;
+    let WdfState {
+        queues, requests, ..
+    } = state;
+    for queue in queues.values_mut() {
+        queue.waiting.retain(|request| {
+            let Some(record) = requests.get_mut(request) else {
+                return false;
+            };
+            if !filter(record) {
+                return true;
+            }
+            record.queued = false;
+            record.completion = Some((STATUS_CANCELLED, 0));
+            cancelled += 1;
+            false
+        });
+    }
+    cancelled
 }
 
 /// `WdfDeviceWdmGetDeviceObject`: the WDM device object KMDF created for the device

@@ -28,6 +28,7 @@ fn all_cases() -> Vec<Case> {
         cases::kmdf::cases(),
         cases::special_pool::cases(),
         cases::wsk_unload::cases(),
+        cases::receive::cases(),
         cases::unload_window::cases(),
     ]
     .into_iter()
@@ -115,6 +116,11 @@ fn main() {
         cases::wsk_unload::checks()
             .into_iter()
             .map(|(name, check)| Trial::test(format!("wsk::{name}"), check)),
+    );
+    trials.extend(
+        cases::receive::checks()
+            .into_iter()
+            .map(|(name, check)| Trial::test(format!("receive::{name}"), check)),
     );
     trials.extend(
         cases::unload_window::checks()

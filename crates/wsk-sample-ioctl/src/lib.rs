@@ -16,6 +16,7 @@
 //! | [`IOCTL_WSK_SAMPLE_QUERY_STATS`] = `0x8057_6004` | `0x801` | buffered | read | none | [`Stats`] (256 bytes) |
 //! | [`IOCTL_WSK_SAMPLE_CONFIGURE`] = `0x8057_A008` | `0x802` | buffered | write | config request (48 bytes) | none |
 //! | [`IOCTL_WSK_SAMPLE_SEND_BATCH`] = `0x8057_A00C` | `0x803` | buffered | write | batch request | [`BatchReply`] (24 bytes) |
+//! | [`IOCTL_WSK_SAMPLE_RECEIVE`], `_RECEIVE_STATS`, `_RECEIVE_MODE` | `0x804`-`0x806` | buffered | read, read, write | see the receive module | |
 //!
 //! # Wire address (32 bytes)
 //!
@@ -129,6 +130,9 @@ extern crate std;
 
 #[cfg(test)]
 mod tests;
+
+mod receive;
+pub use receive::*;
 
 // ---------------------------------------------------------------------------
 // Control codes

@@ -128,6 +128,20 @@ pub enum Command {
     /// Configure the driver: bind address, fixed destination or send-pool size.
     #[command(after_help = format!("{CONFIG_HELP}\n\n{EXIT_CODES_HELP}"))]
     Config(ConfigArgs),
+    /// Receive UDP datagrams through the driver (pended receive requests).
+    #[command(after_help = format!("{RECV_HELP}\n\n{EXIT_CODES_HELP}"))]
+    Recv(RecvArgs),
+    /// Turn on the driver's kernel echo responder and report what it echoed.
+    #[command(after_help = format!("{ECHO_HELP}\n\n{EXIT_CODES_HELP}"))]
+    Echo(EchoArgs),
+    /// Measure round trips to an echo responder (without --to: the driver's kernel echo and a
+    /// user-mode echo, in one run).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Ping(PingArgs),
+    /// Measure the receive side: throughput through the driver against a raw recvmmsg
+    /// receiver, and round trips through the kernel echo against a user-mode echo.
+    #[command(name = "recv-bench", after_help = EXIT_CODES_HELP)]
+    RecvBench(RecvBenchArgs),
     /// Measure the send rate: one IOCTL per datagram, batched IOCTLs, and a raw user-mode sender.
     #[command(after_help = format!("{BENCH_HELP}\n\n{EXIT_CODES_HELP}"))]
     Bench(BenchArgs),
@@ -291,6 +305,92 @@ pub struct ListenArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {}
+
+/// What `recv` does, shown under `recv --help`.
+pub const RECV_HELP: &str = "\
+recv binds the driver's socket of the address's family to --bind (CONFIGURE), turns receiving on
+(IOCTL_WSK_SAMPLE_RECEIVE_MODE) and issues one IOCTL_WSK_SAMPLE_RECEIVE at a time; each completes
+with the next datagram, its source and its length. Datagrams that arrive between requests wait in
+the driver's receive buffers (8 per family); with all of them full the driver drops and counts.
+At the end receiving is turned off again and the driver's receive counters are printed.
+On hosts other than Windows the driver runs in the kernel model in-process and a second thread
+stops a receive that waits longer than --timeout; on Windows the timeout is checked only when a
+datagram arrives (the handle is synchronous).";
+
+/// What `echo` does, shown under `echo --help`.
+pub const ECHO_HELP: &str = "\
+echo binds the driver's socket of the address's family to --bind and turns on the kernel echo
+responder (IOCTL_WSK_SAMPLE_RECEIVE_MODE, echo): the driver sends every datagram it receives
+back to its sender from the receive path, reusing the receive buffer (no copy, no allocation).
+wskctl only watches the driver's receive counters and turns echo off when --count datagrams
+have been echoed, after --timeout seconds without one, or on Ctrl-C.";
+
+#[derive(Debug, Args)]
+pub struct RecvBenchArgs {
+    /// Datagrams sent to each receiver.
+    #[arg(long, value_name = "N", default_value = "10000", value_parser = parse_count, allow_negative_numbers = true)]
+    pub count: u64,
+
+    /// Datagram size in bytes.
+    #[arg(long, value_name = "N", default_value = "64", value_parser = parse_size, allow_negative_numbers = true)]
+    pub size: usize,
+
+    /// Round trips timed for each echo.
+    #[arg(long, value_name = "N", default_value = "2000", value_parser = parse_count, allow_negative_numbers = true)]
+    pub rtt_count: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct PingArgs {
+    /// The echo responder: IPV4:PORT or [IPV6]:PORT. Without it (not on Windows) the driver's
+    /// kernel echo runs in-process on 127.0.0.1, and a user-mode echo is measured too.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_destination)]
+    pub to: Option<SocketAddr>,
+
+    /// Round trips to time (after 5 untimed ones).
+    #[arg(long, value_name = "N", default_value = "1000", value_parser = parse_count, allow_negative_numbers = true)]
+    pub count: u64,
+
+    /// Datagram size in bytes (at least 8: the first 8 carry the round number).
+    #[arg(long, value_name = "N", default_value = "64", value_parser = parse_size, allow_negative_numbers = true)]
+    pub size: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct EchoArgs {
+    /// Local address to echo on: IPV4:PORT or [IPV6]:PORT; port 0 picks a free port (printed
+    /// on stderr as "echoing on ADDR").
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_bind)]
+    pub bind: SocketAddr,
+
+    /// Stop after this many datagrams have been echoed.
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub count: Option<u64>,
+
+    /// Stop after this many seconds without a datagram.
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds, allow_negative_numbers = true)]
+    pub timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct RecvArgs {
+    /// Local address to receive on: IPV4:PORT or [IPV6]:PORT; port 0 picks a free port (printed
+    /// on stderr as "receiving on ADDR").
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_bind)]
+    pub bind: SocketAddr,
+
+    /// Stop after this many datagrams.
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub count: Option<u64>,
+
+    /// Stop after this many seconds without a datagram.
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds, allow_negative_numbers = true)]
+    pub timeout: f64,
+
+    /// Print each datagram's payload (as text, lossy UTF-8) after its source and size.
+    #[arg(long)]
+    pub print: bool,
+}
 
 fn parse_address(text: &str) -> Result<SocketAddr, String> {
     text.trim().parse::<SocketAddr>().map_err(|_| {

@@ -4,6 +4,7 @@
 pub mod abi;
 pub(crate) mod address;
 pub(crate) mod provider;
+pub(crate) mod receive;
 pub(crate) mod socket;
 pub(crate) mod workers;
 

@@ -48,6 +48,8 @@ pub(crate) struct SocketRecord {
     pub close_irp: Option<(usize, NTSTATUS)>,
     /// Sends parked by [`CompletionMode::NeverForSends`] until close cancels them.
     pub stuck: Vec<(usize, Vec<Segment>)>,
+    /// Posted WskReceiveFrom IRPs and the receiver thread (`super::receive`).
+    pub receive: super::receive::ReceiveState,
 }
 
 pub(crate) static PROVIDER_DISPATCH: WSK_PROVIDER_DISPATCH = WSK_PROVIDER_DISPATCH {
@@ -66,7 +68,7 @@ static DATAGRAM_DISPATCH: WSK_PROVIDER_DATAGRAM_DISPATCH = WSK_PROVIDER_DATAGRAM
     WskCloseSocket: Some(wsk_close_socket),
     WskBind: Some(wsk_bind),
     WskSendTo: Some(wsk_send_to),
-    WskReceiveFrom: None,
+    WskReceiveFrom: Some(super::receive::wsk_receive_from),
     WskRelease: None,
     WskGetLocalAddress: Some(wsk_get_local_address),
     WskSendMessages: Some(wsk_send_messages),
@@ -85,7 +87,7 @@ static CLOSED_DISPATCH: WSK_PROVIDER_DATAGRAM_DISPATCH = WSK_PROVIDER_DATAGRAM_D
     WskCloseSocket: Some(closed_close),
     WskBind: Some(closed_bind),
     WskSendTo: Some(closed_send_to),
-    WskReceiveFrom: None,
+    WskReceiveFrom: Some(closed_receive_from),
     WskRelease: None,
     WskGetLocalAddress: Some(closed_get_local_address),
     WskSendMessages: Some(closed_send_messages),
@@ -140,6 +142,19 @@ unsafe extern "system" fn closed_send_to(
     _: PIRP,
 ) -> NTSTATUS {
     stale_use("WskSendTo", s)
+}
+#[allow(clippy::too_many_arguments)]
+unsafe extern "system" fn closed_receive_from(
+    s: *mut WSK_SOCKET,
+    _: *mut WSK_BUF,
+    _: ULONG,
+    _: *mut SOCKADDR,
+    _: *mut ULONG,
+    _: PVOID,
+    _: *mut ULONG,
+    _: PIRP,
+) -> NTSTATUS {
+    stale_use("WskReceiveFrom", s)
 }
 unsafe extern "system" fn closed_get_local_address(
     s: *mut WSK_SOCKET,
@@ -221,7 +236,12 @@ fn submit(kernel: &Arc<Kernel>, job: super::workers::Job) -> NTSTATUS {
 }
 
 /// Completes an IRP straight away with a status (the call's arguments were refused).
-fn fail(kernel: &Arc<Kernel>, irp: PIRP, socket: Option<usize>, status: NTSTATUS) -> NTSTATUS {
+pub(crate) fn fail(
+    kernel: &Arc<Kernel>,
+    irp: PIRP,
+    socket: Option<usize>,
+    status: NTSTATUS,
+) -> NTSTATUS {
     let information = if status < 0 { UNDEFINED_INFORMATION } else { 0 };
     complete_with(
         kernel,
@@ -309,7 +329,7 @@ fn complete_pinned(
 }
 
 /// One IRP of `socket` finished; the last one lets a pending close complete.
-fn finish_pending(kernel: &Arc<Kernel>, socket: usize) {
+pub(crate) fn finish_pending(kernel: &Arc<Kernel>, socket: usize) {
     let mut wsk = kernel.wsk.lock();
     let Some(record) = wsk.sockets.get_mut(&socket) else {
         return;
@@ -319,9 +339,11 @@ fn finish_pending(kernel: &Arc<Kernel>, socket: usize) {
         return;
     }
     let close_irp = record.close_irp.take();
+    let receiver = record.receive.handle.take();
     wsk.sockets.remove(&socket);
     wsk.closed.push(socket);
     drop(wsk);
+    super::receive::join(receiver);
     // SAFETY: the socket memory stays allocated (in `closed`) until the kernel goes away.
     unsafe {
         (*(socket as *mut ModelSocket)).header.Dispatch = (&raw const CLOSED_DISPATCH).cast()
@@ -334,9 +356,9 @@ fn finish_pending(kernel: &Arc<Kernel>, socket: usize) {
 
 /// Accounts one dispatch call on a socket: checks the caller and the socket, and counts the
 /// call as executing until the guard drops.
-struct CallGuard {
-    kernel: Arc<Kernel>,
-    socket: usize,
+pub(crate) struct CallGuard {
+    pub(crate) kernel: Arc<Kernel>,
+    pub(crate) socket: usize,
 }
 
 impl Drop for CallGuard {
@@ -347,7 +369,7 @@ impl Drop for CallGuard {
     }
 }
 
-fn enter_call(
+pub(crate) fn enter_call(
     call: &'static str,
     socket: *mut WSK_SOCKET,
     irp: PIRP,
@@ -386,7 +408,7 @@ fn enter_call(
 }
 
 /// Marks one more IRP pending on the socket (completion will call [`finish_pending`]).
-fn add_pending(kernel: &Kernel, socket: usize) {
+pub(crate) fn add_pending(kernel: &Kernel, socket: usize) {
     if let Some(record) = kernel.wsk.lock().sockets.get_mut(&socket) {
         record.pending += 1;
     }
@@ -475,6 +497,9 @@ unsafe extern "system" fn wsk_socket(
         return fail(&kernel, Irp, None, STATUS_UNSUCCESSFUL);
     }
     let _ = host.set_send_buffer_size(4 << 20);
+    // As large as wskctl's user-mode receivers ask for (listen, recv-bench), so receive
+    // comparisons start from the same host buffering.
+    let _ = host.set_recv_buffer_size(8 << 20);
     let dispatch = if kernel.config.send_messages_supported {
         &DATAGRAM_DISPATCH
     } else {
@@ -502,6 +527,7 @@ unsafe extern "system" fn wsk_socket(
             closing: false,
             close_irp: None,
             stuck: Vec::new(),
+            receive: Default::default(),
         },
     );
     drop(wsk);
@@ -558,15 +584,15 @@ unsafe fn read_address(
 }
 
 /// What a call needs to know about its socket, read once under the provider lock.
-struct SocketView {
-    family: u16,
-    host: Arc<Socket>,
-    bound: Option<SocketAddr>,
-    fixed: Fixed,
-    id: u64,
+pub(crate) struct SocketView {
+    pub(crate) family: u16,
+    pub(crate) host: Arc<Socket>,
+    pub(crate) bound: Option<SocketAddr>,
+    pub(crate) fixed: Fixed,
+    pub(crate) id: u64,
 }
 
-fn socket_snapshot(kernel: &Kernel, socket: usize) -> Option<SocketView> {
+pub(crate) fn socket_snapshot(kernel: &Kernel, socket: usize) -> Option<SocketView> {
     kernel.wsk.lock().sockets.get(&socket).map(|r| SocketView {
         family: r.family,
         host: r.host.clone(),
@@ -1258,6 +1284,7 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
     record.closing = true;
     record.close_irp = Some((Irp as usize, close_status));
     let stuck = std::mem::take(&mut record.stuck);
+    let posted = std::mem::take(&mut record.receive.posted);
     // The close itself counts as pending so that it completes after every cancelled IRP.
     record.pending += 1;
     drop(wsk);
@@ -1266,6 +1293,9 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
         "WSK: WskCloseSocket: closing ({} stuck send(s) cancelled)",
         stuck.len()
     ));
+    // Posted receives are cancelled (Learn, PFN_WSK_CLOSE_SOCKET remarks: the subsystem cancels
+    // and completes every pending IRP; the close, still counted pending, completes after them).
+    super::receive::cancel_posted(&kernel, key, posted);
     for (irp, segments) in stuck {
         let kernel2 = kernel.clone();
         complete_with(

@@ -3,6 +3,7 @@
 pub mod correct;
 pub mod kmdf;
 pub mod nt;
+pub mod receive;
 pub mod special_pool;
 pub mod unload_window;
 pub mod wsk;

@@ -397,6 +397,7 @@ pub fn run(args: BenchArgs, json: bool) -> Result<ExitStatus, Failure> {
     let mut device = device::open(OpenOptions {
         access: DeviceAccess::Send,
         trace: None,
+        concurrent: false,
     })?;
     if !json {
         say!(

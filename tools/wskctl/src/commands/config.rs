@@ -143,6 +143,7 @@ pub fn run(args: ConfigArgs, json: bool) -> Result<ExitStatus, Failure> {
     let mut device = device::open(OpenOptions {
         access: DeviceAccess::Send,
         trace: None,
+        concurrent: false,
     })?;
     let mut changes = Vec::new();
     let mut failure: Option<DeviceError> = None;

@@ -197,6 +197,7 @@ pub fn run(json: bool) -> Result<ExitStatus, Failure> {
     let mut device = device::open(OpenOptions {
         access: DeviceAccess::Send,
         trace,
+        concurrent: false,
     })?;
 
     let mut encoder = SendEncoder::default();

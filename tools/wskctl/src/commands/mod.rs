@@ -12,7 +12,12 @@ use crate::output::note;
 pub mod bench;
 pub mod config;
 pub mod demo;
+pub mod echo;
 pub mod listen;
+pub mod ping;
+pub mod recv;
+#[cfg(not(windows))]
+pub mod recv_bench;
 pub mod send;
 pub mod stats;
 
@@ -24,6 +29,15 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Demo(_) => demo::run(cli.json),
         Command::Config(args) => config::run(args, cli.json),
         Command::Bench(args) => bench::run(args, cli.json),
+        Command::Recv(args) => recv::run(args, cli.json),
+        Command::Echo(args) => echo::run(args, cli.json),
+        Command::Ping(args) => ping::run(args, cli.json),
+        #[cfg(not(windows))]
+        Command::RecvBench(args) => recv_bench::run(args, cli.json),
+        #[cfg(windows)]
+        Command::RecvBench(_) => Err(Failure::Usage(
+            "recv-bench runs the driver in the kernel model (not on Windows)".into(),
+        )),
     }
 }
 

@@ -174,6 +174,7 @@ pub fn run(args: SendArgs, json: bool) -> Result<ExitStatus, Failure> {
     let mut device = device::open(OpenOptions {
         access: DeviceAccess::Send,
         trace: None,
+        concurrent: false,
     })?;
     // The socket first (a bind recreates it, dropping any fixed address), then its fixed address.
     let setup = [plan.bind.map(ConfigAction::Bind), plan.fixed_action()];

@@ -105,6 +105,7 @@ pub fn run(json: bool) -> Result<ExitStatus, Failure> {
     let mut device = device::open(OpenOptions {
         access: DeviceAccess::Query,
         trace: None,
+        concurrent: false,
     })?;
     let stats = request::query_stats(&device);
     let (unload, unload_status) = close_device(&mut device);

@@ -51,6 +51,11 @@ pub struct OpenOptions {
     /// Where trace lines go; only the kernel model has a trace, Windows ignores this.
     #[cfg_attr(windows, allow(dead_code))]
     pub trace: Option<TraceSink>,
+    /// Let calls on the handle overlap (the kernel model's FILE_FLAG_OVERLAPPED handle): `recv`
+    /// stops a pended receive from a second thread. Windows ignores this (its handle is
+    /// synchronous).
+    #[cfg_attr(windows, allow(dead_code))]
+    pub concurrent: bool,
 }
 
 /// The kernel model's verdict at unload: rules broken and objects leaked.

@@ -2,7 +2,7 @@
 //! in-process. Each wskctl run boots a fresh kernel, so there is no installed driver to miss;
 //! the model's own checks (IRQL, IRP and MDL rules, leaks) are reported at unload.
 
-use wdk_model::harness::{Access, Handle, HarnessError, Kernel};
+use wdk_model::harness::{Access, Handle, HarnessError, IoMode, Kernel};
 use wdk_model::{Caller, CounterSnapshot, KernelConfig};
 
 use super::{
@@ -36,11 +36,17 @@ impl ModelDevice {
             DeviceAccess::Query => Access::READ,
             DeviceAccess::Send => Access::READ_WRITE,
         };
+        let mode = if options.concurrent {
+            IoMode::Overlapped
+        } else {
+            IoMode::Synchronous
+        };
         let handle = kernel
-            .open(
+            .open_with(
                 wsk_sample_ioctl::USER_DEVICE_PATH,
                 access,
                 Caller::Administrator,
+                mode,
             )
             .map_err(harness_error)?;
         let loaded = kernel.counters();

@@ -1,0 +1,309 @@
+//! `wskctl recv-bench`: the receive side measured in one run (not on Windows: the driver runs in
+//! the kernel model in-process).
+//! (a) receive throughput through the driver: a sender thread sends `--count` 64-byte datagrams
+//!     to the driver's socket as fast as it can while the main thread takes them with one
+//!     IOCTL_WSK_SAMPLE_RECEIVE each; (b) the same sender against a raw user-mode receiver on the
+//!     same socket API with `recvmmsg` (batches of 64); reported as datagrams/s received and the
+//!     ratio a/b. (c) round trips through the kernel echo against a user-mode echo (`ping`'s
+//!     measurement), as the ratio of the p50s.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use wsk_sample_ioctl::{
+    ConfigAction, Family, IOCTL_WSK_SAMPLE_RECEIVE, RECEIVE_HEADER_SIZE, ReceiveMode,
+    ReceiveRequest,
+};
+
+use super::echo::{receive_stats, set_mode};
+use super::ping::measure;
+use super::{UnloadJson, close_device};
+use crate::cli::RecvBenchArgs;
+use crate::device::{self, Device, DeviceAccess, OpenOptions};
+use crate::exit::{ExitStatus, Failure};
+use crate::output::{self, say, thousands};
+use crate::request;
+
+/// The last datagram may have been lost: stop waiting after this long without one.
+const QUIET: Duration = Duration::from_millis(300);
+
+#[derive(Serialize, Clone, Copy, Default)]
+struct Rate {
+    received: u64,
+    seconds: f64,
+    datagrams_per_second: f64,
+}
+
+impl Rate {
+    fn new(received: u64, elapsed: Duration) -> Rate {
+        let seconds = elapsed.as_secs_f64();
+        Rate {
+            received,
+            seconds,
+            datagrams_per_second: if seconds > 0.0 {
+                received as f64 / seconds
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Report {
+    command: &'static str,
+    ok: bool,
+    exit_code: u8,
+    backend: &'static str,
+    count: u64,
+    size: usize,
+    driver: Rate,
+    raw_recvmmsg: Rate,
+    driver_over_raw: f64,
+    kernel_echo_rtt_p50_us: f64,
+    user_echo_rtt_p50_us: f64,
+    kernel_over_user_rtt_p50: f64,
+    dropped_no_request: u64,
+    unload_report: Option<UnloadJson>,
+}
+
+/// Sends `count` datagrams of `size` bytes to `to` from a thread, as fast as it can.
+fn blast(to: SocketAddr, count: u64, size: usize) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let Ok(socket) = UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))) else {
+            return;
+        };
+        let payload = vec![0x5Au8; size];
+        for _ in 0..count {
+            let _ = socket.send_to(&payload, to);
+        }
+    })
+}
+
+/// The raw receiver: recvmmsg in batches of 64 until `count` arrived or it went quiet.
+#[cfg(target_os = "linux")]
+fn raw_receive(count: u64, size: usize) -> std::io::Result<Rate> {
+    use std::os::fd::AsRawFd;
+    let socket = super::listen::bind_receiver(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    socket.set_read_timeout(Some(QUIET))?;
+    let to = socket.local_addr()?;
+    const BATCH: usize = 64;
+    let mut buffers = vec![[0u8; 2048]; BATCH];
+    let mut iovs: Vec<libc::iovec> = buffers
+        .iter_mut()
+        .map(|b| libc::iovec {
+            iov_base: b.as_mut_ptr().cast(),
+            iov_len: b.len(),
+        })
+        .collect();
+    let mut headers: Vec<libc::mmsghdr> = iovs
+        .iter_mut()
+        .map(|iov| {
+            // SAFETY: an all-zero mmsghdr is valid; the iovec is set right below.
+            let mut header: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            header.msg_hdr.msg_iov = iov;
+            header.msg_hdr.msg_iovlen = 1;
+            header
+        })
+        .collect();
+    let sender = blast(to, count, size);
+    let mut received = 0u64;
+    let mut first = None;
+    let mut last = Instant::now();
+    while received < count {
+        // SAFETY: every header points at a live iovec over a live buffer; the socket is open.
+        let n = unsafe {
+            libc::recvmmsg(
+                socket.as_raw_fd(),
+                headers.as_mut_ptr(),
+                BATCH as libc::c_uint,
+                libc::MSG_WAITFORONE,
+                std::ptr::null_mut(),
+            )
+        };
+        if n <= 0 {
+            break; // quiet (the read timeout) or an error: the rest was lost
+        }
+        first.get_or_insert_with(Instant::now);
+        last = Instant::now();
+        received += n as u64;
+    }
+    let _ = sender.join();
+    Ok(Rate::new(
+        received,
+        first.map_or(Duration::ZERO, |f| last.duration_since(f)),
+    ))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn raw_receive(_: u64, _: usize) -> std::io::Result<Rate> {
+    Ok(Rate::default())
+}
+
+/// Through the driver: one IOCTL_WSK_SAMPLE_RECEIVE per datagram until `count` arrived or a
+/// watchdog stops receiving after QUIET without progress.
+fn driver_receive(device: &(dyn Device + Sync), to: SocketAddr, count: u64, size: usize) -> Rate {
+    let request = ReceiveRequest { family: Family::V4 }.encode();
+    let progress = std::sync::atomic::AtomicU64::new(0);
+    let done = AtomicBool::new(false);
+    let mut received = 0u64;
+    let mut first = None;
+    let mut last = Instant::now();
+    std::thread::scope(|scope| {
+        let (progress, done) = (&progress, &done);
+        scope.spawn(move || {
+            let mut seen = 0;
+            let mut since = Instant::now();
+            while !done.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+                let now = progress.load(Ordering::SeqCst);
+                if now != seen {
+                    (seen, since) = (now, Instant::now());
+                } else if since.elapsed() >= QUIET {
+                    let _ = set_mode(device, Family::V4, ReceiveMode::Off);
+                    return;
+                }
+            }
+        });
+        let sender = blast(to, count, size);
+        while received < count {
+            match device.ioctl(
+                IOCTL_WSK_SAMPLE_RECEIVE,
+                &request,
+                RECEIVE_HEADER_SIZE + 2048,
+            ) {
+                Ok(_) => {
+                    first.get_or_insert_with(Instant::now);
+                    last = Instant::now();
+                    received += 1;
+                    progress.store(received, Ordering::SeqCst);
+                }
+                Err(_) => break,
+            }
+        }
+        done.store(true, Ordering::SeqCst);
+        let _ = sender.join();
+    });
+    Rate::new(
+        received,
+        first.map_or(Duration::ZERO, |f| last.duration_since(f)),
+    )
+}
+
+pub fn run(args: RecvBenchArgs, json: bool) -> Result<ExitStatus, Failure> {
+    let io = |e: std::io::Error| Failure::Other(format!("recv-bench: {e}"));
+    let size = args.size;
+    let raw = raw_receive(args.count, size).map_err(io)?;
+    let mut device = device::open(OpenOptions {
+        access: DeviceAccess::Send,
+        trace: None,
+        concurrent: true,
+    })?;
+    let bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    let started = request::configure(&device, ConfigAction::Bind(bind))
+        .and_then(|()| set_mode(&device, Family::V4, ReceiveMode::Receive))
+        .and_then(|()| request::query_stats(&device));
+    let local = match started {
+        Ok(stats) => stats.local_v4,
+        Err(error) => {
+            let _ = close_device(&mut device);
+            return Err(error.into());
+        }
+    };
+    let Some(local) = local else {
+        let _ = close_device(&mut device);
+        return Err(Failure::Other(
+            "the driver's socket has no local address".into(),
+        ));
+    };
+    let to = SocketAddr::new([127, 0, 0, 1].into(), local.port());
+    let driver = driver_receive(&device, to, args.count, size);
+    let _ = set_mode(&device, Family::V4, ReceiveMode::Off);
+    let dropped = receive_stats(&device)
+        .map(|s| s.dropped_no_request)
+        .unwrap_or(0);
+    // Round trips: kernel echo, then a user-mode echo, one datagram in flight.
+    let echo = set_mode(&device, Family::V4, ReceiveMode::Echo)
+        .and_then(|()| request::query_stats(&device))
+        .ok()
+        .and_then(|s| s.local_v4);
+    let kernel_rtt = match echo {
+        Some(local) => measure(
+            SocketAddr::new([127, 0, 0, 1].into(), local.port()),
+            args.rtt_count,
+            size,
+        )
+        .map_err(io)?,
+        None => super::ping::Rtt::default(),
+    };
+    let _ = set_mode(&device, Family::V4, ReceiveMode::Off);
+    let (unload, status) = close_device(&mut device);
+    let user_rtt = {
+        let socket = UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).map_err(io)?;
+        socket
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .map_err(io)?;
+        let address = socket.local_addr().map_err(io)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let echo = std::thread::spawn(move || {
+            let mut buffer = vec![0u8; 65_536];
+            while !flag.load(Ordering::SeqCst) {
+                if let Ok((n, from)) = socket.recv_from(&mut buffer) {
+                    let _ = socket.send_to(&buffer[..n], from);
+                }
+            }
+        });
+        let rtt = measure(address, args.rtt_count, size).map_err(io);
+        stop.store(true, Ordering::SeqCst);
+        let _ = echo.join();
+        rtt?
+    };
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let report = Report {
+        command: "recv-bench",
+        ok: status == ExitStatus::Success,
+        exit_code: status.code(),
+        backend: device::BACKEND_NAME,
+        count: args.count,
+        size,
+        driver,
+        raw_recvmmsg: raw,
+        driver_over_raw: ratio(driver.datagrams_per_second, raw.datagrams_per_second),
+        kernel_echo_rtt_p50_us: kernel_rtt.p50_us,
+        user_echo_rtt_p50_us: user_rtt.p50_us,
+        kernel_over_user_rtt_p50: ratio(kernel_rtt.p50_us, user_rtt.p50_us),
+        dropped_no_request: dropped,
+        unload_report: unload.as_ref().map(UnloadJson::from),
+    };
+    if json {
+        output::emit_json(&report);
+    } else {
+        say!(
+            "receive, {size}-byte datagrams ({} sent to each):",
+            thousands(args.count)
+        );
+        say!(
+            "   (a) through the driver, one IOCTL per datagram: {} received, {:.0} datagrams/s ({} dropped in the driver: no request waiting)",
+            thousands(driver.received),
+            driver.datagrams_per_second,
+            thousands(dropped)
+        );
+        say!(
+            "   (b) raw recvmmsg, 64 per call:                  {} received, {:.0} datagrams/s",
+            thousands(raw.received),
+            raw.datagrams_per_second
+        );
+        say!("   ratio a/b: {:.2}", report.driver_over_raw);
+        say!(
+            "round trip p50: kernel echo {:.1} us, user-mode echo {:.1} us, ratio {:.2}",
+            kernel_rtt.p50_us,
+            user_rtt.p50_us,
+            report.kernel_over_user_rtt_p50
+        );
+    }
+    Ok(status)
+}

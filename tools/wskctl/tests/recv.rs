@@ -1,0 +1,221 @@
+//! `wskctl recv` as a user runs it: an external UDP client sends datagrams of 1 to 65,507 bytes
+//! (IPv4) and up to 65,527 (IPv6) to the driver's socket, and every byte comes back through the
+//! driver's pended receive requests. Off Windows the driver runs in the kernel model inside the
+//! wskctl process.
+#![cfg(not(windows))]
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn pattern(length: usize, seed: u8) -> Vec<u8> {
+    (0..length)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn run(bind: &str, sizes: &[usize]) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wskctl"))
+        .args([
+            "recv",
+            "--bind",
+            bind,
+            "--json",
+            "--print",
+            "--timeout",
+            "10",
+        ])
+        .args(["--count", &sizes.len().to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wskctl recv");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut line = String::new();
+    BufReader::new(stderr).read_line(&mut line).expect("a line");
+    let address: SocketAddr = line
+        .strip_prefix("receiving on ")
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no 'receiving on ADDR' line, got {line:?}"));
+    let target = SocketAddr::new(
+        if address.is_ipv4() {
+            "127.0.0.1".parse().expect("ip")
+        } else {
+            "::1".parse().expect("ip")
+        },
+        address.port(),
+    );
+    let client = UdpSocket::bind(SocketAddr::new(target.ip(), 0)).expect("client");
+    let payloads: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &size)| pattern(size, i as u8))
+        .collect();
+    for payload in &payloads {
+        client.send_to(payload, target).expect("send");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("wskctl exits");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(report["received"], sizes.len());
+    assert_eq!(report["unload_report"]["clean"], true);
+    let source = client.local_addr().expect("address").to_string();
+    for (datagram, payload) in report["datagrams"]
+        .as_array()
+        .expect("datagrams")
+        .iter()
+        .zip(&payloads)
+    {
+        assert_eq!(datagram["length"], payload.len());
+        assert_eq!(datagram["truncated"], false);
+        assert_eq!(datagram["source"], source.as_str());
+        assert_eq!(datagram["payload_hex"], hex(payload).as_str(), "every byte");
+    }
+}
+
+#[test]
+fn recv_gets_every_byte_from_an_external_ipv4_client() {
+    run("127.0.0.1:0", &[1, 64, 1_472, 30_000, 65_507]);
+}
+
+#[test]
+fn recv_gets_every_byte_from_an_external_ipv6_client() {
+    run("[::1]:0", &[1, 1_452, 65_527]);
+}
+
+#[test]
+fn recv_stops_after_its_timeout_without_datagrams() {
+    let output = Command::new(env!("CARGO_BIN_EXE_wskctl"))
+        .args([
+            "recv",
+            "--bind",
+            "127.0.0.1:0",
+            "--json",
+            "--timeout",
+            "0.3",
+        ])
+        .output()
+        .expect("wskctl runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["received"], 0);
+    assert_eq!(report["stopped_by"], "timeout");
+    assert_eq!(report["unload_report"]["clean"], true);
+}
+
+fn echo_run(bind: &str, sizes: &[usize]) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wskctl"))
+        .args(["echo", "--bind", bind, "--json", "--timeout", "10"])
+        .args(["--count", &sizes.len().to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wskctl echo");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut line = String::new();
+    BufReader::new(stderr).read_line(&mut line).expect("a line");
+    let address: SocketAddr = line
+        .strip_prefix("echoing on ")
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no 'echoing on ADDR' line, got {line:?}"));
+    let ip = if address.is_ipv4() {
+        "127.0.0.1"
+    } else {
+        "::1"
+    };
+    let target = SocketAddr::new(ip.parse().expect("ip"), address.port());
+    let client = UdpSocket::bind(SocketAddr::new(target.ip(), 0)).expect("client");
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut buffer = vec![0u8; 65_536];
+    for (i, &size) in sizes.iter().enumerate() {
+        let payload = pattern(size, i as u8);
+        client.send_to(&payload, target).expect("send");
+        let (n, from) = client.recv_from(&mut buffer).expect("the echo");
+        assert_eq!(from, target);
+        assert_eq!(
+            &buffer[..n],
+            payload.as_slice(),
+            "{size}-byte echo, every byte"
+        );
+    }
+    let output = child.wait_with_output().expect("wskctl exits");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["echoed"], sizes.len());
+    assert_eq!(report["stopped_by"], "count");
+    assert_eq!(report["unload_report"]["clean"], true);
+}
+
+#[test]
+fn echo_returns_every_byte_to_an_external_ipv4_client() {
+    echo_run("127.0.0.1:0", &[1, 64, 1_472, 30_000, 65_507]);
+}
+
+#[test]
+fn echo_returns_every_byte_to_an_external_ipv6_client() {
+    echo_run("[::1]:0", &[1, 1_452, 65_527]);
+}
+
+#[test]
+fn ping_without_to_compares_the_kernel_echo_with_a_user_mode_echo() {
+    let output = Command::new(env!("CARGO_BIN_EXE_wskctl"))
+        .args(["ping", "--count", "50", "--size", "100", "--json"])
+        .output()
+        .expect("wskctl runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    for key in [
+        "rtt_p50_us",
+        "rtt_p99_us",
+        "rtt_max_us",
+        "user_echo_rtt_p50_us",
+        "user_echo_rtt_p99_us",
+    ] {
+        let value = report[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing"));
+        assert!(value > 0.0, "{key} = {value}");
+    }
+    assert_eq!(report["lost"], 0);
+    assert!(report["rtt_p50_us"].as_f64() <= report["rtt_p99_us"].as_f64());
+    // 5 untimed round trips come first: the driver echoed all 55.
+    assert_eq!(report["kernel_echo_echoed"], 55);
+    assert_eq!(report["unload_report"]["clean"], true);
+}
+
+#[test]
+fn recv_bench_reports_both_ratios_from_one_run() {
+    let output = Command::new(env!("CARGO_BIN_EXE_wskctl"))
+        .args([
+            "recv-bench",
+            "--count",
+            "500",
+            "--rtt-count",
+            "50",
+            "--json",
+        ])
+        .output()
+        .expect("wskctl runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["raw_recvmmsg"]["received"], 500);
+    let driver = report["driver"]["received"].as_u64().expect("driver count");
+    let dropped = report["dropped_no_request"].as_u64().expect("drops");
+    assert!(driver > 0 && driver + dropped <= 500, "{report}");
+    for key in ["driver_over_raw", "kernel_over_user_rtt_p50"] {
+        assert!(
+            report[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {report}"
+        );
+    }
+    assert_eq!(report["unload_report"]["clean"], true);
+}

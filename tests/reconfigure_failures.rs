@@ -67,14 +67,15 @@ fn a_bind_whose_old_close_timed_out_keeps_the_previous_address() {
 fn a_resize_that_cannot_build_the_new_pool_keeps_the_old_one() {
     let _turn = one_at_a_time();
     let old = wsk_sample::DEFAULT_SLOT_COUNT;
-    // One MDL per slot: the first `old` are the boot pool's. The new pool's 11th slot fails,
-    // and so does the next allocation (a rebuild of the old pool after destroying it).
+    // One MDL per slot and per receive buffer: the first `old` are the boot pool's, the next
+    // 2 x RECEIVE_BUFFERS the two receivers' (built after the pool at load). The new pool's 11th
+    // slot fails, and so does the next allocation (a rebuild of the old pool after destroying it).
     let mdl = |nth| Fault {
         site: FaultSite::MdlAllocate,
         nth,
         status: 0,
     };
-    let first = u64::from(old) + 11;
+    let first = u64::from(old) + 2 * wsk_sample::RECEIVE_BUFFERS as u64 + 11;
     let bench = Bench::with(KernelConfig {
         faults: vec![mdl(first), mdl(first + 1)],
         ..KernelConfig::default()

@@ -64,6 +64,18 @@ impl DeviceObjectTable {
     }
 }
 
+impl Drop for DeviceObjectTable {
+    /// The stand-in objects live as long as their kernel (an address is never reused while it
+    /// runs); they go with it.
+    fn drop(&mut self) {
+        for (&address, _) in self.objects.iter() {
+            // SAFETY: every key of `objects` came from `Box::into_raw` in `for_device` and is
+            // freed only here, once.
+            drop(unsafe { Box::from_raw(address as *mut [u64; 8]) });
+        }
+    }
+}
+
 /// The WDM device object of a live WDFDEVICE, made on first use.
 pub(crate) fn for_device(kernel: &Kernel, device: usize) -> PDEVICE_OBJECT {
     let mut table = lock(&kernel.device_objects);

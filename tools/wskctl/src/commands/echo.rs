@@ -7,18 +7,15 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use wsk_sample_ioctl::{
-    ConfigAction, Family, IOCTL_WSK_SAMPLE_RECEIVE_MODE, IOCTL_WSK_SAMPLE_RECEIVE_STATS,
-    ModeRequest, RECEIVE_STATS_SIZE, ReceiveMode, ReceiveStats,
-};
+use wsk_sample_ioctl::{Family, ReceiveMode};
 
+use super::recv::{receive_stats, set_mode, start};
 use super::{UnloadJson, close_device};
 use crate::cli::EchoArgs;
-use crate::device::{self, Device, DeviceAccess, DeviceError, OpenOptions};
+use crate::device;
 use crate::exit::{ExitStatus, Failure};
 use crate::interrupt;
-use crate::output::{self, note, say, thousands};
-use crate::request;
+use crate::output::{self, say, thousands};
 
 /// How often the driver's counters are read.
 const POLL: Duration = Duration::from_millis(20);
@@ -38,43 +35,9 @@ struct EchoReport {
     unload_report: Option<UnloadJson>,
 }
 
-pub fn set_mode(device: &dyn Device, family: Family, mode: ReceiveMode) -> Result<(), DeviceError> {
-    device
-        .ioctl(
-            IOCTL_WSK_SAMPLE_RECEIVE_MODE,
-            &ModeRequest { family, mode }.encode(),
-            0,
-        )
-        .map(|_| ())
-}
-
-pub fn receive_stats(device: &dyn Device) -> Result<ReceiveStats, DeviceError> {
-    let output = device.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_STATS, &[], RECEIVE_STATS_SIZE)?;
-    ReceiveStats::decode(&output).map_err(|e| DeviceError::bad_reply("receive stats", e))
-}
-
 pub fn run(args: EchoArgs, json: bool) -> Result<ExitStatus, Failure> {
     let family = Family::of(&args.bind);
-    let mut device = device::open(OpenOptions {
-        access: DeviceAccess::Send,
-        trace: None,
-        concurrent: false,
-    })?;
-    let started = request::configure(&device, ConfigAction::Bind(args.bind))
-        .and_then(|()| set_mode(&device, family, ReceiveMode::Echo));
-    if let Err(error) = started {
-        let _ = close_device(&mut device);
-        return Err(error.into());
-    }
-    let bound = request::query_stats(&device)
-        .ok()
-        .and_then(|s| match family {
-            Family::V4 => s.local_v4,
-            Family::V6 => s.local_v6,
-        });
-    if let Some(bound) = bound {
-        note!("echoing on {bound}");
-    }
+    let (mut device, bound) = start(args.bind, ReceiveMode::Echo, false, "echoing")?;
     let stop = interrupt::stop_flag();
     let silence = Duration::from_secs_f64(args.timeout);
     let mut last_change = Instant::now();

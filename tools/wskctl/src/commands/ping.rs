@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use wsk_sample_ioctl::{ConfigAction, Family, ReceiveMode};
 
-use super::echo::{receive_stats, set_mode};
+use super::recv::{receive_stats, set_mode};
 use super::{UnloadJson, close_device};
 use crate::cli::PingArgs;
 use crate::device::{self, DeviceAccess, OpenOptions};

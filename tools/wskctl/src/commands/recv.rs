@@ -89,7 +89,8 @@ struct RecvReport {
     unload_report: Option<UnloadJson>,
 }
 
-fn set_mode(device: &dyn Device, family: Family, mode: ReceiveMode) -> Result<(), DeviceError> {
+/// Turns `mode` on (or off) for `family`'s socket.
+pub fn set_mode(device: &dyn Device, family: Family, mode: ReceiveMode) -> Result<(), DeviceError> {
     device
         .ioctl(
             IOCTL_WSK_SAMPLE_RECEIVE_MODE,
@@ -99,7 +100,8 @@ fn set_mode(device: &dyn Device, family: Family, mode: ReceiveMode) -> Result<()
         .map(|_| ())
 }
 
-fn receive_stats(device: &dyn Device) -> Result<ReceiveStats, DeviceError> {
+/// The driver's receive counters.
+pub fn receive_stats(device: &dyn Device) -> Result<ReceiveStats, DeviceError> {
     let output = device.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_STATS, &[], RECEIVE_STATS_SIZE)?;
     ReceiveStats::decode(&output).map_err(|e| DeviceError::bad_reply("receive stats", e))
 }
@@ -112,15 +114,23 @@ enum Stop {
     Interrupted,
 }
 
-pub fn run(args: RecvArgs, json: bool) -> Result<ExitStatus, Failure> {
-    let family = Family::of(&args.bind);
+/// Opens the device, binds `bind`'s family socket to it and turns `mode` on, saying where
+/// (`verb`: "receiving", "echoing"); returns it with the address the socket is bound to. A
+/// failure closes the device again.
+pub fn start(
+    bind: std::net::SocketAddr,
+    mode: ReceiveMode,
+    concurrent: bool,
+    verb: &str,
+) -> Result<(device::Backend, Option<std::net::SocketAddr>), Failure> {
+    let family = Family::of(&bind);
     let mut device = device::open(OpenOptions {
         access: DeviceAccess::Send,
         trace: None,
-        concurrent: true,
+        concurrent,
     })?;
-    let started = request::configure(&device, ConfigAction::Bind(args.bind))
-        .and_then(|()| set_mode(&device, family, ReceiveMode::Receive));
+    let started = request::configure(&device, ConfigAction::Bind(bind))
+        .and_then(|()| set_mode(&device, family, mode));
     if let Err(error) = started {
         let _ = close_device(&mut device);
         return Err(error.into());
@@ -132,8 +142,14 @@ pub fn run(args: RecvArgs, json: bool) -> Result<ExitStatus, Failure> {
             Family::V6 => s.local_v6,
         });
     if let Some(bound) = bound {
-        note!("receiving on {bound}");
+        note!("{verb} on {bound}");
     }
+    Ok((device, bound))
+}
+
+pub fn run(args: RecvArgs, json: bool) -> Result<ExitStatus, Failure> {
+    let family = Family::of(&args.bind);
+    let (mut device, bound) = start(args.bind, ReceiveMode::Receive, true, "receiving")?;
     let stop = interrupt::stop_flag();
     let last = AtomicU64::new(0);
     let done = AtomicBool::new(false);

@@ -18,8 +18,8 @@ use wsk_sample_ioctl::{
     ReceiveRequest,
 };
 
-use super::echo::{receive_stats, set_mode};
 use super::ping::measure;
+use super::recv::{receive_stats, set_mode};
 use super::{UnloadJson, close_device};
 use crate::cli::RecvBenchArgs;
 use crate::device::{self, Device, DeviceAccess, OpenOptions};

@@ -15,7 +15,7 @@ use crate::cli::EchoArgs;
 use crate::device;
 use crate::exit::{ExitStatus, Failure};
 use crate::interrupt;
-use crate::output::{self, say, thousands};
+use crate::output::{self, note, say, thousands};
 
 /// How often the driver's counters are read.
 const POLL: Duration = Duration::from_millis(20);
@@ -37,7 +37,10 @@ struct EchoReport {
 
 pub fn run(args: EchoArgs, json: bool) -> Result<ExitStatus, Failure> {
     let family = Family::of(&args.bind);
-    let (mut device, bound) = start(args.bind, ReceiveMode::Echo, false, "echoing")?;
+    let (mut device, bound) = start(args.bind, ReceiveMode::Echo, false)?;
+    if let Some(bound) = bound {
+        note!("echoing on {bound}");
+    }
     let stop = interrupt::stop_flag();
     let silence = Duration::from_secs_f64(args.timeout);
     let mut last_change = Instant::now();

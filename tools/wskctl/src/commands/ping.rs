@@ -9,15 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use wsk_sample_ioctl::{ConfigAction, Family, ReceiveMode};
+use wsk_sample_ioctl::{Family, ReceiveMode};
 
-use super::recv::{receive_stats, set_mode};
+use super::recv::{receive_stats, set_mode, start};
 use super::{UnloadJson, close_device};
 use crate::cli::PingArgs;
-use crate::device::{self, DeviceAccess, OpenOptions};
+use crate::device;
 use crate::exit::{ExitStatus, Failure};
 use crate::output::{self, say, thousands};
-use crate::request;
 
 /// How long one round trip may take before it counts as lost.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -143,22 +142,11 @@ pub fn run(args: PingArgs, json: bool) -> Result<ExitStatus, Failure> {
                     "on Windows give --to ADDR:PORT (an echo responder, e.g. `wskctl echo` run elsewhere)".into(),
                 ));
             }
-            let mut device = device::open(OpenOptions {
-                access: DeviceAccess::Send,
-                trace: None,
-                concurrent: false,
-            })?;
-            let bind = SocketAddr::from(([127, 0, 0, 1], 0));
-            let started = request::configure(&device, ConfigAction::Bind(bind))
-                .and_then(|()| set_mode(&device, Family::V4, ReceiveMode::Echo))
-                .and_then(|()| request::query_stats(&device));
-            let local = match started {
-                Ok(stats) => stats.local_v4,
-                Err(error) => {
-                    let _ = close_device(&mut device);
-                    return Err(error.into());
-                }
-            };
+            let (mut device, local) = start(
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+                ReceiveMode::Echo,
+                false,
+            )?;
             let Some(local) = local else {
                 let _ = close_device(&mut device);
                 return Err(Failure::Other(

@@ -114,14 +114,12 @@ enum Stop {
     Interrupted,
 }
 
-/// Opens the device, binds `bind`'s family socket to it and turns `mode` on, saying where
-/// (`verb`: "receiving", "echoing"); returns it with the address the socket is bound to. A
-/// failure closes the device again.
+/// Opens the device, binds `bind`'s family socket to it and turns `mode` on; returns it with
+/// the address the socket is bound to. A failure closes the device again.
 pub fn start(
     bind: std::net::SocketAddr,
     mode: ReceiveMode,
     concurrent: bool,
-    verb: &str,
 ) -> Result<(device::Backend, Option<std::net::SocketAddr>), Failure> {
     let family = Family::of(&bind);
     let mut device = device::open(OpenOptions {
@@ -141,15 +139,15 @@ pub fn start(
             Family::V4 => s.local_v4,
             Family::V6 => s.local_v6,
         });
-    if let Some(bound) = bound {
-        note!("{verb} on {bound}");
-    }
     Ok((device, bound))
 }
 
 pub fn run(args: RecvArgs, json: bool) -> Result<ExitStatus, Failure> {
     let family = Family::of(&args.bind);
-    let (mut device, bound) = start(args.bind, ReceiveMode::Receive, true, "receiving")?;
+    let (mut device, bound) = start(args.bind, ReceiveMode::Receive, true)?;
+    if let Some(bound) = bound {
+        note!("receiving on {bound}");
+    }
     let stop = interrupt::stop_flag();
     let last = AtomicU64::new(0);
     let done = AtomicBool::new(false);

@@ -14,15 +14,14 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use wsk_sample_ioctl::{
-    ConfigAction, Family, IOCTL_WSK_SAMPLE_RECEIVE, RECEIVE_HEADER_SIZE, ReceiveMode,
-    ReceiveRequest,
+    Family, IOCTL_WSK_SAMPLE_RECEIVE, RECEIVE_HEADER_SIZE, ReceiveMode, ReceiveRequest,
 };
 
 use super::ping::measure;
-use super::recv::{receive_stats, set_mode};
+use super::recv::{receive_stats, set_mode, start};
 use super::{UnloadJson, close_device};
 use crate::cli::RecvBenchArgs;
-use crate::device::{self, Device, DeviceAccess, OpenOptions};
+use crate::device::{self, Device};
 use crate::exit::{ExitStatus, Failure};
 use crate::output::{self, say, thousands};
 use crate::request;
@@ -197,22 +196,11 @@ pub fn run(args: RecvBenchArgs, json: bool) -> Result<ExitStatus, Failure> {
     let io = |e: std::io::Error| Failure::Other(format!("recv-bench: {e}"));
     let size = args.size;
     let raw = raw_receive(args.count, size).map_err(io)?;
-    let mut device = device::open(OpenOptions {
-        access: DeviceAccess::Send,
-        trace: None,
-        concurrent: true,
-    })?;
-    let bind = SocketAddr::from(([127, 0, 0, 1], 0));
-    let started = request::configure(&device, ConfigAction::Bind(bind))
-        .and_then(|()| set_mode(&device, Family::V4, ReceiveMode::Receive))
-        .and_then(|()| request::query_stats(&device));
-    let local = match started {
-        Ok(stats) => stats.local_v4,
-        Err(error) => {
-            let _ = close_device(&mut device);
-            return Err(error.into());
-        }
-    };
+    let (mut device, local) = start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        ReceiveMode::Receive,
+        true,
+    )?;
     let Some(local) = local else {
         let _ = close_device(&mut device);
         return Err(Failure::Other(

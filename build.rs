@@ -1,7 +1,7 @@
 //! On a Windows host: configure the KMDF binary build (entry point FxDriverEntry, /DRIVER,
 //! WDF and kernel libraries) and link netio.lib, which provides the WSK exports and which
 //! wdk-build does not link. On any other host there is nothing to do: the driver links the
-//! kernel model instead (see src/lib.rs).
+//! kernel model instead (see crates/driver/src/lib.rs).
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     #[cfg(target_os = "windows")]

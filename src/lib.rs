@@ -1,61 +1,33 @@
-//! wsk-sample: a KMDF driver that sends UDP datagrams through Winsock Kernel (WSK).
+//! wsk-sample: the KMDF driver binary. It exports DriverEntry and supplies the kernel allocator
+//! and the panic handler; everything else is the driver's logic in `wsk-sample-driver`
+//! (crates/driver), which the host tests and wskctl link directly.
 //!
-//! The driver names every kernel item through `wdk_sys`. On Windows that is Microsoft's crate
-//! (bindings generated from the WDK); on any other host the crate root below points the same
-//! name at the project's kernel model, so this source runs unchanged on both. See
-//! docs/ARCHITECTURE.md.
-#![cfg_attr(not(test), no_std)]
+//! Off Windows this crate builds to an empty library: the host runs the same logic in the kernel
+//! model instead (crates/driver/src/lib.rs has the one switch), so nothing here is host-tested.
+#![cfg_attr(target_os = "windows", no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
-// One unsafe operation per block, each with its own SAFETY comment (windows-drivers-rs does the same).
-#![deny(clippy::multiple_unsafe_ops_per_block)]
-// Request handling must not be able to panic (a panic is a bugcheck): no unwrap, expect, panic
-// or unchecked indexing in driver code.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::unreachable
-    )
-)]
 
-// The one kernel switch: off Windows, `wdk_sys` is the kernel model.
-#[cfg(not(target_os = "windows"))]
-extern crate wdk_model as wdk_sys;
+#[cfg(target_os = "windows")]
+mod windows {
+    use wdk_sys::{NTSTATUS, PCUNICODE_STRING, PDRIVER_OBJECT};
 
-// Windows only: the kernel's allocator and a panic handler that bugchecks. Host builds get both
-// from std through the model.
-#[cfg(all(target_os = "windows", not(test)))]
-extern crate wdk_panic;
-#[cfg(all(target_os = "windows", not(test)))]
-#[global_allocator]
-static GLOBAL_ALLOCATOR: wdk_alloc::WdkAllocator = wdk_alloc::WdkAllocator;
+    // A panic handler that bugchecks, and the kernel's pool as the global allocator.
+    extern crate wdk_panic;
+    #[global_allocator]
+    static GLOBAL_ALLOCATOR: wdk_alloc::WdkAllocator = wdk_alloc::WdkAllocator;
 
-mod device;
-mod engine;
-mod ioctl;
-mod irp;
-mod kernel;
-mod receive;
-mod request;
-mod rundown;
-mod slots;
-mod sync;
-mod sync_call;
-#[cfg(all(test, loom))]
-mod sync_call_loom;
-mod trace;
-mod wdf_init;
-mod wsk;
-
-pub use device::driver_entry;
-#[cfg(not(target_os = "windows"))]
-pub use engine::set_control_timeout_ms;
-pub use engine::{CONTROL_TIMEOUT_MS, DEFAULT_SLOT_COUNT, SLOT_SIZE};
-pub use receive::BUFFERS as RECEIVE_BUFFERS;
-pub use receive::pool::BUFFER_SIZE as RECEIVE_BUFFER_SIZE;
-/// The driver's WSK ABI definitions, exposed for the layout conformance checks.
-pub use wsk::abi as wsk_abi;
+    /// The driver's entry point, called by KMDF's FxDriverEntry (WdfDriverEntry.lib) once the
+    /// framework is bound.
+    ///
+    /// # Safety
+    /// Called by the system with its driver object and registry path.
+    #[unsafe(export_name = "DriverEntry")]
+    pub unsafe extern "system" fn driver_entry(
+        driver: PDRIVER_OBJECT,
+        registry_path: PCUNICODE_STRING,
+    ) -> NTSTATUS {
+        // SAFETY: the caller's contract is the one wsk_sample_driver::driver_entry states.
+        unsafe { wsk_sample_driver::driver_entry(driver, registry_path) }
+    }
+}

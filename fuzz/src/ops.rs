@@ -2156,7 +2156,7 @@ pub fn run(scenario: &Scenario) -> Result<Summary, Finding> {
     };
     let _ = sinks();
     let mut kernel = Kernel::boot(scenario.config());
-    if let Err(error) = kernel.load(wsk_sample::driver_entry) {
+    if let Err(error) = kernel.load(wsk_sample_driver::driver_entry) {
         // Only an injected failure may stop the load, with its status, leaving nothing behind.
         let expected = scenario.fault.is_some_and(|f| {
             matches!(error, HarnessError::DriverEntryFailed(s) | HarnessError::DeviceAddFailed(s)

@@ -220,7 +220,7 @@ fn io_size_of_irp_with_one_stack_location_is_280() {
 #[test]
 fn the_driver_carries_the_reference_npi_wsk_interface_id() {
     assert_eq!(
-        wsk_sample::wsk_abi::NPI_WSK_INTERFACE_ID,
+        wsk_sample_driver::wsk_abi::NPI_WSK_INTERFACE_ID,
         guid_bytes(NPI_WSK_INTERFACE_ID)
     );
 }

@@ -140,8 +140,8 @@ fn rustflags_that_would_drop_the_static_crt_are_found() {
     let findings = check_copy_with(&[
         (
             "Makefile.toml",
-            "[config]",
-            "[env]\nRUSTFLAGS = \"-D warnings\"\n\n[config]",
+            "[env]",
+            "[env]\nRUSTFLAGS = \"-D warnings\"",
         ),
         (
             ".github/workflows/windows.yml",

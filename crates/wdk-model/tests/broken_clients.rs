@@ -5,7 +5,7 @@
 //! a clean report proves nothing for a rule no test has ever seen broken.
 //!
 //! Each case is its own test (`RULE_ID::what_the_client_does`, run with libtest-mimic), so
-//! `cargo test-host -p wdk-model --test broken_clients -- IRP_` runs a subset.
+//! `cargo test -p wdk-model --test broken_clients -- IRP_` runs a subset.
 //!
 //! Adding broken clients from another file: put it under `tests/cases/` (or point a `#[path]`
 //! at it), give it `pub fn cases() -> Vec<Case>` using `crate::common::*`, and add its

@@ -10,7 +10,7 @@ use crate::probe::Shape;
 /// Which Rust definition a group of facts comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Side {
-    /// `wsk_sample::wsk_abi` (the driver's src/wsk/abi.rs).
+    /// `wsk_sample_driver::wsk_abi` (the driver's src/wsk/abi.rs).
     Driver,
     /// `wdk_model::wsk::abi` (the kernel model's provider-side WSK ABI).
     ModelWsk,

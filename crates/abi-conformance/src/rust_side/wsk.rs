@@ -1,4 +1,4 @@
-//! The WSK ABI (wsk.h), transcribed twice: by the driver (`wsk_sample::wsk_abi`) and by the
+//! The WSK ABI (wsk.h), transcribed twice: by the driver (`wsk_sample_driver::wsk_abi`) and by the
 //! kernel model's provider (`wdk_model::wsk::abi`). Both must match the same C definitions.
 
 use super::{Recorder, record_constants, record_structs};
@@ -55,15 +55,15 @@ macro_rules! record_wsk_constants {
 }
 
 pub(super) fn driver_facts() -> Vec<Fact> {
-    use wsk_sample::wsk_abi::MAKE_WSK_VERSION;
+    use wsk_sample_driver::wsk_abi::MAKE_WSK_VERSION;
 
     let mut recorder = Recorder::default();
-    record_wsk_structs!(&mut recorder, wsk_sample::wsk_abi);
-    record_wsk_constants!(&mut recorder, wsk_sample::wsk_abi);
+    record_wsk_structs!(&mut recorder, wsk_sample_driver::wsk_abi);
+    record_wsk_constants!(&mut recorder, wsk_sample_driver::wsk_abi);
     for (major, minor) in [(1, 0), (2, 5)] {
         let call = format!("MAKE_WSK_VERSION({major}, {minor})");
         recorder.record_constant(
-            &format!("wsk_sample::wsk_abi::{call}"),
+            &format!("wsk_sample_driver::wsk_abi::{call}"),
             &call,
             MAKE_WSK_VERSION(major, minor).into(),
         );

@@ -31,7 +31,9 @@ impl ModelDevice {
         if let Some(sink) = options.trace {
             kernel.on_trace(sink);
         }
-        kernel.load(wsk_sample::driver_entry).map_err(load_error)?;
+        kernel
+            .load(wsk_sample_driver::driver_entry)
+            .map_err(load_error)?;
         let access = match options.access {
             DeviceAccess::Query => Access::READ,
             DeviceAccess::Send => Access::READ_WRITE,

@@ -20,7 +20,7 @@ const DELAY: Duration = Duration::from_millis(300);
 
 #[test]
 fn the_purge_closes_the_socket_even_while_a_control_call_is_abandoned() {
-    wsk_sample::set_control_timeout_ms(2_000);
+    wsk_sample_driver::set_control_timeout_ms(2_000);
     let bench = Arc::new(Bench::with(KernelConfig {
         completion: CompletionMode::NeverForSendsSlowControl(DELAY),
         request_timeout: Duration::from_secs(5),
@@ -39,7 +39,7 @@ fn the_purge_closes_the_socket_even_while_a_control_call_is_abandoned() {
     }
     // The IPv6 socket's creation outlasts the bound: that call is abandoned, and stays so
     // for about DELAY.
-    wsk_sample::set_control_timeout_ms(50);
+    wsk_sample_driver::set_control_timeout_ms(50);
     assert_ne!(
         bench.configure(ConfigAction::FixedRemote(v6.address())),
         STATUS_SUCCESS

@@ -274,7 +274,8 @@ fn the_pool_is_resized_while_idle() {
     // Four 64 KiB buffers plus their list nodes and the engine: the memory really shrank. The
     // receive buffers (both families, built at load) are counted apart.
     let (_, bytes) = bench.kernel.pool_in_use(POOL_TAG);
-    let receive = 2 * wsk_sample::RECEIVE_BUFFERS * wsk_sample::RECEIVE_BUFFER_SIZE as usize;
+    let receive =
+        2 * wsk_sample_driver::RECEIVE_BUFFERS * wsk_sample_driver::RECEIVE_BUFFER_SIZE as usize;
     let bytes = bytes - receive;
     assert!(
         (4 * 65_536..6 * 65_536).contains(&bytes),

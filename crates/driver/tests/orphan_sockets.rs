@@ -19,7 +19,7 @@ const DELAY: Duration = Duration::from_millis(300);
 
 #[test]
 fn sockets_created_after_their_call_timed_out_are_all_closed_before_unload() {
-    wsk_sample::set_control_timeout_ms(TIMEOUT_MS);
+    wsk_sample_driver::set_control_timeout_ms(TIMEOUT_MS);
     let bench = Bench::with(KernelConfig {
         completion: CompletionMode::Delayed(DELAY),
         ..KernelConfig::default()

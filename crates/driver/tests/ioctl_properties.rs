@@ -10,7 +10,7 @@
 //! `PROPTEST_RNG_SEED` is set.
 #![cfg(not(target_os = "windows"))]
 
-#[path = "../fuzz/src/ops.rs"]
+#[path = "../../../fuzz/src/ops.rs"]
 mod ops;
 
 use std::cell::RefCell;

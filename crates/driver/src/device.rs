@@ -126,7 +126,6 @@ pub fn engine_of_queue(queue: WDFQUEUE) -> Option<&'static Engine> {
 ///
 /// # Safety
 /// Called by the system with its driver object and registry path.
-#[unsafe(export_name = "DriverEntry")]
 pub unsafe extern "system" fn driver_entry(
     driver: PDRIVER_OBJECT,
     registry_path: PCUNICODE_STRING,

@@ -213,7 +213,7 @@ fn run_with_fault(site: FaultSite, nth: u64) {
         ..KernelConfig::default()
     };
     let mut kernel = Kernel::boot(config.clone());
-    if let Err(error) = kernel.load(wsk_sample::driver_entry) {
+    if let Err(error) = kernel.load(wsk_sample_driver::driver_entry) {
         // The fault hit load itself: DriverEntry or device add failed with a clear status and
         // left nothing behind.
         assert!(

@@ -33,7 +33,7 @@ fn a_bind_whose_old_close_timed_out_keeps_the_previous_address() {
     let previous: SocketAddr = "127.0.0.1:0".parse().expect("address");
     let refused: SocketAddr = "127.0.0.3:0".parse().expect("address");
     // Every WSK call completes after DELAY: within the bound at first.
-    wsk_sample::set_control_timeout_ms(5_000);
+    wsk_sample_driver::set_control_timeout_ms(5_000);
     let bench = Bench::with(KernelConfig {
         completion: CompletionMode::Delayed(DELAY),
         ..KernelConfig::default()
@@ -44,12 +44,12 @@ fn a_bind_whose_old_close_timed_out_keeps_the_previous_address() {
         STATUS_SUCCESS
     );
     // Now the old socket's close outlasts the bound: the Bind fails.
-    wsk_sample::set_control_timeout_ms(20);
+    wsk_sample_driver::set_control_timeout_ms(20);
     assert_eq!(
         bench.configure(ConfigAction::Bind(refused)),
         STATUS_DEVICE_BUSY
     );
-    wsk_sample::set_control_timeout_ms(5_000);
+    wsk_sample_driver::set_control_timeout_ms(5_000);
     std::thread::sleep(DELAY * 2);
     bench.send_ok(v4.address(), b"after a failed bind");
     let (_, from) = v4.receive();
@@ -66,7 +66,7 @@ fn a_bind_whose_old_close_timed_out_keeps_the_previous_address() {
 #[test]
 fn a_resize_that_cannot_build_the_new_pool_keeps_the_old_one() {
     let _turn = one_at_a_time();
-    let old = wsk_sample::DEFAULT_SLOT_COUNT;
+    let old = wsk_sample_driver::DEFAULT_SLOT_COUNT;
     // One MDL per slot and per receive buffer: the first `old` are the boot pool's, the next
     // 2 x RECEIVE_BUFFERS the two receivers' (built after the pool at load). The new pool's 11th
     // slot fails, and so does the next allocation (a rebuild of the old pool after destroying it).
@@ -75,7 +75,7 @@ fn a_resize_that_cannot_build_the_new_pool_keeps_the_old_one() {
         nth,
         status: 0,
     };
-    let first = u64::from(old) + 2 * wsk_sample::RECEIVE_BUFFERS as u64 + 11;
+    let first = u64::from(old) + 2 * wsk_sample_driver::RECEIVE_BUFFERS as u64 + 11;
     let bench = Bench::with(KernelConfig {
         faults: vec![mdl(first), mdl(first + 1)],
         ..KernelConfig::default()

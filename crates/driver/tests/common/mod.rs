@@ -26,7 +26,7 @@ impl Bench {
     pub fn with(config: KernelConfig) -> Bench {
         let mut kernel = Kernel::boot(config);
         kernel
-            .load(wsk_sample::driver_entry)
+            .load(wsk_sample_driver::driver_entry)
             .expect("the driver loads");
         // Overlapped, so that the concurrency tests' threads really are in the driver at the
         // same time (on a synchronous handle the I/O manager serialises them).

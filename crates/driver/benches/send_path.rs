@@ -53,7 +53,7 @@ mod model {
         fn load() -> Driver {
             let mut kernel = Kernel::boot(KernelConfig::default());
             kernel
-                .load(wsk_sample::driver_entry)
+                .load(wsk_sample_driver::driver_entry)
                 .expect("the driver loads");
             let handle = kernel
                 .open(USER_DEVICE_PATH, Access::READ_WRITE, Caller::Administrator)

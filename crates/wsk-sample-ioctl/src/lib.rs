@@ -747,8 +747,14 @@ impl Destination {
     }
 }
 
-/// A fixed destination set on a socket, as the stats report it.
+/// A fixed destination set on a socket, as the stats report it. In JSON (feature `serde`):
+/// `{"kind": "remote" | "send_to", "address": "…"}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", content = "address", rename_all = "snake_case")
+)]
 pub enum FixedDestination {
     /// Set with SIO_WSK_SET_REMOTE_ADDRESS (sends go there; only its datagrams are received).
     Remote(SocketAddr),
@@ -1303,6 +1309,7 @@ impl SendReply {
 
 /// Output of `IOCTL_WSK_SAMPLE_QUERY_STATS`: the driver's counters since load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Stats {
     /// Send requests received.
     pub requests: u64,

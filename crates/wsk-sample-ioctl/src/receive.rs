@@ -100,6 +100,11 @@ impl ReceiveRequest {
 
 /// What a family's socket does with the datagrams it receives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum ReceiveMode {
     /// Not receiving (no receive posted).
     #[default]
@@ -239,6 +244,7 @@ impl ReceiveReply {
 
 /// Output of `IOCTL_WSK_SAMPLE_RECEIVE_STATS`: the receive counters since load, both families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ReceiveStats {
     /// Each family's mode now.
     pub mode_v4: ReceiveMode,

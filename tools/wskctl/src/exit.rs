@@ -33,6 +33,18 @@ impl ExitStatus {
     }
 }
 
+impl From<&DeviceError> for ExitStatus {
+    /// A driver that cannot be reached as this tool expects is `DriverUnavailable`; a request
+    /// the driver refused is `Partial`.
+    fn from(error: &DeviceError) -> Self {
+        match error {
+            _ if error.is_driver_unavailable() => ExitStatus::DriverUnavailable,
+            DeviceError::Failed(_) => ExitStatus::Partial,
+            _ => ExitStatus::Other,
+        }
+    }
+}
+
 /// Why a command stopped before producing its normal report.
 #[derive(Debug)]
 pub enum Failure {
@@ -48,7 +60,7 @@ impl Failure {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             Failure::Usage(_) => ExitStatus::Usage,
-            Failure::Device(error) => error.exit_status(),
+            Failure::Device(error) => ExitStatus::from(error),
             Failure::Other(_) => ExitStatus::Other,
         }
     }
@@ -114,6 +126,31 @@ impl<'a> FailureJson<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wsk_sample_ioctl::status as nt;
+
+    #[test]
+    fn errors_map_to_exit_codes() {
+        assert_eq!(
+            ExitStatus::from(&DeviceError::from_win32_open(2)),
+            ExitStatus::DriverUnavailable
+        );
+        assert_eq!(
+            ExitStatus::from(&DeviceError::from_win32_open(5)),
+            ExitStatus::DriverUnavailable
+        );
+        assert_eq!(
+            ExitStatus::from(&DeviceError::from_ntstatus(nt::STATUS_ACCESS_DENIED)),
+            ExitStatus::DriverUnavailable
+        );
+        assert_eq!(
+            ExitStatus::from(&DeviceError::from_ntstatus(nt::STATUS_PORT_UNREACHABLE)),
+            ExitStatus::Partial
+        );
+        assert_eq!(
+            ExitStatus::from(&DeviceError::Other("x".into())),
+            ExitStatus::Other
+        );
+    }
 
     #[test]
     fn the_worse_outcome_wins() {

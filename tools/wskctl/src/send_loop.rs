@@ -92,45 +92,111 @@ impl SendTally {
     }
 }
 
-/// Runs the job. `observe` sees the tally after every request (for progress display).
+/// How a group of datagrams goes to the driver: one IOCTL_WSK_SAMPLE_SEND per datagram, or
+/// one IOCTL_WSK_SAMPLE_SEND_BATCH per group of up to `batch` datagrams and MAX_BATCH_BYTES
+/// payload bytes.
+enum Sender {
+    Single(SendEncoder),
+    Batch(BatchEncoder, usize),
+}
+
+impl Sender {
+    fn for_job(job: &SendJob<'_>) -> Sender {
+        match job.batch {
+            Some(batch) => {
+                Sender::Batch(BatchEncoder::default(), batch.clamp(1, MAX_BATCH_DATAGRAMS))
+            }
+            None => Sender::Single(SendEncoder::default()),
+        }
+    }
+
+    /// The most datagrams one request carries.
+    fn group_limit(&self) -> usize {
+        match self {
+            Sender::Single(_) => 1,
+            Sender::Batch(_, batch) => *batch,
+        }
+    }
+
+    /// Sends one group; returns the datagrams and bytes the driver reported sent.
+    fn send(
+        &mut self,
+        device: &dyn Device,
+        destination: Destination,
+        datagrams: &[&[u8]],
+    ) -> Result<(u64, u64), DeviceError> {
+        match self {
+            Sender::Single(encoder) => {
+                let payload = datagrams.first().copied().unwrap_or(&[]);
+                let reply = encoder.send(device, destination, payload)?;
+                Ok((1, u64::from(reply.bytes_sent)))
+            }
+            Sender::Batch(encoder, _) => {
+                let reply = encoder.send(device, destination, datagrams)?;
+                Ok((u64::from(reply.datagrams_sent), reply.bytes_sent))
+            }
+        }
+    }
+}
+
+/// Runs the job: one loop for single and batched sends, which differ only in how many datagrams
+/// a request carries ([`Sender`]). `observe` sees the tally after every request (for progress
+/// display).
 pub fn run(
     device: &dyn Device,
     job: &SendJob<'_>,
     stop: &AtomicBool,
     observe: &mut dyn FnMut(&SendTally),
 ) -> SendTally {
-    match job.batch {
-        Some(batch) => run_batched(device, job, batch, stop, observe),
-        None => run_single(device, job, stop, observe),
-    }
-}
-
-/// One IOCTL_WSK_SAMPLE_SEND per datagram.
-fn run_single(
-    device: &dyn Device,
-    job: &SendJob<'_>,
-    stop: &AtomicBool,
-    observe: &mut dyn FnMut(&SendTally),
-) -> SendTally {
+    let mut sender = Sender::for_job(job);
+    let limit = sender.group_limit();
     let mut tally = SendTally::new(job.payloads.count());
-    let mut encoder = SendEncoder::default();
     let mut scratch = Vec::new();
+    // A group's payloads back to back, and where each ends.
+    let mut arena: Vec<u8> = Vec::new();
+    let mut ends: Vec<usize> = Vec::with_capacity(limit);
     let interval = job.rate.map(|rate| 1.0 / rate);
     let started = Instant::now();
-    for index in 0..tally.planned {
-        if interrupted(started, index, interval, stop) {
+    let mut next = 0u64;
+    while next < tally.planned {
+        if interrupted(started, next, interval, stop) {
             tally.stopped = Some(StopReason::Interrupted);
             break;
         }
-        let payload = job.payloads.get(index, &mut scratch);
-        tally.attempted += 1;
-        tally.requests += 1;
-        match encoder.send(device, job.destination, payload) {
-            Ok(reply) => {
-                tally.sent += 1;
-                tally.bytes_sent += u64::from(reply.bytes_sent);
+        let first = next;
+        arena.clear();
+        ends.clear();
+        while next < tally.planned && ends.len() < limit {
+            let payload = job.payloads.get(next, &mut scratch);
+            if !ends.is_empty() && arena.len() + payload.len() > MAX_BATCH_BYTES {
+                break;
             }
-            Err(error) => tally.fail(index, 1, error),
+            arena.extend_from_slice(payload);
+            ends.push(arena.len());
+            next += 1;
+        }
+        let count = ends.len() as u64;
+        let mut datagrams: Vec<&[u8]> = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for &end in &ends {
+            datagrams.push(arena.get(start..end).unwrap_or(&[]));
+            start = end;
+        }
+        tally.attempted += count;
+        tally.requests += 1;
+        match sender.send(device, job.destination, &datagrams) {
+            Ok((sent, bytes)) => {
+                let sent = sent.min(count);
+                tally.sent += sent;
+                tally.bytes_sent += bytes;
+                if sent < count {
+                    let error = DeviceError::Other(format!(
+                        "the driver reported {sent} of the {count} datagrams of a batch sent"
+                    ));
+                    tally.fail(first + sent, count - sent, error);
+                }
+            }
+            Err(error) => tally.fail(first, count, error),
         }
         tally.elapsed = started.elapsed();
         observe(&tally);
@@ -151,75 +217,6 @@ fn interrupted(started: Instant, index: u64, interval: Option<f64>, stop: &Atomi
         return true;
     }
     stop.load(Ordering::Relaxed)
-}
-
-/// IOCTL_WSK_SAMPLE_SEND_BATCH requests of up to `batch` datagrams and MAX_BATCH_BYTES payload
-/// bytes each, in order.
-fn run_batched(
-    device: &dyn Device,
-    job: &SendJob<'_>,
-    batch: usize,
-    stop: &AtomicBool,
-    observe: &mut dyn FnMut(&SendTally),
-) -> SendTally {
-    let batch = batch.clamp(1, MAX_BATCH_DATAGRAMS);
-    let mut tally = SendTally::new(job.payloads.count());
-    let mut encoder = BatchEncoder::default();
-    let mut scratch = Vec::new();
-    // The batch's payloads back to back, and where each ends.
-    let mut arena: Vec<u8> = Vec::with_capacity(MAX_BATCH_BYTES);
-    let mut ends: Vec<usize> = Vec::with_capacity(batch);
-    let interval = job.rate.map(|rate| 1.0 / rate);
-    let started = Instant::now();
-    let mut next = 0u64;
-    while next < tally.planned {
-        if interrupted(started, next, interval, stop) {
-            tally.stopped = Some(StopReason::Interrupted);
-            break;
-        }
-        let first = next;
-        arena.clear();
-        ends.clear();
-        while next < tally.planned && ends.len() < batch {
-            let payload = job.payloads.get(next, &mut scratch);
-            if !ends.is_empty() && arena.len() + payload.len() > MAX_BATCH_BYTES {
-                break;
-            }
-            arena.extend_from_slice(payload);
-            ends.push(arena.len());
-            next += 1;
-        }
-        let count = ends.len() as u64;
-        let mut datagrams: Vec<&[u8]> = Vec::with_capacity(ends.len());
-        let mut start = 0;
-        for &end in &ends {
-            datagrams.push(arena.get(start..end).unwrap_or(&[]));
-            start = end;
-        }
-        tally.attempted += count;
-        tally.requests += 1;
-        match encoder.send(device, job.destination, &datagrams) {
-            Ok(reply) => {
-                let sent = u64::from(reply.datagrams_sent).min(count);
-                tally.sent += sent;
-                tally.bytes_sent += reply.bytes_sent;
-                if sent < count {
-                    let error = DeviceError::Other(format!(
-                        "the driver reported {sent} of the {count} datagrams of a batch sent"
-                    ));
-                    tally.fail(first + sent, count - sent, error);
-                }
-            }
-            Err(error) => tally.fail(first, count, error),
-        }
-        tally.elapsed = started.elapsed();
-        observe(&tally);
-        if tally.stopped.is_some() {
-            break;
-        }
-    }
-    tally.elapsed = started.elapsed();
-    tally
 }
 
 /// Sleeps until `offset_seconds` after `started`, in short slices so Ctrl-C is noticed.

@@ -170,12 +170,12 @@ pub fn run(args: ConfigArgs, json: bool) -> Result<ExitStatus, Failure> {
     let (unload, unload_status) = close_device(&mut device);
     let mut status = failure
         .as_ref()
-        .map_or(ExitStatus::Success, DeviceError::exit_status);
+        .map_or(ExitStatus::Success, ExitStatus::from);
     let stats = match stats {
         Ok(stats) => Some(stats),
         Err(error) => {
             note!("error: could not read the driver's counters: {error}");
-            status = status.and(error.exit_status());
+            status = status.and(ExitStatus::from(&error));
             None
         }
     };

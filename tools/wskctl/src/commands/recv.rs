@@ -48,33 +48,6 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 #[derive(Serialize)]
-struct ReceiveStatsJson {
-    datagrams: u64,
-    bytes: u64,
-    delivered: u64,
-    truncated: u64,
-    dropped_no_request: u64,
-    receive_errors: u64,
-    requests_cancelled: u64,
-    buffers: u32,
-}
-
-impl From<&ReceiveStats> for ReceiveStatsJson {
-    fn from(s: &ReceiveStats) -> Self {
-        ReceiveStatsJson {
-            datagrams: s.datagrams,
-            bytes: s.bytes,
-            delivered: s.delivered,
-            truncated: s.truncated,
-            dropped_no_request: s.dropped_no_request,
-            receive_errors: s.receive_errors,
-            requests_cancelled: s.requests_cancelled,
-            buffers: s.buffers,
-        }
-    }
-}
-
-#[derive(Serialize)]
 struct RecvReport {
     command: &'static str,
     ok: bool,
@@ -85,7 +58,7 @@ struct RecvReport {
     bytes: u64,
     datagrams: Vec<DatagramJson>,
     stopped_by: &'static str,
-    driver: Option<ReceiveStatsJson>,
+    driver: Option<ReceiveStats>,
     unload_report: Option<UnloadJson>,
 }
 
@@ -263,7 +236,7 @@ pub fn run(args: RecvArgs, json: bool) -> Result<ExitStatus, Failure> {
             bytes,
             datagrams,
             stopped_by: stopped,
-            driver: driver.as_ref().map(ReceiveStatsJson::from),
+            driver,
             unload_report: unload.as_ref().map(UnloadJson::from),
         });
     } else {

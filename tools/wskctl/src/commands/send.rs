@@ -6,7 +6,6 @@ use std::path::Path;
 use serde::Serialize;
 use wsk_sample_ioctl::{ConfigAction, Destination, Family, FixedDestination, max_payload_for};
 
-use super::stats::FixedJson;
 use super::{UnloadJson, close_device, family_name};
 use crate::cli::{SendArgs, SendMode};
 use crate::device::{self, DeviceAccess, DeviceError, ModelAllocations, OpenOptions, UnloadReport};
@@ -306,7 +305,7 @@ pub struct SendSummary {
     /// The local address of the driver's socket during the run (with --bind or a fixed mode).
     pub local_address: Option<String>,
     /// The fixed destination the driver reported during the run (fixed modes).
-    pub fixed_destination: Option<FixedJson>,
+    pub fixed_destination: Option<FixedDestination>,
     /// Fixed modes: whether the fixed address was cleared again after the run.
     pub fixed_cleared: Option<bool>,
     pub planned: u64,
@@ -377,7 +376,7 @@ impl SendSummary {
             requests: tally.requests,
             bind: plan.bind.map(|address| address.to_string()),
             local_address: local.map(|address| address.to_string()),
-            fixed_destination: fixed.map(FixedJson::from),
+            fixed_destination: fixed,
             fixed_cleared,
             planned: tally.planned,
             attempted: tally.attempted,

@@ -9,46 +9,20 @@ use crate::exit::{ExitStatus, Failure};
 use crate::output::{self, say, thousands};
 use crate::request;
 
-/// The counters in `--json` (also embedded in `demo --json`).
+/// The counters in `--json` (also embedded in `config` and `demo --json`): the ABI's [`Stats`]
+/// as it is, plus the derived `failed_total`.
 #[derive(Serialize, Clone, Debug)]
 pub struct StatsJson {
-    pub requests: u64,
-    pub datagrams_sent: u64,
-    pub bytes_sent: u64,
-    pub in_flight: u64,
-    pub failed_validation: u64,
-    pub failed_no_resources: u64,
-    pub failed_not_ready: u64,
-    pub failed_transport: u64,
-    pub failed_cancelled: u64,
+    #[serde(flatten)]
+    pub stats: Stats,
     pub failed_total: u64,
-    pub pool_slots: u32,
-    pub pool_free: u32,
-    pub slot_size: u32,
-    pub local_v4: Option<String>,
-    pub local_v6: Option<String>,
-    pub fixed_v4: Option<FixedJson>,
-    pub fixed_v6: Option<FixedJson>,
-    pub batches: u64,
 }
 
-/// A socket's fixed destination in `--json`.
-#[derive(Serialize, Clone, Debug)]
-pub struct FixedJson {
-    /// "remote" (SIO_WSK_SET_REMOTE_ADDRESS) or "send_to" (SIO_WSK_SET_SENDTO_ADDRESS).
-    pub kind: &'static str,
-    pub address: String,
-}
-
-impl From<FixedDestination> for FixedJson {
-    fn from(fixed: FixedDestination) -> Self {
-        let kind = match fixed {
-            FixedDestination::Remote(_) => "remote",
-            FixedDestination::SendTo(_) => "send_to",
-        };
-        FixedJson {
-            kind,
-            address: fixed.address().to_string(),
+impl From<&Stats> for StatsJson {
+    fn from(stats: &Stats) -> Self {
+        StatsJson {
+            stats: *stats,
+            failed_total: stats.failed_total(),
         }
     }
 }
@@ -58,31 +32,6 @@ fn describe_fixed(fixed: Option<FixedDestination>) -> String {
         None => "none".to_string(),
         Some(FixedDestination::Remote(address)) => format!("{address} (fixed remote)"),
         Some(FixedDestination::SendTo(address)) => format!("{address} (fixed send-to)"),
-    }
-}
-
-impl From<&Stats> for StatsJson {
-    fn from(stats: &Stats) -> Self {
-        StatsJson {
-            requests: stats.requests,
-            datagrams_sent: stats.datagrams_sent,
-            bytes_sent: stats.bytes_sent,
-            in_flight: stats.in_flight,
-            failed_validation: stats.failed_validation,
-            failed_no_resources: stats.failed_no_resources,
-            failed_not_ready: stats.failed_not_ready,
-            failed_transport: stats.failed_transport,
-            failed_cancelled: stats.failed_cancelled,
-            failed_total: stats.failed_total(),
-            pool_slots: stats.pool_slots,
-            pool_free: stats.pool_free,
-            slot_size: stats.slot_size,
-            local_v4: stats.local_v4.map(|address| address.to_string()),
-            local_v6: stats.local_v6.map(|address| address.to_string()),
-            fixed_v4: stats.fixed_v4.map(FixedJson::from),
-            fixed_v6: stats.fixed_v6.map(FixedJson::from),
-            batches: stats.batches,
-        }
     }
 }
 

@@ -9,8 +9,6 @@ use std::fmt;
 
 use wsk_sample_ioctl::status as nt;
 
-use crate::exit::ExitStatus;
-
 #[cfg(not(windows))]
 mod model;
 pub mod win32;
@@ -255,18 +253,13 @@ impl DeviceError {
     /// True when retrying another datagram cannot help: the driver is not reachable as this
     /// tool expects.
     pub fn is_driver_unavailable(&self) -> bool {
-        self.exit_status() == ExitStatus::DriverUnavailable
-    }
-
-    pub fn exit_status(&self) -> ExitStatus {
-        match self {
+        matches!(
+            self,
             DeviceError::NotInstalled { .. }
-            | DeviceError::AccessDenied { .. }
-            | DeviceError::VersionMismatch { .. }
-            | DeviceError::Unavailable { .. } => ExitStatus::DriverUnavailable,
-            DeviceError::Failed(_) => ExitStatus::Partial,
-            DeviceError::Other(_) => ExitStatus::Other,
-        }
+                | DeviceError::AccessDenied { .. }
+                | DeviceError::VersionMismatch { .. }
+                | DeviceError::Unavailable { .. }
+        )
     }
 
     /// A short machine-readable kind for `--json`.
@@ -350,30 +343,6 @@ mod tests {
                 DeviceError::VersionMismatch { .. }
             ));
         }
-    }
-
-    #[test]
-    fn errors_map_to_exit_codes() {
-        assert_eq!(
-            DeviceError::from_win32_open(2).exit_status(),
-            ExitStatus::DriverUnavailable
-        );
-        assert_eq!(
-            DeviceError::from_win32_open(5).exit_status(),
-            ExitStatus::DriverUnavailable
-        );
-        assert_eq!(
-            DeviceError::from_ntstatus(nt::STATUS_ACCESS_DENIED).exit_status(),
-            ExitStatus::DriverUnavailable
-        );
-        assert_eq!(
-            DeviceError::from_ntstatus(nt::STATUS_PORT_UNREACHABLE).exit_status(),
-            ExitStatus::Partial
-        );
-        assert_eq!(
-            DeviceError::Other("x".into()).exit_status(),
-            ExitStatus::Other
-        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use wsk_sample_ioctl::{
 
 use super::{UnloadJson, close_device};
 use crate::cli::RecvArgs;
-use crate::device::{self, Device, DeviceAccess, DeviceError, OpenOptions, Status};
+use crate::device::{self, Device, DeviceAccess, DeviceError, OpenOptions};
 use crate::exit::{ExitStatus, Failure};
 use crate::interrupt;
 use crate::output::{self, note, say, thousands};
@@ -22,10 +22,7 @@ use crate::request;
 /// Room for the largest datagram after the reply header.
 const OUTPUT: usize = RECEIVE_HEADER_SIZE + 65_536;
 /// How often the watchdog looks at Ctrl-C and the silence timeout.
-#[cfg(not(windows))]
 const POLL: Duration = Duration::from_millis(50);
-/// STATUS_CANCELLED: the watchdog (or Ctrl-C) stopped the receive.
-const STATUS_CANCELLED: i32 = wsk_sample_ioctl::status::STATUS_CANCELLED;
 
 #[derive(Serialize)]
 struct DatagramJson {
@@ -133,8 +130,9 @@ pub fn run(args: RecvArgs, json: bool) -> Result<ExitStatus, Failure> {
     let request = ReceiveRequest { family }.encode();
     std::thread::scope(|scope| {
         // The watchdog: a receive that waits past the timeout (or Ctrl-C) is cancelled by
-        // turning receiving off, which completes the pended request with STATUS_CANCELLED.
-        #[cfg(not(windows))]
+        // turning receiving off, which completes the pended request with STATUS_CANCELLED. It
+        // needs a handle whose calls overlap: the model's is opened so, and on Windows every
+        // handle of this tool is overlapped (device/windows.rs).
         {
             let (device, stop, last, done) = (&device, &stop, &last, &done);
             scope.spawn(move || {
@@ -149,8 +147,6 @@ pub fn run(args: RecvArgs, json: bool) -> Result<ExitStatus, Failure> {
                 }
             });
         }
-        #[cfg(windows)]
-        let _ = (scope, &done);
         loop {
             if args.count.is_some_and(|count| received >= count) {
                 stopped_by = Stop::Count;
@@ -187,12 +183,8 @@ pub fn run(args: RecvArgs, json: bool) -> Result<ExitStatus, Failure> {
                         truncated: reply.truncated(),
                         payload_hex: (json && args.print).then(|| hex(payload)),
                     });
-                    if cfg!(windows) && began.elapsed() > silence + since(&last) {
-                        stopped_by = Stop::Timeout;
-                        break;
-                    }
                 }
-                Err(error) if error.status() == Some(Status::Nt(STATUS_CANCELLED)) => {
+                Err(error) if error.is_cancelled() => {
                     stopped_by = if stop.load(Ordering::SeqCst) {
                         Stop::Interrupted
                     } else {
@@ -257,9 +249,4 @@ pub fn run(args: RecvArgs, json: bool) -> Result<ExitStatus, Failure> {
         }
     }
     Ok(status)
-}
-
-/// The time of the last datagram, as a duration since the start.
-fn since(last: &AtomicU64) -> Duration {
-    Duration::from_millis(last.load(Ordering::SeqCst))
 }

@@ -50,8 +50,8 @@ pub struct OpenOptions {
     #[cfg_attr(windows, allow(dead_code))]
     pub trace: Option<TraceSink>,
     /// Let calls on the handle overlap (the kernel model's FILE_FLAG_OVERLAPPED handle): `recv`
-    /// stops a pended receive from a second thread. Windows ignores this (its handle is
-    /// synchronous).
+    /// stops a pended receive from a second thread. Windows ignores this: its handle is always
+    /// overlapped (see device/windows.rs).
     #[cfg_attr(windows, allow(dead_code))]
     pub concurrent: bool,
 }
@@ -280,6 +280,16 @@ impl DeviceError {
             DeviceError::Failed(status) => Some(*status),
             _ => None,
         }
+    }
+
+    /// True when the request was cancelled: STATUS_CANCELLED from the driver, which Windows
+    /// reports as ERROR_OPERATION_ABORTED.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self.status(),
+            Some(Status::Nt(wsk_sample_ioctl::status::STATUS_CANCELLED))
+                | Some(Status::Win32(win32::ERROR_OPERATION_ABORTED))
+        )
     }
 }
 

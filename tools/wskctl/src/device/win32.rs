@@ -6,6 +6,7 @@ pub const ERROR_FILE_NOT_FOUND: u32 = 2;
 pub const ERROR_PATH_NOT_FOUND: u32 = 3;
 pub const ERROR_ACCESS_DENIED: u32 = 5;
 pub const ERROR_REVISION_MISMATCH: u32 = 1306;
+pub const ERROR_OPERATION_ABORTED: u32 = 995;
 
 /// (code, name, meaning).
 const TABLE: &[(u32, &str, &str)] = &[
@@ -65,7 +66,11 @@ const TABLE: &[(u32, &str, &str)] = &[
         "ERROR_MORE_DATA",
         "more data is available than the buffer holds",
     ),
-    (995, "ERROR_OPERATION_ABORTED", "the request was cancelled"),
+    (
+        ERROR_OPERATION_ABORTED,
+        "ERROR_OPERATION_ABORTED",
+        "the request was cancelled",
+    ),
     (
         1214,
         "ERROR_INVALID_NETNAME",

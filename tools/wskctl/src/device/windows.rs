@@ -1,15 +1,26 @@
 //! Backend for Windows: the installed driver behind `\\.\WskSample`, reached with `CreateFileW`
-//! and synchronous `DeviceIoControl`.
+//! and `DeviceIoControl` on an overlapped handle.
+//!
+//! Why overlapped: on a handle opened without FILE_FLAG_OVERLAPPED "I/O operations are
+//! serialized" (Learn, CreateFileW, FILE_FLAG_OVERLAPPED), so while one thread waits in
+//! a pended receive, another thread's "stop receiving" request would wait behind it and
+//! `recv --timeout` or Ctrl-C could never end the wait. With an overlapped handle every call
+//! carries its own OVERLAPPED and this backend waits for it (GetOverlappedResult with bWait), so
+//! calls stay synchronous for the caller but no longer queue behind each other.
 
+use std::cell::Cell;
 use std::ptr;
 
 use windows_sys::Win32::Foundation::{
-    CloseHandle, GENERIC_READ, GENERIC_WRITE, GetLastError, HANDLE, INVALID_HANDLE_VALUE,
+    CloseHandle, ERROR_IO_PENDING, GENERIC_READ, GENERIC_WRITE, GetLastError, HANDLE,
+    INVALID_HANDLE_VALUE,
 };
 use windows_sys::Win32::Storage::FileSystem::{
-    CreateFileW, FILE_ATTRIBUTE_NORMAL, FILE_SHARE_READ, FILE_SHARE_WRITE, OPEN_EXISTING,
+    CreateFileW, FILE_ATTRIBUTE_NORMAL, FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    OPEN_EXISTING,
 };
-use windows_sys::Win32::System::IO::DeviceIoControl;
+use windows_sys::Win32::System::IO::{DeviceIoControl, GetOverlappedResult, OVERLAPPED};
+use windows_sys::Win32::System::Threading::CreateEventW;
 
 use super::{Device, DeviceAccess, DeviceError, OpenOptions, UnloadReport};
 
@@ -19,6 +30,40 @@ pub const BACKEND_NAME: &str = r"\\.\WskSample (installed driver)";
 /// An open handle to the driver's device.
 pub struct WindowsDevice {
     handle: HANDLE,
+}
+
+// SAFETY: the handle is a process-wide kernel handle, usable from any thread. Calls through
+// `&self` (`ioctl`) each use their own OVERLAPPED and their calling thread's own event and wait
+// for their own completion, so concurrent calls share nothing in user mode; the handle is closed
+// only through `&mut self` (`finish`) or Drop, which no `&self` call can overlap.
+unsafe impl Send for WindowsDevice {}
+// SAFETY: as above.
+unsafe impl Sync for WindowsDevice {}
+
+thread_local! {
+    /// This thread's manual-reset event for overlapped calls (created on first use, never
+    /// closed: one per thread that talks to the driver, released by the system at exit).
+    /// DeviceIoControl resets it when it starts a call.
+    static EVENT: Cell<HANDLE> = const { Cell::new(ptr::null_mut()) };
+}
+
+/// The calling thread's event for overlapped calls.
+fn thread_event() -> Result<HANDLE, DeviceError> {
+    EVENT.with(|event| {
+        if event.get().is_null() {
+            // SAFETY: no security attributes and no name (both optional, passed as null);
+            // manual-reset (TRUE), initially not signalled (FALSE).
+            let created = unsafe { CreateEventW(ptr::null(), 1, 0, ptr::null()) };
+            if created.is_null() {
+                return Err(DeviceError::Other(format!(
+                    "CreateEventW failed with Win32 error {}",
+                    last_error()
+                )));
+            }
+            event.set(created);
+        }
+        Ok(event.get())
+    })
 }
 
 impl WindowsDevice {
@@ -42,7 +87,7 @@ impl WindowsDevice {
                 FILE_SHARE_READ | FILE_SHARE_WRITE,
                 ptr::null(),
                 OPEN_EXISTING,
-                FILE_ATTRIBUTE_NORMAL,
+                FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED,
                 ptr::null_mut(),
             )
         };
@@ -92,10 +137,15 @@ impl Device for WindowsDevice {
         let output_size = u32::try_from(output_len).map_err(|_| too_large())?;
         let mut output = vec![0u8; output_len];
         let mut returned: u32 = 0;
+        let event = thread_event()?;
+        // SAFETY: OVERLAPPED is a plain C struct for which all-zero bytes are valid (offsets 0,
+        // no event yet).
+        let mut overlapped: OVERLAPPED = unsafe { std::mem::zeroed() };
+        overlapped.hEvent = event;
         // SAFETY: the handle is open; the input and output pointers are valid for the lengths
         // passed (null with length 0 when empty, which DeviceIoControl accepts); `returned` is a
-        // valid u32; no OVERLAPPED, so the call is synchronous (the handle was opened without
-        // FILE_FLAG_OVERLAPPED) and nothing is used after it returns.
+        // valid u32; `overlapped`, `output` and `input` stay alive and unmoved until the call
+        // has completed, because every path below waits for the completion before returning.
         let ok = unsafe {
             DeviceIoControl(
                 self.handle,
@@ -113,11 +163,22 @@ impl Device for WindowsDevice {
                 },
                 output_size,
                 &mut returned,
-                ptr::null_mut(),
+                &mut overlapped,
             )
         };
         if ok == 0 {
-            return Err(DeviceError::from_win32_ioctl(last_error()));
+            let error = last_error();
+            if error != ERROR_IO_PENDING {
+                // Failed at once: nothing is pending on `overlapped`.
+                return Err(DeviceError::from_win32_ioctl(error));
+            }
+            // SAFETY: the call above is pending on `overlapped`, which lives in this frame; with
+            // bWait TRUE this returns only once the request has completed (successfully or not),
+            // after which the system no longer touches `overlapped` or the buffers.
+            let done = unsafe { GetOverlappedResult(self.handle, &overlapped, &mut returned, 1) };
+            if done == 0 {
+                return Err(DeviceError::from_win32_ioctl(last_error()));
+            }
         }
         output.truncate(returned as usize);
         Ok(output)

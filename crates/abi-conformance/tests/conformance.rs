@@ -249,6 +249,9 @@ fn every_struct_of_every_side_is_checked() {
         "WSK_PROVIDER_DISPATCH",
         "WSK_PROVIDER_NPI",
         "WSK_PROVIDER_DATAGRAM_DISPATCH",
+        "WSK_DATAGRAM_INDICATION",
+        "WSK_CLIENT_DATAGRAM_DISPATCH",
+        "WSK_EVENT_CALLBACK_CONTROL",
     ];
     const KERNEL: &[&str] = &[
         "IRP",
@@ -321,6 +324,17 @@ fn the_checked_numbers_include_the_ones_the_driver_depends_on() {
         [24]
     );
     assert_eq!(stated(CItem::constant("AF_INET6"), Property::Value), [23]);
+    assert_eq!(
+        stated(
+            CItem::field("WSK_DATAGRAM_INDICATION", "RemoteAddress"),
+            Property::Offset
+        ),
+        [48]
+    );
+    assert_eq!(
+        stated(CItem::constant("SO_WSK_EVENT_CALLBACK"), Property::Value),
+        [0x4002]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 //! model's WSK provider as `wdk_model::wsk::abi` (both `pub use wsk_abi::*`). Its independent
 //! checks are outside this crate: crates/abi-conformance compares every layout and constant with
 //! Wine's DDK headers (`ddk/wsk.h`, compiled by mingw-w64) and with the numbers of the project's
-//! reference table, which also covers the items Wine's wsk.h lacks (the SIO_WSK codes). The layouts are const-asserted below as well, so a slip fails every build.
+//! reference table, which also covers the items Wine's wsk.h lacks (the SIO_WSK codes, the event
+//! callback items). The layouts are const-asserted below as well, so a slip fails every build.
 //!
 //! Kernel types are named through `wdk_sys`, as in the driver: Microsoft's wdk-sys on Windows,
 //! the kernel model's type crate (`wdk-model-types`) elsewhere. Names follow wsk.h; where this
@@ -51,8 +52,10 @@ pub const WSK_FLAG_DATAGRAM_SOCKET: ULONG = 0x0000_0004;
 pub const SIO_WSK_SET_REMOTE_ADDRESS: ULONG = 0x8F00_0001;
 pub const SIO_WSK_SET_SENDTO_ADDRESS: ULONG = 0x8F00_0006;
 
-/// `WSK_CONTROL_SOCKET_TYPE::WskIoctl` (the enum is `int`-sized; WskControlSocket's
+/// `WSK_CONTROL_SOCKET_TYPE::WskSetOption` (the enum is `int`-sized; WskControlSocket's
 /// RequestType).
+pub const WSK_SET_OPTION: ULONG = 0;
+/// `WSK_CONTROL_SOCKET_TYPE::WskIoctl`.
 pub const WSK_IOCTL: ULONG = 2;
 
 /// Windows values (Linux's AF_INET6 is 10).
@@ -60,17 +63,34 @@ pub const AF_INET: USHORT = 2;
 pub const AF_INET6: USHORT = 23;
 pub const SOCK_DGRAM: USHORT = 2;
 pub const IPPROTO_UDP: ULONG = 17;
+/// ws2def.h: the socket level of WskControlSocket's `Level` (SO_WSK_EVENT_CALLBACK uses it).
+pub const SOL_SOCKET: ULONG = 0xFFFF;
 
 /// ws2def.h: the datagram was larger than the buffer (WskReceiveFrom's ControlFlags).
 pub const MSG_TRUNC: ULONG = 0x0100;
 
+/// The socket option that enables and disables a socket's event callbacks: WskControlSocket
+/// with WskSetOption, SOL_SOCKET and a [`WSK_EVENT_CALLBACK_CONTROL`] as input (Learn,
+/// "SO_WSK_EVENT_CALLBACK"). Microsoft's wsk.h: `(WSK_SO_BASE+2)`, with ws2def.h's
+/// `WSK_SO_BASE` 0x4000. Not in Wine's wsk.h.
+pub const SO_WSK_EVENT_CALLBACK: ULONG = 0x4000 + 2;
+/// The event flag of WskReceiveFromEvent (datagram sockets), for
+/// `WSK_EVENT_CALLBACK_CONTROL::EventMask` (Microsoft's wsk.h; not in Wine's).
+pub const WSK_EVENT_RECEIVE_FROM: ULONG = 0x0000_0100;
+/// OR-ed with one event flag to disable that callback; callbacks are disabled one at a time
+/// (Learn, WSK_EVENT_CALLBACK_CONTROL). Microsoft's wsk.h; not in Wine's.
+pub const WSK_EVENT_DISABLE: ULONG = 0x8000_0000;
+
 /// netioddk.h: an NPI identifier is a GUID.
 pub type NPIID = GUID;
+/// A pointer to an NPI identifier; the provider only reads through it.
+pub type PNPIID = *const NPIID;
 
 /// `NPI_WSK_INTERFACE_ID` {2227E803-8D8B-11D4-ABAD-009027719E09}: wsk.h declares it `extern
 /// CONST NPIID`, defined in the WDK's libraries rather than exported by NETIO, so this crate
-/// carries its own copy (a static, so pointers to it stay valid). Not in Wine's wsk.h; the
-/// reference table is its second source.
+/// carries its own copy (a static, so pointers to it, as in
+/// [`WSK_EVENT_CALLBACK_CONTROL::NpiId`], stay valid). Not in Wine's wsk.h; the reference table
+/// is its second source.
 pub static NPI_WSK_INTERFACE_ID: NPIID = GUID {
     Data1: 0x2227_E803,
     Data2: 0x8D8B,
@@ -187,6 +207,7 @@ pub struct SOCKADDR {
     pub sa_family: USHORT,
     pub sa_data: [u8; 14],
 }
+pub type PSOCKADDR = *mut SOCKADDR;
 
 /// `sin_addr` is an IN_ADDR (a union holding a ULONG), so the structure is 4-aligned.
 #[repr(C, align(4))]
@@ -261,9 +282,14 @@ pub type PFN_WSK_RECEIVE_FROM = Option<
         Irp: PIRP,
     ) -> NTSTATUS,
 >;
-/// The datagram dispatch's `WskRelease`; the indication list is left untyped here.
+/// The datagram dispatch's `WskRelease`: gives back a list of indications the client kept
+/// (its WskReceiveFromEvent returned STATUS_PENDING). wsk.h (Microsoft's and Wine's):
+/// `(PWSK_SOCKET Socket, PWSK_DATAGRAM_INDICATION DatagramIndication)`.
 pub type PFN_WSK_RELEASE_DATAGRAM_INDICATION_LIST = Option<
-    unsafe extern "system" fn(Socket: *mut WSK_SOCKET, DatagramIndication: PVOID) -> NTSTATUS,
+    unsafe extern "system" fn(
+        Socket: *mut WSK_SOCKET,
+        DatagramIndication: PWSK_DATAGRAM_INDICATION,
+    ) -> NTSTATUS,
 >;
 pub type PFN_WSK_GET_LOCAL_ADDRESS = Option<
     unsafe extern "system" fn(
@@ -301,6 +327,51 @@ pub struct WSK_PROVIDER_DATAGRAM_DISPATCH {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The datagram socket: receive event callback
+// ---------------------------------------------------------------------------------------------
+
+/// One received datagram of the list WskReceiveFromEvent is given (wsk.h, Microsoft's and
+/// Wine's). `ControlInfo` is a PCMSGHDR (`ControlInfoLength` bytes of control data), kept
+/// untyped here as in WskSendTo.
+#[repr(C)]
+pub struct WSK_DATAGRAM_INDICATION {
+    pub Next: *mut WSK_DATAGRAM_INDICATION,
+    pub Buffer: WSK_BUF,
+    pub ControlInfo: PVOID,
+    pub ControlInfoLength: ULONG,
+    pub RemoteAddress: PSOCKADDR,
+}
+pub type PWSK_DATAGRAM_INDICATION = *mut WSK_DATAGRAM_INDICATION;
+
+/// The client's WskReceiveFromEvent (Learn, PFN_WSK_RECEIVE_FROM_EVENT): `Flags` may hold
+/// MSG_BCAST, MSG_MCAST, WSK_FLAG_AT_DISPATCH_LEVEL; a NULL `DataIndication` means the socket
+/// no longer works and must be closed. Returns STATUS_SUCCESS (all retrieved), STATUS_PENDING
+/// (kept until WskRelease) or STATUS_DATA_NOT_ACCEPTED. Not in Wine's wsk.h.
+pub type PFN_WSK_RECEIVE_FROM_EVENT = Option<
+    unsafe extern "system" fn(
+        SocketContext: PVOID,
+        Flags: ULONG,
+        DataIndication: PWSK_DATAGRAM_INDICATION,
+    ) -> NTSTATUS,
+>;
+
+/// The client's event callbacks for a datagram socket, passed as WskSocket's `Dispatch` (Learn,
+/// WSK_CLIENT_DATAGRAM_DISPATCH). Not in Wine's wsk.h.
+#[repr(C)]
+pub struct WSK_CLIENT_DATAGRAM_DISPATCH {
+    pub WskReceiveFromEvent: PFN_WSK_RECEIVE_FROM_EVENT,
+}
+
+/// SO_WSK_EVENT_CALLBACK's input (Learn, WSK_EVENT_CALLBACK_CONTROL): `NpiId` points to
+/// [`NPI_WSK_INTERFACE_ID`] for the standard callbacks; `EventMask` ORs WSK_EVENT_* flags.
+/// Not in Wine's wsk.h.
+#[repr(C)]
+pub struct WSK_EVENT_CALLBACK_CONTROL {
+    pub NpiId: PNPIID,
+    pub EventMask: ULONG,
+}
+
+// ---------------------------------------------------------------------------------------------
 // NETIO.SYS exports
 // ---------------------------------------------------------------------------------------------
 
@@ -321,7 +392,8 @@ unsafe extern "system" {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Layouts: the Windows x64 numbers of the reference table (shared/reference/wsk-abi.md).
+// Layouts: the Windows x64 numbers of the reference table (shared/reference/wsk-abi.md), and
+// for WSK_EVENT_CALLBACK_CONTROL (not in the table) a pointer then a ULONG, padded to 8.
 // ---------------------------------------------------------------------------------------------
 const _: () = {
     use core::mem::{align_of, offset_of, size_of};
@@ -362,6 +434,16 @@ const _: () = {
     assert!(size_of::<SOCKADDR_IN6>() == 28 && offset_of!(SOCKADDR_IN6, sin6_flowinfo) == 4);
     assert!(
         offset_of!(SOCKADDR_IN6, sin6_addr) == 8 && offset_of!(SOCKADDR_IN6, sin6_scope_id) == 24
+    );
+    assert!(size_of::<WSK_DATAGRAM_INDICATION>() == 56);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, Buffer) == 8);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, ControlInfo) == 32);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, ControlInfoLength) == 40);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, RemoteAddress) == 48);
+    assert!(size_of::<WSK_CLIENT_DATAGRAM_DISPATCH>() == 8);
+    assert!(
+        size_of::<WSK_EVENT_CALLBACK_CONTROL>() == 16
+            && offset_of!(WSK_EVENT_CALLBACK_CONTROL, EventMask) == 8
     );
     assert!(size_of::<NPIID>() == 16);
 };

@@ -1,8 +1,10 @@
 //! The WSK ABI (wsk.h): its one definition, the `wsk-abi` crate, which the driver
 //! (`crate::wsk::abi`) and the kernel model's provider (`wdk_model::wsk::abi`) both re-export.
 //!
-//! Wine's wsk.h lacks the SIO_WSK codes: the C file spells them from Microsoft's headers (see
-//! `c_source`), and the reference table (`reference`) states them a second time.
+//! Wine's wsk.h lacks the receive-event items (WSK_CLIENT_DATAGRAM_DISPATCH,
+//! WSK_EVENT_CALLBACK_CONTROL, SO_WSK_EVENT_CALLBACK, WSK_EVENT_*) and the SIO_WSK codes: the C
+//! file declares them from Microsoft's documentation (see `c_source`), and the reference table
+//! (`reference`) states their numbers a second time.
 
 use super::{Recorder, record_constants, record_structs};
 use crate::fact::Fact;
@@ -35,6 +37,14 @@ pub(super) fn wsk_facts() -> Vec<Fact> {
             WskCloseSocket => "Basic.WskCloseSocket",
             WskBind, WskSendTo, WskReceiveFrom, WskRelease, WskGetLocalAddress, WskSendMessages,
         },
+        // The receive-event items: WSK_DATAGRAM_INDICATION is in Wine's wsk.h, the other two are
+        // declared by the C file's prelude from Learn.
+        WSK_DATAGRAM_INDICATION as "WSK_DATAGRAM_INDICATION" {
+            Next, Buffer, Buffer.Mdl, Buffer.Offset, Buffer.Length, ControlInfo, ControlInfoLength,
+            RemoteAddress,
+        },
+        WSK_CLIENT_DATAGRAM_DISPATCH as "WSK_CLIENT_DATAGRAM_DISPATCH" { WskReceiveFromEvent },
+        WSK_EVENT_CALLBACK_CONTROL as "WSK_EVENT_CALLBACK_CONTROL" { NpiId, EventMask },
     });
     record_constants!(&mut recorder, wsk_abi => {
         WSK_NO_WAIT,
@@ -43,12 +53,17 @@ pub(super) fn wsk_facts() -> Vec<Fact> {
         WSK_FLAG_DATAGRAM_SOCKET,
         SIO_WSK_SET_REMOTE_ADDRESS,
         SIO_WSK_SET_SENDTO_ADDRESS,
+        WSK_SET_OPTION => "WskSetOption",
         WSK_IOCTL => "WskIoctl",
         AF_INET,
         AF_INET6,
         SOCK_DGRAM,
         IPPROTO_UDP,
+        SOL_SOCKET,
         MSG_TRUNC,
+        SO_WSK_EVENT_CALLBACK,
+        WSK_EVENT_RECEIVE_FROM,
+        WSK_EVENT_DISABLE,
     });
     // (2, 0x1FF): wsk.h masks the minor version to 8 bits, so the major's low bit survives.
     for (major, minor) in [(1, 0), (2, 5), (2, 0x1FF)] {

@@ -3,7 +3,9 @@
 //! by mingw-w64's gcc for Windows x64.
 //!
 //! * [`rust_side`] reads every size, alignment, member offset, member size, integer signedness
-//!   and constant off the real Rust types (`size_of`, `align_of`, `offset_of!`) as [`Fact`]s.
+//!   and constant off the real Rust types (`size_of`, `align_of`, `offset_of!`) as [`Fact`]s:
+//!   the WSK ABI's one definition (the `wsk-abi` crate, which the driver and the model's
+//!   provider both use) and the kernel model's kernel types.
 //! * [`c_source`] turns them into a C file of `_Static_assert`s; [`toolchain`] compiles it
 //!   against Wine's headers, so any drift on either side fails the build with a message naming
 //!   the C item, the Rust item and the Rust value.

@@ -1,7 +1,8 @@
 //! The second, independent source: the numbers of shared/reference/wsk-abi.md (Windows x64),
 //! written out here so the test does not depend on a file outside the repository. Only items
 //! the Rust side defines are listed; each must be stated by every Rust side that describes its
-//! type, with the same value.
+//! type, with the same value. A few receive-event numbers the table lacks are added from
+//! Microsoft's wsk.h as Learn documents it; [`event_callback_extras`] says which and where.
 
 use crate::fact::{CItem, Fact, Property};
 
@@ -148,6 +149,53 @@ fn wsk_layouts() -> Vec<Expected> {
         ],
     ));
     table.push(align("SOCKADDR_IN6", 4));
+    table.extend(struct_layout(
+        "WSK_DATAGRAM_INDICATION",
+        56,
+        &[
+            ("Next", 0),
+            ("Buffer", 8),
+            ("ControlInfo", 32),
+            ("ControlInfoLength", 40),
+            ("RemoteAddress", 48),
+        ],
+    ));
+    table.extend(integer_member(
+        "WSK_DATAGRAM_INDICATION",
+        "ControlInfoLength",
+        4,
+        false,
+    ));
+    table.extend(struct_layout(
+        "WSK_CLIENT_DATAGRAM_DISPATCH",
+        8,
+        &[("WskReceiveFromEvent", 0)],
+    ));
+    table.extend(event_callback_extras());
+    table
+}
+
+/// Not in the reference table's text. WSK_EVENT_CALLBACK_CONTROL is `{ PNPIID NpiId; ULONG
+/// EventMask; }` (Learn, "WSK_EVENT_CALLBACK_CONTROL structure (wsk.h)"): a pointer, then a
+/// ULONG, padded to the pointer's 8 bytes on x64. The constants are Microsoft's wsk.h values:
+/// `SO_WSK_EVENT_CALLBACK (WSK_SO_BASE+2)` with ws2def.h's `WSK_SO_BASE 0x4000`, and
+/// `WSK_EVENT_DISABLE 0x80000000`.
+fn event_callback_extras() -> Vec<Expected> {
+    let mut table = struct_layout(
+        "WSK_EVENT_CALLBACK_CONTROL",
+        16,
+        &[("NpiId", 0), ("EventMask", 8)],
+    );
+    table.extend(integer_member(
+        "WSK_EVENT_CALLBACK_CONTROL",
+        "EventMask",
+        4,
+        false,
+    ));
+    table.extend([
+        value("SO_WSK_EVENT_CALLBACK", 0x4002),
+        value("WSK_EVENT_DISABLE", 0x8000_0000),
+    ]);
     table
 }
 
@@ -235,11 +283,14 @@ fn wsk_constants() -> Vec<Expected> {
         value("WSK_FLAG_DATAGRAM_SOCKET", 4),
         value("SIO_WSK_SET_REMOTE_ADDRESS", 0x8F00_0001),
         value("SIO_WSK_SET_SENDTO_ADDRESS", 0x8F00_0006),
+        value("WskSetOption", 0),
         value("WskIoctl", 2),
+        value("WSK_EVENT_RECEIVE_FROM", 0x100),
         value("AF_INET", 2),
         value("AF_INET6", 23),
         value("SOCK_DGRAM", 2),
         value("IPPROTO_UDP", 17),
+        value("SOL_SOCKET", 0xFFFF),
     ]
 }
 

@@ -216,13 +216,17 @@ fn io_size_of_irp_with_one_stack_location_is_280() {
     );
 }
 
-/// Wine's headers do not define NPI_WSK_INTERFACE_ID; the table is the only other source.
+/// Wine's headers do not define NPI_WSK_INTERFACE_ID; the table is the only other source. The
+/// GUID's bytes as they lie in memory (Data1..Data3 little-endian on x64, Data4 as written).
 #[test]
-fn the_driver_carries_the_reference_npi_wsk_interface_id() {
-    assert_eq!(
-        wsk_sample_driver::wsk_abi::NPI_WSK_INTERFACE_ID,
-        guid_bytes(NPI_WSK_INTERFACE_ID)
-    );
+fn the_abi_carries_the_reference_npi_wsk_interface_id() {
+    let id = &wsk_abi::NPI_WSK_INTERFACE_ID;
+    let mut bytes = Vec::with_capacity(16);
+    bytes.extend(id.Data1.to_le_bytes());
+    bytes.extend(id.Data2.to_le_bytes());
+    bytes.extend(id.Data3.to_le_bytes());
+    bytes.extend(id.Data4);
+    assert_eq!(bytes, guid_bytes(NPI_WSK_INTERFACE_ID));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,6 +249,9 @@ fn every_struct_of_every_side_is_checked() {
         "WSK_PROVIDER_DISPATCH",
         "WSK_PROVIDER_NPI",
         "WSK_PROVIDER_DATAGRAM_DISPATCH",
+        "WSK_DATAGRAM_INDICATION",
+        "WSK_CLIENT_DATAGRAM_DISPATCH",
+        "WSK_EVENT_CALLBACK_CONTROL",
     ];
     const KERNEL: &[&str] = &[
         "IRP",
@@ -260,11 +267,7 @@ fn every_struct_of_every_side_is_checked() {
         "ULONG",
         "NTSTATUS",
     ];
-    for (side, required) in [
-        (Side::Driver, WSK),
-        (Side::ModelWsk, WSK),
-        (Side::ModelKernel, KERNEL),
-    ] {
+    for (side, required) in [(Side::Wsk, WSK), (Side::ModelKernel, KERNEL)] {
         let facts = side.facts();
         for ty in required {
             let members = facts
@@ -318,11 +321,19 @@ fn the_checked_numbers_include_the_ones_the_driver_depends_on() {
             CItem::field("WSK_PROVIDER_DATAGRAM_DISPATCH", "WskSendTo"),
             Property::Offset
         ),
-        [24, 24]
+        [24]
+    );
+    assert_eq!(stated(CItem::constant("AF_INET6"), Property::Value), [23]);
+    assert_eq!(
+        stated(
+            CItem::field("WSK_DATAGRAM_INDICATION", "RemoteAddress"),
+            Property::Offset
+        ),
+        [48]
     );
     assert_eq!(
-        stated(CItem::constant("AF_INET6"), Property::Value),
-        [23, 23]
+        stated(CItem::constant("SO_WSK_EVENT_CALLBACK"), Property::Value),
+        [0x4002]
     );
 }
 

@@ -52,5 +52,3 @@ pub use engine::set_control_timeout_ms;
 pub use engine::{CONTROL_TIMEOUT_MS, DEFAULT_SLOT_COUNT, SLOT_SIZE};
 pub use receive::BUFFERS as RECEIVE_BUFFERS;
 pub use receive::pool::BUFFER_SIZE as RECEIVE_BUFFER_SIZE;
-/// The driver's WSK ABI definitions, exposed for the layout conformance checks.
-pub use wsk::abi as wsk_abi;

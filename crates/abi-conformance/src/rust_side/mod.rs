@@ -1,5 +1,5 @@
-//! The Rust side: every [`Fact`] the driver's and the kernel model's definitions state, read off
-//! the real types with `size_of`, `align_of` and `offset_of!`.
+//! The Rust side: every [`Fact`] the WSK ABI crate's and the kernel model's definitions state,
+//! read off the real types with `size_of`, `align_of` and `offset_of!`.
 
 mod kernel;
 mod wsk;
@@ -10,21 +10,20 @@ use crate::probe::Shape;
 /// Which Rust definition a group of facts comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Side {
-    /// `wsk_sample_driver::wsk_abi` (the driver's src/wsk/abi.rs).
-    Driver,
-    /// `wdk_model::wsk::abi` (the kernel model's provider-side WSK ABI).
-    ModelWsk,
-    /// Kernel types and constants at the root of `wdk_model` (shaped like wdk-sys).
+    /// The `wsk-abi` crate: the one WSK ABI, re-exported by the driver (`src/wsk/abi.rs`) and
+    /// by the kernel model's provider (`wdk_model::wsk::abi`).
+    Wsk,
+    /// Kernel types and constants at the root of `wdk_model` (shaped like wdk-sys; the types
+    /// are the `wdk-model-types` crate's).
     ModelKernel,
 }
 
 impl Side {
-    pub const ALL: [Side; 3] = [Side::Driver, Side::ModelWsk, Side::ModelKernel];
+    pub const ALL: [Side; 2] = [Side::Wsk, Side::ModelKernel];
 
     pub fn facts(self) -> Vec<Fact> {
         match self {
-            Side::Driver => wsk::driver_facts(),
-            Side::ModelWsk => wsk::model_facts(),
+            Side::Wsk => wsk::wsk_facts(),
             Side::ModelKernel => kernel::model_kernel_facts(),
         }
     }

@@ -7,12 +7,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::kernel::{self, Kernel as Core, lock, rules};
+use crate::constants::*;
+use crate::debug::{self, DebugLine};
+use crate::kernel::{self, FaultSite, KernelState, Rule, lock, rules};
 pub use crate::kernel::{CounterSnapshot, KernelConfig, Violation};
 use crate::sddl::{self, Caller};
 use crate::types::*;
-use crate::wdf::{ObjectKind, StopState};
-use crate::{irp, pool};
+use crate::wdf::{self, ObjectKind, StopState};
+use crate::wsk::provider;
+use crate::{boot, devobj, irp, mdl, pool};
 
 /// A driver's entry point, as the driver exports it.
 pub type DriverEntry = unsafe extern "system" fn(PDRIVER_OBJECT, PCUNICODE_STRING) -> NTSTATUS;
@@ -72,7 +75,7 @@ impl Handle {
 /// object.
 struct OpenHandle {
     open: Arc<AtomicUsize>,
-    core: Arc<Core>,
+    core: Arc<KernelState>,
     file: usize,
     closed: std::sync::atomic::AtomicBool,
 }
@@ -103,12 +106,12 @@ impl OpenHandle {
         // waiting in a queue (CancelForQueue: completed with STATUS_CANCELLED when the queue
         // has no EvtIoCanceledOnQueue). Requests the driver holds are the driver's to complete.
         let file = self.file;
-        let cancelled = crate::wdf::cancel_queued(&mut lock(&self.core.wdf), |r| r.file == file);
+        let cancelled = wdf::cancel_queued(&mut lock(self.core.wdf()), |r| r.file == file);
         if cancelled > 0 {
             self.core.note(format!(
                 "KMDF: handle closed: {cancelled} queued request(s) of its file object cancelled"
             ));
-            self.core.wdf_changed.notify_all();
+            self.core.wdf_changed().notify_all();
         }
         self.open.fetch_sub(1, Ordering::SeqCst);
     }
@@ -200,7 +203,7 @@ impl Report {
     }
 
     /// Whether a violation of `rule` was recorded.
-    pub fn broke(&self, rule: crate::Rule) -> bool {
+    pub fn broke(&self, rule: Rule) -> bool {
         self.violations.iter().any(|v| v.rule == rule)
     }
 }
@@ -228,7 +231,7 @@ impl fmt::Display for Report {
 
 /// A booted kernel with (at most) one driver.
 pub struct Kernel {
-    core: Arc<Core>,
+    core: Arc<KernelState>,
     driver_object: Box<[u64; 42]>,
     registry_path: Vec<u16>,
     loaded: std::sync::atomic::AtomicBool,
@@ -244,7 +247,7 @@ impl Kernel {
             .encode_utf16()
             .collect();
         Kernel {
-            core: Core::new(config),
+            core: boot::boot(config),
             driver_object: Box::new([0; 42]),
             registry_path,
             loaded: std::sync::atomic::AtomicBool::new(false),
@@ -277,8 +280,8 @@ impl Kernel {
     }
 
     /// What the driver printed with DbgPrintEx so far, oldest first.
-    pub fn debug_output(&self) -> Vec<crate::DebugLine> {
-        lock(&self.core.debug_output).clone()
+    pub fn debug_output(&self) -> Vec<DebugLine> {
+        debug::output(&self.core)
     }
 
     /// Rules broken so far.
@@ -292,13 +295,13 @@ impl Kernel {
     }
 
     /// Calls reached at a fault-injection site (counted when faults are configured).
-    pub fn site_calls(&self, site: crate::FaultSite) -> u64 {
+    pub fn site_calls(&self, site: FaultSite) -> u64 {
         self.core.site_calls(site)
     }
 
     /// Live pool allocations with `tag`: (count, bytes).
     pub fn pool_in_use(&self, tag: ULONG) -> (usize, usize) {
-        lock(&self.core.pool)
+        pool::table(&self.core)
             .by_tag()
             .get(&tag)
             .copied()
@@ -328,23 +331,23 @@ impl Kernel {
         }
         self.loaded.store(true, Ordering::SeqCst);
         let (driver, device_add) = {
-            let mut state = lock(&self.core.wdf);
+            let mut state = lock(self.core.wdf());
             let Some(driver) = state.driver else {
-                return Err(HarnessError::DeviceAddFailed(crate::STATUS_UNSUCCESSFUL));
+                return Err(HarnessError::DeviceAddFailed(STATUS_UNSUCCESSFUL));
             };
             let init = state.new_object(ObjectKind::DeviceInit);
             state.device_inits.insert(init, Default::default());
             (driver, state.device_add.map(|f| (f, init)))
         };
         let Some((device_add, init)) = device_add else {
-            return Err(HarnessError::DeviceAddFailed(crate::STATUS_UNSUCCESSFUL));
+            return Err(HarnessError::DeviceAddFailed(STATUS_UNSUCCESSFUL));
         };
         self.core
             .note("PnP: delivering Root\\WskSample to EvtDriverDeviceAdd");
         // SAFETY: the driver's callback with a live driver handle and a fresh device init.
         let status = unsafe { device_add(driver as WDFDRIVER, init as PWDFDEVICE_INIT) };
         self.check_irql("EvtDriverDeviceAdd");
-        let mut state = lock(&self.core.wdf);
+        let mut state = lock(self.core.wdf());
         if state.device_inits.remove(&init).is_some() {
             state.delete_object(init);
         }
@@ -381,7 +384,7 @@ impl Kernel {
         let link = path
             .strip_prefix(r"\\.\")
             .map(|name| format!(r"\DosDevices\{name}"));
-        let state = lock(&self.core.wdf);
+        let state = lock(self.core.wdf());
         let device = state.devices.iter().find(|d| {
             link.as_ref().is_some_and(|l| {
                 d.symbolic_links.iter().any(|s| {
@@ -440,7 +443,7 @@ impl Kernel {
         }
         if handle._open.closed.load(Ordering::SeqCst) {
             return Ok(IoResult {
-                status: crate::STATUS_INVALID_HANDLE,
+                status: STATUS_INVALID_HANDLE,
                 information: 0,
                 output: Vec::new(),
             });
@@ -449,7 +452,7 @@ impl Kernel {
         if (required & 1 != 0 && !handle.access.read) || (required & 2 != 0 && !handle.access.write)
         {
             return Ok(IoResult {
-                status: crate::STATUS_ACCESS_DENIED,
+                status: STATUS_ACCESS_DENIED,
                 information: 0,
                 output: Vec::new(),
             });
@@ -467,24 +470,24 @@ impl Kernel {
         };
         let deadline = Instant::now() + self.core.config.request_timeout;
         let (request, queue, callback, passive) = {
-            let mut state = lock(&self.core.wdf);
+            let mut state = lock(self.core.wdf());
             loop {
                 let Some(device) = state.devices.iter().find(|d| d.handle == handle.device) else {
-                    return fail(crate::STATUS_DELETE_PENDING);
+                    return fail(STATUS_DELETE_PENDING);
                 };
                 if device.purging {
                     // The queue is purging (surprise removal): FxIoQueue fails new requests
                     // with STATUS_CANCELLED.
-                    return fail(crate::STATUS_CANCELLED);
+                    return fail(STATUS_CANCELLED);
                 }
                 let Some(queue) = device.default_queue else {
-                    return fail(crate::STATUS_INVALID_DEVICE_REQUEST);
+                    return fail(STATUS_INVALID_DEVICE_REQUEST);
                 };
                 let Some(record) = state.queues.get(&queue) else {
-                    return fail(crate::STATUS_INVALID_DEVICE_REQUEST);
+                    return fail(STATUS_INVALID_DEVICE_REQUEST);
                 };
                 let Some(callback) = record.device_control else {
-                    return fail(crate::STATUS_INVALID_DEVICE_REQUEST);
+                    return fail(STATUS_INVALID_DEVICE_REQUEST);
                 };
                 if record.max_presented == 0 {
                     drop(state);
@@ -511,7 +514,7 @@ impl Kernel {
                     let request = state.new_object(ObjectKind::Request);
                     state.requests.insert(
                         request,
-                        crate::wdf::RequestRecord {
+                        wdf::RequestRecord {
                             buffer,
                             input_len: input.len(),
                             output_len,
@@ -531,7 +534,7 @@ impl Kernel {
                 };
                 state = self
                     .core
-                    .wdf_changed
+                    .wdf_changed()
                     .wait_timeout(state, left)
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
@@ -556,9 +559,9 @@ impl Kernel {
             )
         };
         {
-            let mut state = lock(&self.core.wdf);
+            let mut state = lock(self.core.wdf());
             state.dispatching -= 1;
-            self.core.wdf_changed.notify_all();
+            self.core.wdf_changed().notify_all();
         }
         if kernel::irql() != level {
             self.core.violate(
@@ -574,7 +577,7 @@ impl Kernel {
 
     fn wait_for(&self, request: usize) -> Result<IoResult, HarnessError> {
         let deadline = Instant::now() + self.core.config.request_timeout;
-        let mut state = lock(&self.core.wdf);
+        let mut state = lock(self.core.wdf());
         loop {
             let completion = state.requests.get(&request).and_then(|r| r.completion);
             if let Some((status, information)) = completion {
@@ -601,7 +604,7 @@ impl Kernel {
             };
             state = self
                 .core
-                .wdf_changed
+                .wdf_changed()
                 .wait_timeout(state, left)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
@@ -629,7 +632,7 @@ impl Kernel {
         let _entered = self.enter();
         let open = self.open_handles.load(Ordering::SeqCst);
         if self.loaded.load(Ordering::SeqCst) && open > 0 && !ignore_handles {
-            let removed = lock(&self.core.wdf).devices.is_empty();
+            let removed = lock(self.core.wdf()).devices.is_empty();
             let veto = if removed {
                 format!(
                     "{open} handle(s) still open after surprise removal: the remove waits for them to close, and the driver cannot unload before"
@@ -675,24 +678,24 @@ impl Kernel {
         let core = &self.core;
         core.note("PnP: removing the device");
         {
-            let mut state = lock(&core.wdf);
+            let mut state = lock(core.wdf());
             for device in state.devices.iter_mut() {
                 device.purging = true;
             }
             // The purge cancels what waits in the queues (FxIoQueue::QueuePurge: requests
             // not yet presented are completed with STATUS_CANCELLED).
-            let cancelled = crate::wdf::cancel_queued(&mut state, |_| true);
+            let cancelled = wdf::cancel_queued(&mut state, |_| true);
             drop(state);
             if cancelled > 0 {
                 core.note(format!(
                     "KMDF: purge cancelled {cancelled} queued request(s)"
                 ));
-                core.wdf_changed.notify_all();
+                core.wdf_changed().notify_all();
             }
         }
         self.stop_outstanding_requests();
         let deadline = Instant::now() + core.config.request_timeout;
-        let mut state = lock(&core.wdf);
+        let mut state = lock(core.wdf());
         loop {
             let outstanding = state
                 .requests
@@ -708,11 +711,11 @@ impl Kernel {
                 let dispatching = state.dispatching;
                 drop(state);
                 core.violate(rules::WDF_REQUEST_NOT_COMPLETED, format!("{outstanding} request(s) still outstanding and {dispatching} EvtIoDeviceControl call(s) still running at device removal: KMDF would wait forever"));
-                state = lock(&core.wdf);
+                state = lock(core.wdf());
                 break;
             };
             state = core
-                .wdf_changed
+                .wdf_changed()
                 .wait_timeout(state, left)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
@@ -721,7 +724,7 @@ impl Kernel {
         drop(state);
         for device in devices {
             let cleanups = {
-                let mut state = lock(&core.wdf);
+                let mut state = lock(core.wdf());
                 let mut cleanups = Vec::new();
                 for q in device.default_queue.iter().chain(&device.other_queues) {
                     state.queues.remove(q);
@@ -747,15 +750,15 @@ impl Kernel {
                 unsafe { cleanup(object as WDFOBJECT) };
                 self.check_irql("EvtCleanupCallback");
             }
-            let mut state = lock(&core.wdf);
+            let mut state = lock(core.wdf());
             for queue in device.default_queue.iter().chain(&device.other_queues) {
                 state.delete_object(*queue);
             }
             state.delete_object(device.handle);
             drop(state);
-            crate::devobj::delete_device(core, device.handle);
+            devobj::delete_device(core, device.handle);
         }
-        crate::devobj::all_devices_gone(core);
+        devobj::all_devices_gone(core);
     }
 
     /// The purge's notification loop, as FxIoQueue::ProcessPowerEvents does it
@@ -766,7 +769,7 @@ impl Kernel {
     fn stop_outstanding_requests(&self) {
         loop {
             let next = {
-                let mut state = lock(&self.core.wdf);
+                let mut state = lock(self.core.wdf());
                 let found = state
                     .requests
                     .iter()
@@ -818,14 +821,14 @@ impl Kernel {
     fn unload_driver(&self) {
         let core = &self.core;
         let (driver, unload) = {
-            let state = lock(&core.wdf);
+            let state = lock(core.wdf());
             (state.driver, state.unload)
         };
         let Some(driver) = driver else { return };
         // The I/O manager unloads a driver only once its device objects are deleted, and a
         // referenced one (IoSetCompletionRoutineEx holds one until its routine has returned)
         // is deleted only when the last reference drops (Learn, IoDeleteDevice).
-        crate::devobj::wait_unreferenced(core);
+        devobj::wait_unreferenced(core);
         if let Some(unload) = unload {
             core.note("kernel: calling EvtDriverUnload");
             // SAFETY: the driver's unload callback with its live driver handle.
@@ -860,7 +863,7 @@ impl Kernel {
     fn delete_driver_object(&self) {
         let core = &self.core;
         let (driver, cleanup) = {
-            let state = lock(&core.wdf);
+            let state = lock(core.wdf());
             let Some(driver) = state.driver else { return };
             (driver, state.objects.get(&driver).and_then(|o| o.cleanup))
         };
@@ -868,7 +871,7 @@ impl Kernel {
             // SAFETY: the driver's cleanup callback for its still-live driver object.
             unsafe { cleanup(driver as WDFOBJECT) };
         }
-        let mut state = lock(&core.wdf);
+        let mut state = lock(core.wdf());
         state.delete_object(driver);
         state.driver = None;
     }
@@ -877,7 +880,7 @@ impl Kernel {
         let core = &self.core;
         pool::check_all(core, "at unload");
         let mut leaks = Vec::new();
-        let pool_tags = lock(&core.pool).by_tag();
+        let pool_tags = pool::table(core).by_tag();
         let mut tags: Vec<_> = pool_tags.into_iter().collect();
         tags.sort();
         for (tag, (count, bytes)) in tags {
@@ -890,24 +893,25 @@ impl Kernel {
         if !irps.is_empty() {
             leaks.push(format!("{} IRP(s) never freed: {irps:x?}", irps.len()));
         }
-        let references = crate::devobj::references_left(core);
+        let references = devobj::references_left(core);
         if references > 0 {
             leaks.push(format!(
                 "{references} device object reference(s) never dropped (IoSetCompletionRoutineEx contexts of IRPs never sent)"
             ));
         }
-        let mdls = lock(&core.mdls).live.len();
+        let mdls = mdl::live_count(core);
         if mdls > 0 {
             leaks.push(format!("{mdls} MDL(s) never freed"));
         }
         {
-            let wsk = core.wsk.lock();
-            if !wsk.sockets.is_empty() {
-                leaks.push(format!("{} socket(s) never closed", wsk.sockets.len()));
+            let provider::Leftovers {
+                sockets,
+                registrations,
+                captures,
+            } = provider::leftovers(core);
+            if sockets > 0 {
+                leaks.push(format!("{sockets} socket(s) never closed"));
             }
-            let registrations = wsk.registrations.len();
-            let captures: u32 = wsk.registrations.values().map(|r| r.captures).sum();
-            drop(wsk);
             if registrations > 0 {
                 leaks.push(format!(
                     "{registrations} WSK registration(s) never deregistered"
@@ -925,7 +929,7 @@ impl Kernel {
                 );
             }
         }
-        let state = lock(&core.wdf);
+        let state = lock(core.wdf());
         let requests = state
             .requests
             .values()
@@ -973,7 +977,6 @@ impl Drop for Kernel {
             self.surprise_remove();
             let _ = self.unload_inner(true);
         }
-        self.core.set_trace_sink(None);
-        self.core.workers.shutdown();
+        boot::shutdown(&self.core);
     }
 }

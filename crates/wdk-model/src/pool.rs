@@ -10,11 +10,11 @@
 
 use std::alloc::{Layout, alloc, alloc_zeroed, dealloc};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Once;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, Once};
 
 use crate::constants::*;
-use crate::kernel::{self, FaultSite, Kernel, SpecialPool, lock, rules};
+use crate::kernel::{self, FaultSite, KernelState, SpecialPool, lock, rules};
 use crate::types::*;
 
 /// Fill for memory the caller asked not to be zeroed, so reads of it stand out.
@@ -131,6 +131,20 @@ pub(crate) struct PoolTable {
     quarantined_bytes: usize,
 }
 
+impl KernelState {
+    /// This kernel's pool table: its slot (`kernel::slots`), filled by `crate::boot`; private
+    /// to this module (others call [`table`]).
+    fn pool(&self) -> &Mutex<PoolTable> {
+        self.slot()
+    }
+}
+
+/// Locks `kernel`'s pool table: for the subsystems above pool (MDLs check what memory they
+/// describe) and the harness's leak report.
+pub(crate) fn table(kernel: &KernelState) -> MutexGuard<'_, PoolTable> {
+    lock(kernel.pool())
+}
+
 impl std::fmt::Debug for PoolTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PoolTable")
@@ -212,19 +226,19 @@ pub fn tag_name(tag: ULONG) -> String {
 
 /// Records, under POOL_WRITE_AFTER_FREE, writes found in the poison of the most recently freed
 /// allocations. Called after each DeviceIoControl.
-pub(crate) fn check_recent(kernel: &Kernel, found: &str) {
+pub(crate) fn check_recent(kernel: &KernelState, found: &str) {
     if kernel.config.special_pool == SpecialPool::Off {
         return;
     }
-    let damage = lock(&kernel.pool).poison_damage(RECENT_CHECKS, found);
+    let damage = lock(kernel.pool()).poison_damage(RECENT_CHECKS, found);
     for detail in damage {
         kernel.violate(rules::POOL_WRITE_AFTER_FREE, detail);
     }
 }
 
 /// Checks the whole quarantine (at unload).
-pub(crate) fn check_all(kernel: &Kernel, found: &str) {
-    let damage = lock(&kernel.pool).poison_damage(usize::MAX, found);
+pub(crate) fn check_all(kernel: &KernelState, found: &str) {
+    let damage = lock(kernel.pool()).poison_damage(usize::MAX, found);
     for detail in damage {
         kernel.violate(rules::POOL_WRITE_AFTER_FREE, detail);
     }
@@ -303,7 +317,7 @@ pub unsafe fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULO
         // SAFETY: `memory` was just allocated with at least `size` writable bytes.
         unsafe { core::ptr::write_bytes(memory, UNINITIALIZED_FILL, size) };
     }
-    lock(&kernel.pool).live.insert(
+    lock(kernel.pool()).live.insert(
         memory as usize,
         PoolAllocation {
             size,
@@ -334,7 +348,7 @@ pub unsafe fn ExFreePoolWithTag(P: PVOID, Tag: ULONG) {
     }
     check_recent(&kernel, "at an ExFreePoolWithTag");
     let address = P as usize;
-    let mut pool = lock(&kernel.pool);
+    let mut pool = lock(kernel.pool());
     let Some(allocation) = pool.live.get(&address) else {
         let freed = pool
             .quarantine

@@ -29,30 +29,30 @@ pub struct Counters {
     pub datagrams_received: AtomicU64,
 }
 
-/// A snapshot of [`Counters`].
+/// A snapshot of `Counters`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CounterSnapshot {
-    /// See [`Counters::pool_allocations`].
+    /// See `Counters::pool_allocations`.
     pub pool_allocations: u64,
-    /// See [`Counters::irp_allocations`].
+    /// See `Counters::irp_allocations`.
     pub irp_allocations: u64,
-    /// See [`Counters::irp_frees`].
+    /// See `Counters::irp_frees`.
     pub irp_frees: u64,
-    /// See [`Counters::mdl_allocations`].
+    /// See `Counters::mdl_allocations`.
     pub mdl_allocations: u64,
-    /// See [`Counters::completion_routines`].
+    /// See `Counters::completion_routines`.
     pub completion_routines: u64,
-    /// See [`Counters::wsk_send_to`].
+    /// See `Counters::wsk_send_to`.
     pub wsk_send_to: u64,
-    /// See [`Counters::wsk_send_messages`].
+    /// See `Counters::wsk_send_messages`.
     pub wsk_send_messages: u64,
-    /// See [`Counters::wsk_send_to_null_remote`].
+    /// See `Counters::wsk_send_to_null_remote`.
     pub wsk_send_to_null_remote: u64,
-    /// See [`Counters::datagrams_sent`].
+    /// See `Counters::datagrams_sent`.
     pub datagrams_sent: u64,
-    /// See [`Counters::wsk_receive_from`].
+    /// See `Counters::wsk_receive_from`.
     pub wsk_receive_from: u64,
-    /// See [`Counters::datagrams_received`].
+    /// See `Counters::datagrams_received`.
     pub datagrams_received: u64,
 }
 

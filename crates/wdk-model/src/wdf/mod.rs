@@ -1,9 +1,9 @@
 //! The KMDF subset the driver uses, callable through `call_unsafe_wdf_function_binding!` with
 //! the same arguments as the real table functions (without the DriverGlobals argument).
 //!
-//! Layout: [`state`] holds the framework's tables (in the kernel core's WDF slot); [`object`]
-//! attributes and contexts; [`driver`] the driver object and WDFDEVICE_INIT; [`device`]
-//! devices; [`queue`] I/O queues; [`request`] requests. Each method module uses `state` and
+//! Layout: `state` holds the framework's tables (in the kernel core's WDF slot); `object`
+//! attributes and contexts; `driver` the driver object and WDFDEVICE_INIT; `device`
+//! devices; `queue` I/O queues; `request` requests. Each method module uses `state` and
 //! `object`, never another method module; this file only re-exports.
 #![allow(non_snake_case)]
 

@@ -2,7 +2,8 @@
 //!
 //! Reads every source file of the crate, lists each module's references to the crate's other
 //! modules (`use` trees, `crate::`/`super::`/`self::` paths anywhere, macros included; comments
-//! and doc text are not code and do not count), and checks that
+//! and doc text are not code and do not count; a call to a slot accessor another subsystem
+//! adds to `KernelState`, such as `.wdf()`, counts as a use of that subsystem), and checks that
 //!
 //! * every top-level module has a layer, and an edge never goes to a higher layer;
 //! * the modules (files; the WSK provider counted as one) form no cycle, and neither do the
@@ -80,6 +81,10 @@ struct Scanner<'a> {
     modules: &'a BTreeSet<ModPath>,
     /// Paths found, each with the inline-module scope it was written in.
     found: Vec<(ModPath, Vec<String>, bool)>,
+    /// Methods this file adds to `KernelState` (a subsystem's slot accessors).
+    accessors: BTreeSet<String>,
+    /// Methods this file calls (`.name(`).
+    calls: BTreeSet<String>,
 }
 
 fn is_path_sep(tokens: &[TokenTree], i: usize) -> bool {
@@ -119,6 +124,33 @@ impl Scanner<'_> {
                             if g.delimiter() == Delimiter::Parenthesis) =>
                 {
                     i += 2;
+                }
+                // `impl KernelState { fn pool(&self) … }`: the accessors a subsystem defines.
+                TokenTree::Ident(id)
+                    if id == "impl"
+                        && ident(&tokens, i + 1).is_some_and(|t| t == "KernelState") =>
+                {
+                    if let Some(TokenTree::Group(body)) = tokens.get(i + 2) {
+                        let inner: Vec<TokenTree> = body.stream().into_iter().collect();
+                        for (k, token) in inner.iter().enumerate() {
+                            if matches!(token, TokenTree::Ident(f) if f == "fn")
+                                && let Some(method) = ident(&inner, k + 1)
+                            {
+                                self.accessors.insert(method);
+                            }
+                        }
+                    }
+                    i += 2;
+                }
+                TokenTree::Punct(dot)
+                    if dot.as_char() == '.'
+                        && matches!(tokens.get(i + 2), Some(TokenTree::Group(g))
+                            if g.delimiter() == Delimiter::Parenthesis) =>
+                {
+                    if let Some(method) = ident(&tokens, i + 1) {
+                        self.calls.insert(method);
+                    }
+                    i += 1;
                 }
                 TokenTree::Ident(id) if id == "mod" => {
                     if let (Some(name), Some(TokenTree::Group(body))) =
@@ -247,6 +279,7 @@ fn graph() -> Graph {
     let modules: BTreeSet<ModPath> = files.iter().map(|f| module_of(&src, f)).collect();
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut through_root = Vec::new();
+    let mut scanned = Vec::new();
     for file in &files {
         let module = module_of(&src, file);
         let text = fs::read_to_string(file).expect("read source");
@@ -256,17 +289,41 @@ fn graph() -> Graph {
         let mut scanner = Scanner {
             modules: &modules,
             found: Vec::new(),
+            accessors: BTreeSet::new(),
+            calls: BTreeSet::new(),
         };
         scanner.scan(stream, &module);
-        let entry = edges.entry(name(&module)).or_default();
+        scanned.push((module, scanner));
+    }
+    // A slot accessor is a method of KernelState defined in its subsystem: a call to it from
+    // another module is a use of that subsystem, though no path names it.
+    let owners: BTreeMap<String, ModPath> = scanned
+        .iter()
+        .filter(|(module, _)| module.first().is_none_or(|m| m != "kernel"))
+        .flat_map(|(module, scanner)| {
+            scanner
+                .accessors
+                .iter()
+                .map(|a| (a.clone(), module.clone()))
+        })
+        .collect();
+    for (module, scanner) in &scanned {
+        let entry = edges.entry(name(module)).or_default();
+        for call in &scanner.calls {
+            if let Some(owner) = owners.get(call)
+                && owner != module
+            {
+                entry.insert(name(owner));
+            }
+        }
         for (scope, path, in_use) in &scanner.found {
             let Some(target) = scanner.resolve(scope, path, *in_use) else {
                 continue;
             };
             if target.is_empty() && !module.is_empty() {
-                through_root.push((name(&module), path.join("::")));
+                through_root.push((name(module), path.join("::")));
             }
-            if target != module {
+            if target != *module {
                 entry.insert(name(&target));
             }
         }
@@ -421,10 +478,14 @@ fn the_scanner_sees_use_trees_paths_macros_and_inline_modules() {
         fn f() { format!("{}", crate::e::thing()); }
         mod inner { use super::super::c; }
         pub(in crate::f) fn g() {}
+        impl KernelState { fn table(&self) {} }
+        fn h(k: &KernelState) { k.other().table(); }
     "#;
     let mut scanner = Scanner {
         modules: &modules,
         found: Vec::new(),
+        accessors: BTreeSet::new(),
+        calls: BTreeSet::new(),
     };
     let scope = vec!["a".to_string(), "b".to_string()];
     scanner.scan(text.parse().expect("tokens"), &scope);
@@ -439,4 +500,6 @@ fn the_scanner_sees_use_trees_paths_macros_and_inline_modules() {
         .map(str::to_string)
         .collect();
     assert_eq!(targets, expected);
+    assert_eq!(scanner.accessors, BTreeSet::from(["table".to_string()]));
+    assert!(scanner.calls.contains("table") && scanner.calls.contains("other"));
 }

@@ -12,8 +12,9 @@
 //! debugger with the component's mask fully open would.
 
 use std::ffi::CStr;
+use std::sync::Mutex;
 
-use crate::kernel::{self, lock};
+use crate::kernel::{self, KernelState, lock};
 use crate::types::{PCSTR, ULONG};
 
 /// The most a single DbgPrintEx call transmits (Learn, DbgPrintEx, Remarks).
@@ -41,6 +42,22 @@ impl DebugLine {
             _ => "MASK",
         }
     }
+}
+
+/// Everything the driver printed with DbgPrintEx, oldest first: this subsystem's slot
+/// (`kernel::slots`), filled by `crate::boot`.
+#[derive(Default)]
+pub(crate) struct DebugOutput(Mutex<Vec<DebugLine>>);
+
+impl KernelState {
+    fn debug_output(&self) -> &Mutex<Vec<DebugLine>> {
+        &self.slot::<DebugOutput>().0
+    }
+}
+
+/// What the driver printed so far (the harness's `debug_output`).
+pub(crate) fn output(kernel: &KernelState) -> Vec<DebugLine> {
+    lock(kernel.debug_output()).clone()
 }
 
 /// `DbgPrintEx(ComponentId, Level, "%s" or "%s\n", Text)`.
@@ -74,6 +91,6 @@ pub unsafe extern "C" fn DbgPrintEx(
             .to_string(),
     };
     kernel.note(format!("DbgPrintEx {}: {}", line.level_name(), line.text));
-    lock(&kernel.debug_output).push(line);
+    lock(kernel.debug_output()).push(line);
     0
 }

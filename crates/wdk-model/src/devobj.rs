@@ -17,15 +17,16 @@
 //! EvtDriverUnload until every reference has dropped.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::kernel::{self, FaultSite, Kernel, lock, rules};
-use crate::types::{
-    BOOLEAN, IO_STACK_LOCATION, NTSTATUS, PDEVICE_OBJECT, PIO_COMPLETION_ROUTINE, PIRP, PVOID,
-};
-use crate::{
+use crate::constants::{
     SL_INVOKE_ON_CANCEL, SL_INVOKE_ON_ERROR, SL_INVOKE_ON_SUCCESS, STATUS_INSUFFICIENT_RESOURCES,
     STATUS_INVALID_PARAMETER,
+};
+use crate::kernel::{self, FaultSite, KernelState, lock, rules};
+use crate::types::{
+    BOOLEAN, IO_STACK_LOCATION, NTSTATUS, PDEVICE_OBJECT, PIO_COMPLETION_ROUTINE, PIRP, PVOID,
 };
 
 /// One WDM device object.
@@ -58,6 +59,13 @@ pub(crate) struct DeviceObjectTable {
     pub(crate) devices_gone: bool,
 }
 
+impl KernelState {
+    /// This kernel's device objects: its slot (`kernel::slots`), filled by `crate::boot`.
+    fn device_objects(&self) -> &Mutex<DeviceObjectTable> {
+        self.slot()
+    }
+}
+
 impl DeviceObjectTable {
     fn referenced(&self) -> u64 {
         self.objects.values().map(|o| o.references).sum()
@@ -77,8 +85,8 @@ impl Drop for DeviceObjectTable {
 }
 
 /// The WDM device object of a live WDFDEVICE, made on first use.
-pub(crate) fn for_device(kernel: &Kernel, device: usize) -> PDEVICE_OBJECT {
-    let mut table = lock(&kernel.device_objects);
+pub(crate) fn for_device(kernel: &KernelState, device: usize) -> PDEVICE_OBJECT {
+    let mut table = lock(kernel.device_objects());
     if let Some(&address) = table.by_wdf.get(&device) {
         return address as PDEVICE_OBJECT;
     }
@@ -97,8 +105,8 @@ pub(crate) fn for_device(kernel: &Kernel, device: usize) -> PDEVICE_OBJECT {
 }
 
 /// Device removal: KMDF's IoDeleteDevice for `device`'s WDM object.
-pub(crate) fn delete_device(kernel: &Kernel, device: usize) {
-    let mut table = lock(&kernel.device_objects);
+pub(crate) fn delete_device(kernel: &KernelState, device: usize) {
+    let mut table = lock(kernel.device_objects());
     if let Some(address) = table.by_wdf.remove(&device)
         && let Some(object) = table.objects.get_mut(&address)
     {
@@ -115,16 +123,16 @@ pub(crate) fn delete_device(kernel: &Kernel, device: usize) {
 
 /// Every device is removed: from here an IRP issued with a plain completion routine can
 /// complete with nothing holding the driver image.
-pub(crate) fn all_devices_gone(kernel: &Kernel) {
-    lock(&kernel.device_objects).devices_gone = true;
+pub(crate) fn all_devices_gone(kernel: &KernelState) {
+    lock(kernel.device_objects()).devices_gone = true;
 }
 
 /// The image unload waits for the last device object reference (the I/O manager unloads the
 /// driver only once its device objects are deleted). Bounded here; false if references remain.
-pub(crate) fn wait_unreferenced(kernel: &Kernel) -> bool {
+pub(crate) fn wait_unreferenced(kernel: &KernelState) -> bool {
     let deadline = Instant::now() + kernel.config.request_timeout;
     loop {
-        let referenced = lock(&kernel.device_objects).referenced();
+        let referenced = lock(kernel.device_objects()).referenced();
         if referenced == 0 {
             return true;
         }
@@ -139,8 +147,8 @@ pub(crate) fn wait_unreferenced(kernel: &Kernel) -> bool {
 }
 
 /// References still held (for the leak report).
-pub(crate) fn references_left(kernel: &Kernel) -> u64 {
-    lock(&kernel.device_objects).referenced()
+pub(crate) fn references_left(kernel: &KernelState) -> u64 {
+    lock(kernel.device_objects()).referenced()
 }
 
 /// Whether `routine` is the I/O manager's wrapper (a completion routine set with
@@ -152,12 +160,12 @@ pub(crate) fn is_wrapper(routine: PIO_COMPLETION_ROUTINE) -> bool {
 /// An IRP handed to WSK: once the driver's devices are gone its completion routine must be the
 /// wrapper, or nothing keeps the image mapped until the routine has returned.
 pub(crate) fn check_submission(
-    kernel: &Kernel,
+    kernel: &KernelState,
     op: &str,
     address: usize,
     routine: PIO_COMPLETION_ROUTINE,
 ) {
-    if lock(&kernel.device_objects).devices_gone && !is_wrapper(routine) {
+    if lock(kernel.device_objects()).devices_gone && !is_wrapper(routine) {
         kernel.violate(
             rules::COMPLETION_ROUTINE_UNPROTECTED,
             format!("{op} given IRP {address:#x} with a plain completion routine after the driver's devices were deleted"),
@@ -171,7 +179,7 @@ pub(crate) fn check_submission(
 ///
 /// # Safety
 /// `irp` is a live IRP (its header and stack locations readable).
-pub(crate) unsafe fn check_discard(kernel: &Kernel, op: &str, irp: PIRP) {
+pub(crate) unsafe fn check_discard(kernel: &KernelState, op: &str, irp: PIRP) {
     // SAFETY: the caller's guarantee.
     let count = usize::from(unsafe { (*irp).StackCount } as u8);
     for index in 0..count {
@@ -181,7 +189,7 @@ pub(crate) unsafe fn check_discard(kernel: &Kernel, op: &str, irp: PIRP) {
             continue;
         }
         let address = irp as usize;
-        let leaked = lock(&kernel.device_objects)
+        let leaked = lock(kernel.device_objects())
             .contexts
             .get(&(location.Context as usize))
             == Some(&address);
@@ -214,7 +222,7 @@ pub unsafe fn IoSetCompletionRoutineEx(
         return STATUS_INVALID_PARAMETER;
     }
     let device = DeviceObject as usize;
-    let live = lock(&kernel.device_objects)
+    let live = lock(kernel.device_objects())
         .objects
         .get(&device)
         .is_some_and(|o| !o.delete_pending);
@@ -244,7 +252,7 @@ pub unsafe fn IoSetCompletionRoutineEx(
         device,
     }));
     {
-        let mut table = lock(&kernel.device_objects);
+        let mut table = lock(kernel.device_objects());
         table.contexts.insert(context as usize, Irp as usize);
         if let Some(object) = table.objects.get_mut(&device) {
             object.references += 1;
@@ -284,7 +292,7 @@ unsafe extern "C" fn unload_safe_completion(
     // SAFETY: the driver's routine with its own context, as the I/O manager calls it.
     let result = unsafe { (ex.routine)(device, irp, ex.context) };
     let kernel = kernel::current();
-    let mut table = lock(&kernel.device_objects);
+    let mut table = lock(kernel.device_objects());
     table.contexts.remove(&(context as usize));
     if let Some(object) = table.objects.get_mut(&ex.device) {
         object.references = object.references.saturating_sub(1);

@@ -3,10 +3,11 @@
 
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
 use crate::constants::*;
-use crate::kernel::{self, FaultSite, Kernel, lock, rules};
+use crate::kernel::{self, FaultSite, KernelState, lock, rules};
 use crate::types::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,13 @@ const FREED_FILL: u8 = 0xDF;
 pub(crate) struct IrpTable {
     pub live: HashMap<usize, IrpRecord>,
     quarantine: VecDeque<(usize, Layout)>,
+}
+
+impl KernelState {
+    /// This kernel's IRP table: its slot (`kernel::slots`), filled by `crate::boot`.
+    fn irps(&self) -> &Mutex<IrpTable> {
+        self.slot()
+    }
 }
 
 impl IrpTable {
@@ -114,7 +122,7 @@ pub unsafe fn IoAllocateIrp(StackSize: CCHAR, ChargeQuota: BOOLEAN) -> PIRP {
         (*irp).CurrentLocation = StackSize + 1;
         *current_location_ptr(irp) = stack_location(irp, stack_size);
     }
-    lock(&kernel.irps).live.insert(
+    lock(kernel.irps()).live.insert(
         irp as usize,
         IrpRecord {
             state: IrpState::Driver,
@@ -140,7 +148,7 @@ pub unsafe fn IoFreeIrp(Irp: PIRP) {
         return;
     }
     let address = Irp as usize;
-    let irps = lock(&kernel.irps);
+    let irps = lock(kernel.irps());
     let problem = match irps.live.get(&address).map(|r| r.state) {
         None if irps.was_freed(address) => Some((
             rules::IRP_DOUBLE_FREE,
@@ -161,7 +169,7 @@ pub unsafe fn IoFreeIrp(Irp: PIRP) {
     drop(irps);
     // SAFETY: live and driver-owned (checked above).
     unsafe { crate::devobj::check_discard(&kernel, "IoFreeIrp", Irp) };
-    let mut irps = lock(&kernel.irps);
+    let mut irps = lock(kernel.irps());
     let Some(record) = irps.live.remove(&address) else {
         return;
     };
@@ -200,7 +208,7 @@ pub unsafe fn IoReuseIrp(Irp: PIRP, Iostatus: NTSTATUS) {
         return;
     }
     let address = Irp as usize;
-    let irps = lock(&kernel.irps);
+    let irps = lock(kernel.irps());
     let state = irps.live.get(&address).map(|r| r.state);
     let freed = irps.was_freed(address);
     drop(irps);
@@ -236,7 +244,7 @@ pub unsafe fn IoReuseIrp(Irp: PIRP, Iostatus: NTSTATUS) {
         (*Irp).IoStatus.__bindgen_anon_1.Status = Iostatus;
         *current_location_ptr(Irp) = stack_location(Irp, stack_count as usize);
     }
-    if let Some(record) = lock(&kernel.irps).live.get_mut(&address) {
+    if let Some(record) = lock(kernel.irps()).live.get_mut(&address) {
         record.completed = false;
     }
 }
@@ -244,9 +252,9 @@ pub unsafe fn IoReuseIrp(Irp: PIRP, Iostatus: NTSTATUS) {
 /// The provider takes an IRP for `op`: checks that it is live and driver-owned, that the
 /// caller set a completion routine with all three invoke flags in the next stack location,
 /// and advances to that location as `IoCallDriver` would.
-pub(crate) fn take_for_provider(kernel: &Kernel, irp: PIRP, op: &'static str) -> bool {
+pub(crate) fn take_for_provider(kernel: &KernelState, irp: PIRP, op: &'static str) -> bool {
     let address = irp as usize;
-    let mut irps = lock(&kernel.irps);
+    let mut irps = lock(kernel.irps());
     let problem = match irps.live.get(&address).map(|r| r.state) {
         None if irps.was_freed(address) => Some((
             rules::IRP_USE_AFTER_FREE,
@@ -317,10 +325,10 @@ pub(crate) fn take_for_provider(kernel: &Kernel, irp: PIRP, op: &'static str) ->
 /// set, as in Wine's ntoskrnl IoCompleteRequest (which tests `status == STATUS_SUCCESS` where
 /// Windows tests NT_SUCCESS). `Irp->Cancel` is set only by IoCancelIrp, which neither the
 /// driver nor the model's provider calls: completing with STATUS_CANCELLED does not set it.
-pub(crate) fn complete(kernel: &Kernel, irp: PIRP, status: NTSTATUS, information: u64) {
+pub(crate) fn complete(kernel: &KernelState, irp: PIRP, status: NTSTATUS, information: u64) {
     let address = irp as usize;
     {
-        let mut irps = lock(&kernel.irps);
+        let mut irps = lock(kernel.irps());
         match irps.live.get_mut(&address) {
             Some(record) if matches!(record.state, IrpState::Provider(_)) => {
                 record.state = IrpState::Completing;
@@ -350,7 +358,7 @@ fn invokes(control: u32, status: NTSTATUS, cancel: bool) -> bool {
         || (cancel && control & SL_INVOKE_ON_CANCEL != 0)
 }
 
-fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
+fn walk_stack(kernel: &KernelState, irp: PIRP, status: NTSTATUS) {
     let address = irp as usize;
     let mut last_result = None;
     loop {
@@ -391,7 +399,7 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
         // SAFETY: the driver set this routine for this IRP; it runs at DISPATCH_LEVEL with a
         // NULL device object, as for an IRP the driver allocated itself. It may call WSK
         // (every datagram dispatch function allows IRQL <= DISPATCH_LEVEL, Learn wsk.h
-        // reference) and reuse the IRP it was handed (Learn, "Using IRPs with Winsock Kernel
+        // reference) and reuse the IRP it was handed (Learn, "Using IRPs with Winsock KernelState
         // Functions"; IoReuseIrp).
         let result = kernel::with_completion_routine(|| unsafe {
             routine(core::ptr::null_mut(), irp, context)
@@ -414,7 +422,7 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
         }
         if result == STATUS_MORE_PROCESSING_REQUIRED {
             // The driver has taken the IRP back (and has usually freed it already).
-            let mut irps = lock(&kernel.irps);
+            let mut irps = lock(kernel.irps());
             if let Some(record) = irps.live.get_mut(&address)
                 && record.state == IrpState::Completing
             {
@@ -423,7 +431,7 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
             return;
         }
         last_result = Some(result);
-        if !lock(&kernel.irps).live.contains_key(&address) {
+        if !lock(kernel.irps()).live.contains_key(&address) {
             kernel.violate(
                 rules::COMPLETION_ROUTINE_RETURN,
                 format!("completion routine freed IRP {address:#x} and returned {result:#010x}: the I/O manager would keep completing freed memory"),
@@ -440,14 +448,14 @@ fn walk_stack(kernel: &Kernel, irp: PIRP, status: NTSTATUS) {
         ),
     };
     kernel.violate(rules::COMPLETION_ROUTINE_RETURN, detail);
-    if let Some(record) = lock(&kernel.irps).live.get_mut(&address) {
+    if let Some(record) = lock(kernel.irps()).live.get_mut(&address) {
         record.state = IrpState::Driver;
     }
 }
 
 /// Live IRPs (for leak reports).
-pub(crate) fn live_irps(kernel: &Kernel) -> Vec<(usize, IrpState)> {
-    lock(&kernel.irps)
+pub(crate) fn live_irps(kernel: &KernelState) -> Vec<(usize, IrpState)> {
+    lock(kernel.irps())
         .live
         .iter()
         .map(|(&a, r)| (a, r.state))

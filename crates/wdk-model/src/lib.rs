@@ -10,6 +10,7 @@
 //!   address-family values at its edge.
 #![allow(non_snake_case)]
 
+mod boot;
 mod constants;
 mod debug;
 mod devobj;

@@ -3,10 +3,12 @@
 
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
 use crate::constants::*;
-use crate::kernel::{self, FaultSite, Kernel, lock, rules};
+use crate::kernel::{self, FaultSite, KernelState, lock, rules};
+use crate::pool;
 use crate::types::*;
 
 #[derive(Debug)]
@@ -19,6 +21,18 @@ pub(crate) struct MdlRecord {
 #[derive(Debug, Default)]
 pub(crate) struct MdlTable {
     pub live: HashMap<usize, MdlRecord>,
+}
+
+impl KernelState {
+    /// This kernel's MDL table: its slot (`kernel::slots`), filled by `crate::boot`.
+    fn mdls(&self) -> &Mutex<MdlTable> {
+        self.slot()
+    }
+}
+
+/// How many MDLs are allocated and not freed (the harness's leak report).
+pub(crate) fn live_count(kernel: &KernelState) -> usize {
+    lock(kernel.mdls()).live.len()
 }
 
 const PAGE: usize = PAGE_SIZE as usize;
@@ -77,7 +91,7 @@ pub unsafe fn IoAllocateMdl(
         (*mdl).ByteOffset = (va % PAGE) as ULONG;
         (*mdl).ByteCount = Length;
     }
-    lock(&kernel.mdls)
+    lock(kernel.mdls())
         .live
         .insert(mdl as usize, MdlRecord { layout, pins: 0 });
     kernel
@@ -98,7 +112,7 @@ pub unsafe fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: PMDL) {
     if !kernel::require_irql(&kernel, "MmBuildMdlForNonPagedPool", kernel::DISPATCH) {
         return;
     }
-    if !lock(&kernel.mdls).live.contains_key(&(mdl as usize)) {
+    if !lock(kernel.mdls()).live.contains_key(&(mdl as usize)) {
         kernel.violate(
             rules::MDL_UNKNOWN,
             format!("MmBuildMdlForNonPagedPool({:#x})", mdl as usize),
@@ -107,7 +121,7 @@ pub unsafe fn MmBuildMdlForNonPagedPool(MemoryDescriptorList: PMDL) {
     }
     // SAFETY: the MDL is live (checked above).
     let (va, len) = unsafe { (mdl_virtual_address(mdl), (*mdl).ByteCount as usize) };
-    let nonpaged = matches!(lock(&kernel.pool).containing(va, len), Some((_, a)) if a.nonpaged);
+    let nonpaged = matches!(pool::table(&kernel).containing(va, len), Some((_, a)) if a.nonpaged);
     if !nonpaged {
         kernel.violate(
             rules::MDL_NOT_NONPAGED,
@@ -136,7 +150,7 @@ pub unsafe fn IoFreeMdl(Mdl: PMDL) {
     if !kernel::require_irql(&kernel, "IoFreeMdl", kernel::DISPATCH) {
         return;
     }
-    let mut mdls = lock(&kernel.mdls);
+    let mut mdls = lock(kernel.mdls());
     match mdls.live.get(&(Mdl as usize)) {
         None => {
             drop(mdls);
@@ -186,13 +200,13 @@ pub(crate) struct Segment {
 /// inside the chain) and returns the byte segments. Records the violation and returns `None`
 /// when the chain is bad.
 pub(crate) fn validate_chain(
-    kernel: &Kernel,
+    kernel: &KernelState,
     first: PMDL,
     offset: usize,
     length: usize,
 ) -> Option<Vec<Segment>> {
-    let mdls = lock(&kernel.mdls);
-    let mut pool = lock(&kernel.pool);
+    let mdls = lock(kernel.mdls());
+    let mut pool = pool::table(kernel);
     let mut segments = Vec::new();
     let mut skip = offset;
     let mut remaining = length;
@@ -278,9 +292,9 @@ pub(crate) fn validate_chain(
 }
 
 /// Pins (or unpins) the MDLs and pool allocations of a pending send.
-pub(crate) fn pin(kernel: &Kernel, segments: &[Segment], pin: bool) {
-    let mut mdls = lock(&kernel.mdls);
-    let mut pool = lock(&kernel.pool);
+pub(crate) fn pin(kernel: &KernelState, segments: &[Segment], pin: bool) {
+    let mut mdls = lock(kernel.mdls());
+    let mut pool = pool::table(kernel);
     for segment in segments {
         if let Some(record) = mdls.live.get_mut(&segment.mdl) {
             record.pins = if pin {

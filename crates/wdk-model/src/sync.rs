@@ -17,6 +17,13 @@ pub(crate) struct Dispatcher {
     signalled: Condvar,
 }
 
+impl kernel::KernelState {
+    /// This kernel's dispatcher lock: its slot (`kernel::slots`), filled by `crate::boot`.
+    fn dispatcher(&self) -> &Dispatcher {
+        self.slot()
+    }
+}
+
 /// # Safety
 /// `event` must point to a live KEVENT.
 unsafe fn signal_state<'a>(event: PRKEVENT) -> &'a AtomicI32 {
@@ -38,7 +45,7 @@ unsafe fn is_synchronization(event: PRKEVENT) -> bool {
 #[allow(non_snake_case)]
 pub unsafe fn KeInitializeEvent(Event: PRKEVENT, Type: EVENT_TYPE, State: BOOLEAN) {
     let kernel = kernel::current();
-    let mut initialised = lock(&kernel.dispatcher.lock);
+    let mut initialised = lock(&kernel.dispatcher().lock);
     // SAFETY: the caller provides writable KEVENT storage.
     unsafe {
         *Event = KEVENT::default();
@@ -49,7 +56,7 @@ pub unsafe fn KeInitializeEvent(Event: PRKEVENT, Type: EVENT_TYPE, State: BOOLEA
 }
 
 fn check_initialised(
-    kernel: &kernel::Kernel,
+    kernel: &kernel::KernelState,
     initialised: &HashSet<usize>,
     event: PRKEVENT,
     routine: &str,
@@ -75,13 +82,13 @@ pub unsafe fn KeSetEvent(Event: PRKEVENT, Increment: KPRIORITY, Wait: BOOLEAN) -
     if !kernel::require_irql(&kernel, "KeSetEvent", kernel::DISPATCH) {
         return 0;
     }
-    let initialised = lock(&kernel.dispatcher.lock);
+    let initialised = lock(&kernel.dispatcher().lock);
     if !check_initialised(&kernel, &initialised, Event, "KeSetEvent") {
         return 0;
     }
     // SAFETY: the event is initialised and the caller guarantees it is live.
     let previous = unsafe { signal_state(Event) }.swap(1, Ordering::SeqCst);
-    kernel.dispatcher.signalled.notify_all();
+    kernel.dispatcher().signalled.notify_all();
     previous
 }
 
@@ -92,7 +99,7 @@ pub unsafe fn KeSetEvent(Event: PRKEVENT, Increment: KPRIORITY, Wait: BOOLEAN) -
 #[allow(non_snake_case)]
 pub unsafe fn KeClearEvent(Event: PRKEVENT) {
     let kernel = kernel::current();
-    let initialised = lock(&kernel.dispatcher.lock);
+    let initialised = lock(&kernel.dispatcher().lock);
     if check_initialised(&kernel, &initialised, Event, "KeClearEvent") {
         // SAFETY: initialised and live.
         unsafe { signal_state(Event) }.store(0, Ordering::SeqCst);
@@ -106,7 +113,7 @@ pub unsafe fn KeClearEvent(Event: PRKEVENT) {
 #[allow(non_snake_case)]
 pub unsafe fn KeResetEvent(Event: PRKEVENT) -> LONG {
     let kernel = kernel::current();
-    let initialised = lock(&kernel.dispatcher.lock);
+    let initialised = lock(&kernel.dispatcher().lock);
     if !check_initialised(&kernel, &initialised, Event, "KeResetEvent") {
         return 0;
     }
@@ -126,7 +133,7 @@ pub unsafe fn KeReadStateEvent(Event: PRKEVENT) -> LONG {
 
 /// Converts a KE timeout (negative: relative, in 100 ns units; positive: absolute) into a
 /// deadline. Absolute times count from boot in the model.
-fn deadline(kernel: &kernel::Kernel, timeout: PLARGE_INTEGER) -> Option<Instant> {
+fn deadline(kernel: &kernel::KernelState, timeout: PLARGE_INTEGER) -> Option<Instant> {
     if timeout.is_null() {
         return None;
     }
@@ -171,7 +178,7 @@ pub unsafe fn KeWaitForSingleObject(
         );
     }
     let deadline = deadline(&kernel, Timeout);
-    let mut initialised = lock(&kernel.dispatcher.lock);
+    let mut initialised = lock(&kernel.dispatcher().lock);
     if !check_initialised(&kernel, &initialised, event, "KeWaitForSingleObject") {
         return STATUS_TIMEOUT;
     }
@@ -193,7 +200,7 @@ pub unsafe fn KeWaitForSingleObject(
             },
         };
         initialised = kernel
-            .dispatcher
+            .dispatcher()
             .signalled
             .wait_timeout(initialised, wait)
             .unwrap_or_else(|p| p.into_inner())

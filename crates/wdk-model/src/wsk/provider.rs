@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::abi::*;
 use super::socket::SocketRecord;
 use crate::constants::*;
-use crate::kernel::{self, FaultSite, Kernel, lock, rules};
+use crate::kernel::{self, FaultSite, KernelState, lock, rules};
 use crate::types::*;
 
 #[derive(Debug)]
@@ -34,6 +34,34 @@ pub(crate) struct Provider {
 impl Provider {
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, WskState> {
         lock(&self.state)
+    }
+}
+
+impl KernelState {
+    /// The provider's state in this kernel: its slot (`kernel::slots`), filled by
+    /// `crate::boot`; for the WSK modules only.
+    pub(in crate::wsk) fn wsk(&self) -> &Provider {
+        self.slot()
+    }
+}
+
+/// What the provider still holds at unload, for the harness's report.
+pub(crate) struct Leftovers {
+    /// Sockets never closed.
+    pub sockets: usize,
+    /// Registrations never deregistered.
+    pub registrations: usize,
+    /// Provider NPI captures never released.
+    pub captures: u32,
+}
+
+/// What `kernel`'s provider still holds.
+pub(crate) fn leftovers(kernel: &KernelState) -> Leftovers {
+    let wsk = kernel.wsk().lock();
+    Leftovers {
+        sockets: wsk.sockets.len(),
+        registrations: wsk.registrations.len(),
+        captures: wsk.registrations.values().map(|r| r.captures).sum(),
     }
 }
 
@@ -89,7 +117,7 @@ pub unsafe extern "system" fn WskRegister(
     if let Some(status) = kernel.injected_fault(FaultSite::WskRegister) {
         return status;
     }
-    let mut wsk = kernel.wsk.lock();
+    let mut wsk = kernel.wsk().lock();
     if wsk.registrations.contains_key(&(WskRegistration as usize)) {
         drop(wsk);
         kernel.violate(
@@ -117,7 +145,7 @@ pub unsafe extern "system" fn WskDeregister(WskRegistration: *mut WSK_REGISTRATI
     if !kernel::require_irql(&kernel, "WskDeregister", kernel::PASSIVE) {
         return;
     }
-    let mut wsk = kernel.wsk.lock();
+    let mut wsk = kernel.wsk().lock();
     let Some(registration) = wsk.registrations.get(&(WskRegistration as usize)) else {
         drop(wsk);
         kernel.violate(
@@ -173,7 +201,7 @@ pub unsafe extern "system" fn WskCaptureProviderNPI(
     }
     if WskProviderNpi.is_null()
         || !kernel
-            .wsk
+            .wsk()
             .lock()
             .registrations
             .contains_key(&(WskRegistration as usize))
@@ -191,7 +219,7 @@ pub unsafe extern "system" fn WskCaptureProviderNPI(
     if let Some(status) = kernel.injected_fault(FaultSite::WskCapture) {
         return status;
     }
-    let mut wsk = kernel.wsk.lock();
+    let mut wsk = kernel.wsk().lock();
     let Some(registration) = wsk.registrations.get_mut(&(WskRegistration as usize)) else {
         return STATUS_DEVICE_NOT_READY;
     };
@@ -206,7 +234,7 @@ pub unsafe extern "system" fn WskCaptureProviderNPI(
     STATUS_SUCCESS
 }
 
-fn wait_until_ready(kernel: &Arc<Kernel>, wait_ms: ULONG) -> bool {
+fn wait_until_ready(kernel: &Arc<KernelState>, wait_ms: ULONG) -> bool {
     let ready_at = kernel.booted_at + kernel.config.provider_ready_after;
     let now = Instant::now();
     if now >= ready_at {
@@ -235,7 +263,7 @@ pub unsafe extern "system" fn WskReleaseProviderNPI(WskRegistration: *mut WSK_RE
     if !kernel::require_irql(&kernel, "WskReleaseProviderNPI", kernel::DISPATCH) {
         return;
     }
-    let mut wsk = kernel.wsk.lock();
+    let mut wsk = kernel.wsk().lock();
     match wsk.registrations.get_mut(&(WskRegistration as usize)) {
         Some(registration) if registration.captures > 0 => {
             registration.captures -= 1;
@@ -253,9 +281,9 @@ pub unsafe extern "system" fn WskReleaseProviderNPI(WskRegistration: *mut WSK_RE
 }
 
 /// Whether `client` (a provider NPI's Client) is captured now.
-pub(crate) fn client_captured(kernel: &Kernel, client: *mut WSK_CLIENT) -> bool {
+pub(crate) fn client_captured(kernel: &KernelState, client: *mut WSK_CLIENT) -> bool {
     kernel
-        .wsk
+        .wsk()
         .lock()
         .registrations
         .get(&(client as usize))

@@ -34,7 +34,7 @@ use super::address;
 use super::socket::{CallGuard, add_pending, enter_call, fail, finish_pending, socket_snapshot};
 use crate::constants::*;
 use crate::irp;
-use crate::kernel::{self, FaultSite, Kernel, rules};
+use crate::kernel::{self, FaultSite, KernelState as Kernel, rules};
 use crate::mdl::{self, Segment};
 use crate::types::*;
 
@@ -164,7 +164,7 @@ pub(crate) unsafe extern "system" fn wsk_receive_from(
         control_flags: ControlFlags as usize,
     };
     let start = {
-        let mut wsk = kernel.wsk.lock();
+        let mut wsk = kernel.wsk().lock();
         let Some(record) = wsk.sockets.get_mut(&key) else {
             return STATUS_INVALID_HANDLE;
         };
@@ -192,7 +192,7 @@ fn start_receiver(kernel: &Arc<Kernel>, socket: usize, host: Arc<socket2::Socket
         .spawn(move || receiver(&weak, socket, &host));
     match spawned {
         Ok(handle) => {
-            if let Some(record) = kernel.wsk.lock().sockets.get_mut(&socket) {
+            if let Some(record) = kernel.wsk().lock().sockets.get_mut(&socket) {
                 record.receive.thread = Some(handle.thread().clone());
                 record.receive.handle = Some(handle);
             }
@@ -209,7 +209,7 @@ enum Next {
 }
 
 fn next_step(kernel: &Kernel, socket: usize) -> Next {
-    match kernel.wsk.lock().sockets.get(&socket) {
+    match kernel.wsk().lock().sockets.get(&socket) {
         None => Next::Exit,
         Some(record) if record.closing => Next::Exit,
         Some(record) if record.receive.posted.is_empty() => Next::Wait,
@@ -251,7 +251,7 @@ fn receiver(kernel: &Weak<Kernel>, socket: usize, host: &socket2::Socket) {
 /// source or is closing), and completes that IRP.
 fn deliver(kernel: &Arc<Kernel>, socket: usize, bytes: &[u8], source: SocketAddr) {
     let receive = {
-        let mut wsk = kernel.wsk.lock();
+        let mut wsk = kernel.wsk().lock();
         let Some(record) = wsk.sockets.get_mut(&socket) else {
             return;
         };

@@ -12,7 +12,9 @@ use super::address;
 use super::provider::client_captured;
 use crate::constants::*;
 use crate::irp;
-use crate::kernel::{self, CompletionMode, DestinationPolicy, FaultSite, Kernel, rules};
+use crate::kernel::{
+    self, CompletionMode, DestinationPolicy, FaultSite, KernelState as Kernel, rules,
+};
 use crate::mdl::{self, Segment};
 use crate::types::*;
 
@@ -229,7 +231,7 @@ fn complete_with(kernel: &Arc<Kernel>, irp: PIRP, socket: Option<usize>, work: W
 }
 
 fn submit(kernel: &Arc<Kernel>, job: super::workers::Job) -> NTSTATUS {
-    if !kernel.workers.submit(job) {
+    if !kernel.workers().submit(job) {
         panic!("kernel model: the provider was shut down while the driver still issued calls");
     }
     STATUS_PENDING
@@ -330,7 +332,7 @@ fn complete_pinned(
 
 /// One IRP of `socket` finished; the last one lets a pending close complete.
 pub(crate) fn finish_pending(kernel: &Arc<Kernel>, socket: usize) {
-    let mut wsk = kernel.wsk.lock();
+    let mut wsk = kernel.wsk().lock();
     let Some(record) = wsk.sockets.get_mut(&socket) else {
         return;
     };
@@ -363,7 +365,7 @@ pub(crate) struct CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        if let Some(record) = self.kernel.wsk.lock().sockets.get_mut(&self.socket) {
+        if let Some(record) = self.kernel.wsk().lock().sockets.get_mut(&self.socket) {
             record.executing -= 1;
         }
     }
@@ -384,7 +386,7 @@ pub(crate) fn enter_call(
         return None;
     }
     let key = socket as usize;
-    let mut wsk = kernel.wsk.lock();
+    let mut wsk = kernel.wsk().lock();
     let Some(record) = wsk.sockets.get_mut(&key).filter(|r| !r.closing) else {
         drop(wsk);
         kernel.violate(
@@ -396,7 +398,7 @@ pub(crate) fn enter_call(
     record.executing += 1;
     drop(wsk);
     if !irp::take_for_provider(&kernel, irp, call) {
-        if let Some(record) = kernel.wsk.lock().sockets.get_mut(&key) {
+        if let Some(record) = kernel.wsk().lock().sockets.get_mut(&key) {
             record.executing -= 1;
         }
         return None;
@@ -409,7 +411,7 @@ pub(crate) fn enter_call(
 
 /// Marks one more IRP pending on the socket (completion will call [`finish_pending`]).
 pub(crate) fn add_pending(kernel: &Kernel, socket: usize) {
-    if let Some(record) = kernel.wsk.lock().sockets.get_mut(&socket) {
+    if let Some(record) = kernel.wsk().lock().sockets.get_mut(&socket) {
         record.pending += 1;
     }
 }
@@ -505,7 +507,7 @@ unsafe extern "system" fn wsk_socket(
     } else {
         &DATAGRAM_DISPATCH_NO_SEND_MESSAGES
     };
-    let mut wsk = kernel.wsk.lock();
+    let mut wsk = kernel.wsk().lock();
     wsk.sockets_created += 1;
     let id = wsk.sockets_created;
     let socket = Box::into_raw(Box::new(ModelSocket {
@@ -593,13 +595,18 @@ pub(crate) struct SocketView {
 }
 
 pub(crate) fn socket_snapshot(kernel: &Kernel, socket: usize) -> Option<SocketView> {
-    kernel.wsk.lock().sockets.get(&socket).map(|r| SocketView {
-        family: r.family,
-        host: r.host.clone(),
-        bound: r.bound,
-        fixed: r.fixed,
-        id: r.id,
-    })
+    kernel
+        .wsk()
+        .lock()
+        .sockets
+        .get(&socket)
+        .map(|r| SocketView {
+            family: r.family,
+            host: r.host.clone(),
+            bound: r.bound,
+            fixed: r.fixed,
+            id: r.id,
+        })
 }
 
 #[allow(non_snake_case)]
@@ -651,7 +658,7 @@ unsafe extern "system" fn wsk_bind(
         .map(|a| a.as_socket());
     let status = match result {
         Ok(Some(actual)) => {
-            if let Some(record) = kernel.wsk.lock().sockets.get_mut(&key) {
+            if let Some(record) = kernel.wsk().lock().sockets.get_mut(&key) {
                 record.bound = Some(actual);
             }
             kernel.note(format!("WSK: WskBind: socket #{id} bound to {actual}"));
@@ -780,7 +787,7 @@ unsafe extern "system" fn wsk_control_socket(
             Err(status) => return fail(&kernel, Irp, Some(key), status),
         }
     };
-    let mut wsk = kernel.wsk.lock();
+    let mut wsk = kernel.wsk().lock();
     if let Some(record) = wsk.sockets.get_mut(&key) {
         // Each code sets or clears its own setting only.
         if setting_remote {
@@ -1048,7 +1055,7 @@ fn issue_send(
         CompletionMode::NeverForSends | CompletionMode::NeverForSendsSlowControl(_)
     ) {
         let segments = datagrams.into_iter().flat_map(|d| d.segments).collect();
-        if let Some(record) = kernel.wsk.lock().sockets.get_mut(&key) {
+        if let Some(record) = kernel.wsk().lock().sockets.get_mut(&key) {
             record.stuck.push((irp as usize, segments));
         }
         return STATUS_PENDING;
@@ -1060,7 +1067,7 @@ fn issue_send(
         Box::new(move |kernel| {
             pins.iter().for_each(|pin| pin.check(kernel));
             let cancelled = kernel
-                .wsk
+                .wsk()
                 .lock()
                 .sockets
                 .get(&key)
@@ -1267,7 +1274,7 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
     let close_status = kernel
         .injected_fault(FaultSite::WskClose)
         .unwrap_or(STATUS_SUCCESS);
-    let mut wsk = kernel.wsk.lock();
+    let mut wsk = kernel.wsk().lock();
     let Some(record) = wsk.sockets.get_mut(&key) else {
         return STATUS_INVALID_HANDLE;
     };

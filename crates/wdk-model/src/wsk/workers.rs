@@ -4,9 +4,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 
-use crate::kernel::{self, Kernel, lock};
+use crate::kernel::{self, KernelState, lock};
 
-pub(crate) type Job = Box<dyn FnOnce(&Arc<Kernel>) + Send>;
+pub(crate) type Job = Box<dyn FnOnce(&Arc<KernelState>) + Send>;
 
 #[derive(Default)]
 pub(crate) struct Workers {
@@ -14,12 +14,26 @@ pub(crate) struct Workers {
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
-impl Workers {
-    pub(crate) fn new() -> Self {
-        Self::default()
+impl KernelState {
+    /// The provider's worker threads in this kernel: their slot (`kernel::slots`), filled by
+    /// `crate::boot`; for the WSK modules only.
+    pub(in crate::wsk) fn workers(&self) -> &Workers {
+        self.slot()
     }
+}
 
-    pub(crate) fn start(&self, kernel: &Arc<Kernel>, count: usize) {
+/// Starts `kernel`'s provider threads (at boot, once its slots are filled).
+pub(crate) fn start(kernel: &Arc<KernelState>, count: usize) {
+    kernel.workers().start(kernel, count);
+}
+
+/// Stops `kernel`'s provider threads: queued jobs finish first (when the kernel goes away).
+pub(crate) fn shutdown(kernel: &KernelState) {
+    kernel.workers().shutdown();
+}
+
+impl Workers {
+    fn start(&self, kernel: &Arc<KernelState>, count: usize) {
         let (sender, receiver) = channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
         let mut threads = lock(&self.threads);
@@ -44,7 +58,7 @@ impl Workers {
     }
 
     /// Stops accepting jobs, lets queued ones finish, and joins the threads.
-    pub(crate) fn shutdown(&self) {
+    fn shutdown(&self) {
         lock(&self.sender).take();
         let threads = std::mem::take(&mut *lock(&self.threads));
         let me = std::thread::current().id();
@@ -56,7 +70,7 @@ impl Workers {
     }
 }
 
-fn run(receiver: &Mutex<Receiver<Job>>, kernel: &Weak<Kernel>) {
+fn run(receiver: &Mutex<Receiver<Job>>, kernel: &Weak<KernelState>) {
     loop {
         let job = match lock(receiver).recv() {
             Ok(job) => job,

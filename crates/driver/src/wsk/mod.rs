@@ -9,7 +9,23 @@ use abi::*;
 use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{NTSTATUS, PIRP, STATUS_NOT_SUPPORTED};
 
-pub use crate::sync_call::{Arm, Issued};
+/// What a wrapper reports: the WSK call took the IRP (its completion routine will run), or the
+/// call could not be made and the IRP did not reach WSK (a control call's IRP is freed, a send
+/// IRP stays its owner's).
+pub enum Issued {
+    Submitted,
+    NotSubmitted(NTSTATUS),
+}
+
+/// Sets a control call's completion routine on its IRP. The control-call wrappers below call
+/// [`SetCompletion::set`] only once they know the dispatch entry exists, immediately before
+/// they hand the IRP over; the one implementation is the synchronous call's `Arm`
+/// (src/sync_call.rs), which says why it must not be set earlier.
+pub trait SetCompletion {
+    /// # Safety
+    /// `irp` is the call's fresh IRP with a free stack location, handed to WSK right after.
+    unsafe fn set(&self, irp: PIRP);
+}
 
 /// A dispatch entry the provider does not offer: the IRP never reaches WSK, so no completion
 /// will come for it. It is freed here and the call fails synchronously (issue 11: no stranded
@@ -156,7 +172,7 @@ pub unsafe fn create_datagram_socket(
     provider: &WSK_PROVIDER_NPI,
     family: Family,
     irp: PIRP,
-    arm: &Arm,
+    arm: &impl SetCompletion,
 ) -> Issued {
     // SAFETY: a captured NPI's dispatch table stays valid until it is released.
     let Some(create) = (unsafe { &*provider.Dispatch }).WskSocket else {
@@ -192,7 +208,7 @@ pub unsafe fn bind(
     socket: *mut WSK_SOCKET,
     address: *mut SOCKADDR,
     irp: PIRP,
-    arm: &Arm,
+    arm: &impl SetCompletion,
 ) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskBind {
@@ -216,7 +232,7 @@ pub unsafe fn get_local_address(
     socket: *mut WSK_SOCKET,
     address: *mut SOCKADDR,
     irp: PIRP,
-    arm: &Arm,
+    arm: &impl SetCompletion,
 ) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskGetLocalAddress {
@@ -290,7 +306,7 @@ pub unsafe fn receive_from(
 ///
 /// # Safety
 /// `socket` live and not used after this call; `irp` as above.
-pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP, arm: &Arm) -> Issued {
+pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP, arm: &impl SetCompletion) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskCloseSocket {
         Some(close) => {
@@ -316,7 +332,7 @@ pub unsafe fn control_ioctl(
     input: *mut SOCKADDR,
     input_size: usize,
     irp: PIRP,
-    arm: &Arm,
+    arm: &impl SetCompletion,
 ) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskControlSocket {

@@ -8,10 +8,15 @@ use wdk_sys::NTSTATUS;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailureKind {
     Validation,
+    /// No send slot or memory was available.
     NoResources,
     NotReady,
     Transport,
     Cancelled,
+    /// Refused with STATUS_DEVICE_BUSY because other work was in the way: the family's gate
+    /// closed for a reconfiguration, sends in flight on a family being reconfigured, or the
+    /// control lock held past its bound. Nothing ran short, so it is not NoResources.
+    Busy,
 }
 
 /// A request that failed before its completion routine could complete it.

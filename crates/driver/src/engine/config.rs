@@ -69,7 +69,7 @@ impl Engine {
                 .take_while(|&&f| self.family(f).gate.try_quiesce())
                 .count();
             let result = match (closed == families.len(), action, families.first()) {
-                (false, _, _) => Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources)),
+                (false, _, _) => Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::Busy)),
                 (true, ConfigAction::PoolSlots(count), _) => self.resize_pool(count),
                 (true, _, Some(&family)) => self.apply(control, family, action),
                 (true, _, None) => Ok(()),

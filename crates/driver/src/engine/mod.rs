@@ -85,6 +85,7 @@ struct Counters {
     failed_not_ready: AtomicU64,
     failed_transport: AtomicU64,
     failed_cancelled: AtomicU64,
+    failed_busy: AtomicU64,
 }
 
 /// One family's socket and its configuration.
@@ -335,7 +336,7 @@ impl Engine {
         let mut control = self
             .control_lock
             .lock(control_timeout_ms())
-            .ok_or(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources))?;
+            .ok_or(Failure::new(STATUS_DEVICE_BUSY, FailureKind::Busy))?;
         f(&mut control)
     }
 }

@@ -37,7 +37,7 @@ impl Engine {
         let result = self.with_control_lock(|control| {
             let state = self.family(family);
             if !state.gate.try_quiesce() {
-                return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
+                return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::Busy));
             }
             let receiver = self.receiver(family);
             let result = match mode {

@@ -131,7 +131,7 @@ impl Engine {
         let gate = &self.family(family).gate;
         if !gate.acquire() {
             self.rundown.release();
-            return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::NoResources));
+            return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::Busy));
         }
         // The socket is created (under the control lock) before the call window is entered,
         // never inside it: EvtIoStop's purge holds the control lock while it waits for the

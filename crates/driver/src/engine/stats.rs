@@ -21,6 +21,7 @@ impl Engine {
             FailureKind::NotReady => &self.stats.failed_not_ready,
             FailureKind::Transport => &self.stats.failed_transport,
             FailureKind::Cancelled => &self.stats.failed_cancelled,
+            FailureKind::Busy => &self.stats.failed_busy,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -49,6 +50,7 @@ impl Engine {
             failed_not_ready: get(&self.stats.failed_not_ready),
             failed_transport: get(&self.stats.failed_transport),
             failed_cancelled: get(&self.stats.failed_cancelled),
+            failed_busy: get(&self.stats.failed_busy),
             pool_slots: self.slots.slot_count(),
             pool_free: self.slots.free_slots(),
             slot_size: self.slots.slot_size(),

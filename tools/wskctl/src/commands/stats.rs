@@ -21,6 +21,7 @@ pub struct StatsJson {
     pub failed_not_ready: u64,
     pub failed_transport: u64,
     pub failed_cancelled: u64,
+    pub failed_busy: u64,
     pub failed_total: u64,
     pub pool_slots: u32,
     pub pool_free: u32,
@@ -73,6 +74,7 @@ impl From<&Stats> for StatsJson {
             failed_not_ready: stats.failed_not_ready,
             failed_transport: stats.failed_transport,
             failed_cancelled: stats.failed_cancelled,
+            failed_busy: stats.failed_busy,
             failed_total: stats.failed_total(),
             pool_slots: stats.pool_slots,
             pool_free: stats.pool_free,
@@ -134,7 +136,7 @@ pub fn run(json: bool) -> Result<ExitStatus, Failure> {
 /// The counters as an aligned list.
 pub fn print_human(stats: &Stats) {
     let none = || "none".to_string();
-    let rows: [(&str, String); 18] = [
+    let rows: [(&str, String); 19] = [
         ("requests", thousands(stats.requests)),
         ("datagrams sent", thousands(stats.datagrams_sent)),
         ("batches", thousands(stats.batches)),
@@ -145,6 +147,7 @@ pub fn print_human(stats: &Stats) {
         ("failed: not ready", thousands(stats.failed_not_ready)),
         ("failed: transport", thousands(stats.failed_transport)),
         ("failed: cancelled", thousands(stats.failed_cancelled)),
+        ("failed: busy", thousands(stats.failed_busy)),
         ("failed: total", thousands(stats.failed_total())),
         ("buffer slots", thousands(u64::from(stats.pool_slots))),
         ("buffer slots free", thousands(u64::from(stats.pool_free))),

@@ -57,7 +57,8 @@ impl Engine {
 
     /// The device was created: every control call's completion routine will hold a reference
     /// on its WDM device object (`WdfDeviceWdmGetDeviceObject`) until it has returned (see
-    /// [`SyncCall`]'s `Arm`). Called in EvtDriverDeviceAdd before the queue exists.
+    /// [`SyncCall`](crate::sync_call::SyncCall)'s `Arm`). Called in EvtDriverDeviceAdd before
+    /// the queue exists.
     pub fn attach_device(&self, device: PDEVICE_OBJECT) {
         self.control.attach_device(device);
     }

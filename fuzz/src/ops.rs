@@ -1975,7 +1975,7 @@ impl Runner {
             "a stats reply of {} bytes",
             output.len()
         );
-        // Scanned: header and counters (0..96), kinds, batches and reserved (224..256).
+        // Scanned: header and counters (0..96), kinds, batches, busy and reserved (224..256).
         for range in [0..96, 224..STATS_REPLY_SIZE] {
             if let Some(at) = poison_at(&output[range.clone()]) {
                 return Err(format!(

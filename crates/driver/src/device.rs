@@ -15,6 +15,10 @@ use wsk_sample_ioctl::{
     SYMBOLIC_LINK_NAME,
 };
 
+use crate::context::{
+    DEVICE_CONTEXT_TYPE, DRIVER_CONTEXT_TYPE, DeviceContext, DriverContext,
+    RECEIVE_QUEUE_CONTEXT_TYPE, ReceiveQueueContext, context_of,
+};
 use crate::engine::{DEFAULT_SLOT_COUNT, Engine};
 use crate::ioctl;
 use crate::receive::Receiver;
@@ -22,41 +26,8 @@ use crate::trace::{Status, trace};
 use crate::wdf_init::{
     ContextType, WDF_DRIVER_CONFIG_INIT, WDF_IO_QUEUE_CONFIG_INIT,
     WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE, WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE,
-    WdfObjectGetTypedContext, wdf_declare_context_type,
 };
 use crate::wsk::Family;
-
-/// Driver-wide state, in the WDFDRIVER's context.
-struct DriverContext {
-    engine: *mut Engine,
-}
-
-/// Per-device state, in the WDFDEVICE's context.
-pub struct DeviceContext {
-    pub engine: *mut Engine,
-}
-
-wdf_declare_context_type!(
-    DRIVER_CONTEXT_TYPE,
-    DriverContext,
-    c"WskSampleDriverContext"
-);
-wdf_declare_context_type!(
-    DEVICE_CONTEXT_TYPE,
-    DeviceContext,
-    c"WskSampleDeviceContext"
-);
-
-/// A receive queue's state: the receiver it feeds (inside the engine, which outlives it).
-struct ReceiveQueueContext {
-    receiver: *const crate::receive::Receiver,
-}
-
-wdf_declare_context_type!(
-    RECEIVE_QUEUE_CONTEXT_TYPE,
-    ReceiveQueueContext,
-    c"WskSampleReceiveQueueContext"
-);
 
 /// An ASCII string as UTF-16, at compile time, for UNICODE_STRINGs over static data. Only
 /// evaluated in constants: an out-of-range index is a build error, never a runtime panic.
@@ -98,27 +69,6 @@ fn object_attributes(context: &'static ContextType) -> WDF_OBJECT_ATTRIBUTES {
     attributes.ExecutionLevel = _WDF_EXECUTION_LEVEL::WdfExecutionLevelPassive;
     attributes.SynchronizationScope = _WDF_SYNCHRONIZATION_SCOPE::WdfSynchronizationScopeNone;
     attributes
-}
-
-/// The typed context of a WDF object.
-///
-/// # Safety
-/// `object` must be live and carry a context of `context`'s type holding a `T`.
-unsafe fn context_of<T>(object: WDFOBJECT, context: &'static ContextType) -> Option<NonNull<T>> {
-    // SAFETY: the caller's guarantee.
-    NonNull::new(unsafe { WdfObjectGetTypedContext(object, context) }.cast())
-}
-
-/// The engine behind a device's queue.
-pub fn engine_of_queue(queue: WDFQUEUE) -> Option<&'static Engine> {
-    // SAFETY: the framework passes a live queue of our device.
-    let device = unsafe { call_unsafe_wdf_function_binding!(WdfIoQueueGetDevice, queue) };
-    // SAFETY: our device carries a DeviceContext.
-    let context = unsafe { context_of::<DeviceContext>(device.cast(), &DEVICE_CONTEXT_TYPE) }?;
-    // SAFETY: the context lives as long as the device, which outlives this callback.
-    let engine = unsafe { context.as_ref() }.engine;
-    // SAFETY: the engine outlives the device (freed in EvtDriverUnload, after device removal).
-    unsafe { engine.as_ref() }
 }
 
 /// The driver's entry point: creates the WDF driver object and the WSK engine. It never waits

@@ -73,3 +73,16 @@ pub unsafe fn free(irp: PIRP) {
     // SAFETY: the caller's guarantee.
     unsafe { IoFreeIrp(irp) };
 }
+
+/// Reads a completed IRP's status and information (the IRP stays with its owner: a send slot
+/// or a receive buffer, src/receive/).
+///
+/// # Safety
+/// `irp` is a driver IRP handed back to its completion routine.
+pub unsafe fn result_of(irp: PIRP) -> (NTSTATUS, u64) {
+    // SAFETY: the caller's guarantee: the IRP is ours to read.
+    let io_status = unsafe { &(*irp).IoStatus };
+    // SAFETY: a completed IRP's IoStatus holds a Status (the union's NTSTATUS member).
+    let status = unsafe { io_status.__bindgen_anon_1.Status };
+    (status, io_status.Information)
+}

@@ -22,7 +22,7 @@ use wdk_sys::{
 use wsk_sample_ioctl::POOL_TAG;
 
 #[cfg(loom)]
-pub use crate::sync::loom_kernel::{Event, SpinLock, delay};
+pub use loom_kernel::{Event, SpinLock, delay};
 
 /// Allocates zeroed nonpaged pool for a `T` with the driver's tag. The memory is not a `T`
 /// yet: the caller initialises it in place (kernel objects such as [`Event`] must be
@@ -253,6 +253,89 @@ impl<T> Drop for ControlGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.event.set();
     }
+}
+
+/// Loom builds only: the kernel primitives above with the same interface, built on
+/// loom's, so that code which waits on them can run under the model checker. Time is not
+/// modelled: a bounded wait yields to the other threads once and may then time out, so loom
+/// explores both a wait that is satisfied and one that gives up.
+#[cfg(loom)]
+mod loom_kernel {
+    use super::EventKind;
+    use crate::sync::atomic::{AtomicBool, Ordering};
+
+    /// Stands in for KeDelayExecutionThread: lets the other threads run.
+    pub fn delay(_milliseconds: u32) {
+        loom::thread::yield_now();
+    }
+
+    /// A KEVENT's semantics: a notification event stays signalled until cleared; a
+    /// synchronization event satisfies one wait and resets itself.
+    pub struct Event {
+        signalled: AtomicBool,
+        kind: EventKind,
+    }
+
+    impl Event {
+        /// # Safety
+        /// `this` points to writable memory that stays put for the event's life.
+        pub unsafe fn init(this: *mut Event, kind: EventKind, signalled: bool) {
+            let event = Event {
+                signalled: AtomicBool::new(signalled),
+                kind,
+            };
+            // SAFETY: the caller's guarantee.
+            unsafe { this.write(event) };
+        }
+
+        pub fn set(&self) {
+            self.signalled.store(true, Ordering::Release);
+        }
+
+        pub fn clear(&self) {
+            self.signalled.store(false, Ordering::Relaxed);
+        }
+
+        fn satisfied(&self) -> bool {
+            match self.kind {
+                EventKind::Notification => self.signalled.load(Ordering::Acquire),
+                EventKind::Synchronization => self
+                    .signalled
+                    .compare_exchange(true, false, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok(),
+            }
+        }
+
+        pub fn wait(&self, _milliseconds: u32) -> bool {
+            if self.satisfied() {
+                return true;
+            }
+            loom::thread::yield_now();
+            self.satisfied()
+        }
+    }
+
+    /// A spin lock: loom's mutex (IRQL is not modelled).
+    pub struct SpinLock(loom::sync::Mutex<()>);
+
+    impl SpinLock {
+        /// # Safety
+        /// `this` points to writable memory that stays put for the lock's life.
+        pub unsafe fn init(this: *mut SpinLock) {
+            // SAFETY: the caller's guarantee.
+            unsafe { this.write(SpinLock(loom::sync::Mutex::new(()))) };
+        }
+
+        pub fn lock(&self) -> SpinLockGuard<'_> {
+            SpinLockGuard(
+                self.0
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            )
+        }
+    }
+
+    pub struct SpinLockGuard<'a>(#[allow(dead_code)] loom::sync::MutexGuard<'a, ()>);
 }
 
 /// Model checks of [`ControlLock`] (`cargo loom`): over every interleaving loom explores, the

@@ -29,8 +29,10 @@
 #[cfg(not(target_os = "windows"))]
 extern crate wdk_model as wdk_sys;
 
+mod context;
 mod device;
 mod engine;
+mod failure;
 mod ioctl;
 mod irp;
 mod kernel;

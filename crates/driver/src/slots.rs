@@ -29,7 +29,7 @@ use crate::wsk::{Family, SockAddrStorage};
 /// completes. A batch packs all its datagrams into the one buffer and describes them with the
 /// slot's preallocated WSK_BUF_LIST nodes, all over the slot's single MDL.
 #[repr(C)]
-pub struct Slot {
+pub struct Slot<Owner> {
     pub wsk_buf: WSK_BUF,
     pub remote: SockAddrStorage,
     pub buffer: NonNull<u8>,
@@ -38,7 +38,9 @@ pub struct Slot {
     pub reply: *mut u8,
     pub sequence: u64,
     pub family: Family,
-    pub engine: *const crate::engine::Engine,
+    /// The pool's owner (the engine, which outlives every slot): how a completion routine,
+    /// which gets only its slot, finds it. Set when the slot is built.
+    pub owner: *const Owner,
     /// MAX_BATCH_DATAGRAMS list nodes, allocated with the slot.
     pub nodes: NonNull<WSK_BUF_LIST>,
     /// The slot's IRP (`IoAllocateIrp(1, FALSE)` when the slot is built, `IoFreeIrp` when the
@@ -61,7 +63,7 @@ pub struct Slot {
     next_free: u32,
 }
 
-impl Slot {
+impl<Owner> Slot<Owner> {
     /// The MDL over the slot's whole buffer.
     pub fn mdl(&self) -> PMDL {
         self.wsk_buf.Mdl
@@ -74,14 +76,14 @@ const PART_IRPS_BYTES: usize = MAX_BATCH_DATAGRAMS * size_of::<PIRP>();
 
 /// A slot taken from the pool, held by one owner: the send path while it fills the slot, then
 /// (through [`SlotLease::into_raw`]) the WSK call's completion. Dropping it gives the slot back.
-pub struct SlotLease<'a> {
-    pool: &'a SlotPool,
-    slot: NonNull<Slot>,
+pub struct SlotLease<'a, Owner> {
+    pool: &'a SlotPool<Owner>,
+    slot: NonNull<Slot<Owner>>,
 }
 
-impl<'a> SlotLease<'a> {
+impl<'a, Owner> SlotLease<'a, Owner> {
     /// The leased slot; the holder of the lease is its only user.
-    pub fn as_ptr(&self) -> *mut Slot {
+    pub fn as_ptr(&self) -> *mut Slot<Owner> {
         self.slot.as_ptr()
     }
 
@@ -118,7 +120,7 @@ impl<'a> SlotLease<'a> {
 
     /// Turns the lease into the raw context a WSK completion routine gets: the slot stays
     /// taken until [`SlotLease::from_raw`] recovers the lease.
-    pub fn into_raw(self) -> NonNull<Slot> {
+    pub fn into_raw(self) -> NonNull<Slot<Owner>> {
         let slot = self.slot;
         core::mem::forget(self);
         slot
@@ -129,12 +131,12 @@ impl<'a> SlotLease<'a> {
     /// # Safety
     /// `slot` came from `into_raw` on a lease of `pool`, and this is the one recovery of that
     /// lease: nothing else uses the slot afterwards.
-    pub unsafe fn from_raw(pool: &'a SlotPool, slot: NonNull<Slot>) -> Self {
+    pub unsafe fn from_raw(pool: &'a SlotPool<Owner>, slot: NonNull<Slot<Owner>>) -> Self {
         SlotLease { pool, slot }
     }
 }
 
-impl Drop for SlotLease<'_> {
+impl<Owner> Drop for SlotLease<'_, Owner> {
     fn drop(&mut self) {
         // SAFETY: the lease is the slot's one owner, and it ends here.
         unsafe { self.pool.put(self.slot) };
@@ -148,8 +150,8 @@ impl Drop for SlotLease<'_> {
 /// the one [`SlotLease`] that holds it, or to the WSK call and completion routine it was handed
 /// to (`into_raw`), whose parts of a batch share only the slot's atomics; the free list's lock
 /// orders one holder's writes before the next holder's reads.
-pub struct SlotPool {
-    slots: AtomicPtr<Slot>,
+pub struct SlotPool<Owner> {
+    slots: AtomicPtr<Slot<Owner>>,
     count: AtomicU32,
     slot_size: u32,
     /// Head of the free list; read and written only with `lock` held.
@@ -161,14 +163,14 @@ pub struct SlotPool {
 
 // SAFETY: every field is an atomic, a kernel object, immutable after init, or (`free_head`)
 // accessed only with `lock` held, as stated on the struct.
-unsafe impl Sync for SlotPool {}
+unsafe impl<Owner> Sync for SlotPool<Owner> {}
 
-impl SlotPool {
+impl<Owner> SlotPool<Owner> {
     /// Initialises an empty pool of `slot_size`-byte slots in place; [`SlotPool::build`] fills it.
     ///
     /// # Safety
     /// `this` points to writable nonpaged memory that stays put until the pool is destroyed.
-    pub unsafe fn init(this: *mut SlotPool, slot_size: u32) {
+    pub unsafe fn init(this: *mut Self, slot_size: u32) {
         // Each field is written once before use. Getting a field's place makes no reference
         // (the memory is not initialised yet); writing it drops nothing.
         // SAFETY: the caller's guarantee: `this` is writable memory that stays put.
@@ -206,8 +208,8 @@ impl SlotPool {
     /// # Safety
     /// The pool is empty and no other thread uses it during the call (the engine's gates are
     /// closed).
-    pub unsafe fn build(&self, count: u32, engine: *const crate::engine::Engine) -> bool {
-        let Some((slots, head)) = self.build_array(count, engine) else {
+    pub unsafe fn build(&self, count: u32, owner: *const Owner) -> bool {
+        let Some((slots, head)) = self.build_array(count, owner) else {
             return false;
         };
         // SAFETY: the caller's guarantee: the pool is empty and ours alone.
@@ -220,8 +222,8 @@ impl SlotPool {
     ///
     /// # Safety
     /// No slot is in use and no other thread uses the pool during the call.
-    pub unsafe fn rebuild(&self, count: u32, engine: *const crate::engine::Engine) -> bool {
-        let Some((slots, head)) = self.build_array(count, engine) else {
+    pub unsafe fn rebuild(&self, count: u32, owner: *const Owner) -> bool {
+        let Some((slots, head)) = self.build_array(count, owner) else {
             return false;
         };
         // SAFETY: the caller's guarantee.
@@ -234,17 +236,13 @@ impl SlotPool {
     /// Builds a slot array of `count` slots, not yet part of the pool, its free list chained
     /// through `next_free`: the array and the head of that list. On failure everything built
     /// is freed.
-    fn build_array(
-        &self,
-        count: u32,
-        engine: *const crate::engine::Engine,
-    ) -> Option<(*mut Slot, u32)> {
-        let bytes = (count as usize).checked_mul(size_of::<Slot>())?;
+    fn build_array(&self, count: u32, owner: *const Owner) -> Option<(*mut Slot<Owner>, u32)> {
+        let bytes = (count as usize).checked_mul(size_of::<Slot<Owner>>())?;
         let array = kernel::allocate_bytes(bytes)?;
-        let slots = array.as_ptr().cast::<Slot>();
+        let slots = array.as_ptr().cast::<Slot<Owner>>();
         let mut head = NONE;
         for index in 0..count {
-            let Some(slot) = self.build_slot(engine) else {
+            let Some(slot) = self.build_slot(owner) else {
                 // SAFETY: slots 0..index are built, and the array is nobody else's.
                 unsafe { free_array(slots, index) };
                 return None;
@@ -268,7 +266,7 @@ impl SlotPool {
     /// # Safety
     /// The pool is empty, no other thread uses it, and `slots`/`head` come from `build_array`
     /// with `count`.
-    unsafe fn install(&self, slots: *mut Slot, count: u32, head: u32) {
+    unsafe fn install(&self, slots: *mut Slot<Owner>, count: u32, head: u32) {
         // SAFETY: the caller's guarantee: nobody else touches the free list now.
         self.free_head.with_mut(|place| unsafe { *place = head });
         self.free_count.store(count, Ordering::Relaxed);
@@ -276,7 +274,7 @@ impl SlotPool {
         self.slots.store(slots, Ordering::Release);
     }
 
-    fn build_slot(&self, engine: *const crate::engine::Engine) -> Option<Slot> {
+    fn build_slot(&self, owner: *const Owner) -> Option<Slot<Owner>> {
         let irp = irp::allocate_irp()?;
         let Some(buffer) = kernel::allocate_bytes(self.slot_size as usize) else {
             // SAFETY: allocated above and never submitted.
@@ -316,7 +314,7 @@ impl SlotPool {
             reply: core::ptr::null_mut(),
             sequence: 0,
             family: Family::V4,
-            engine,
+            owner,
             nodes: nodes.cast(),
             irp,
             part_irps: core::ptr::null_mut(),
@@ -341,7 +339,7 @@ impl SlotPool {
         self.free_count.load(Ordering::Relaxed)
     }
 
-    fn pop(&self) -> Option<NonNull<Slot>> {
+    fn pop(&self) -> Option<NonNull<Slot<Owner>>> {
         let _held = self.lock.lock();
         let slot = self.free_head.with_mut(|head| {
             // SAFETY: the free list is only touched with the lock held.
@@ -360,7 +358,7 @@ impl SlotPool {
     }
 
     /// Takes a free slot, waiting up to `timeout_ms` (at PASSIVE_LEVEL) for one to come back.
-    pub fn take(&self, timeout_ms: u32) -> Option<SlotLease<'_>> {
+    pub fn take(&self, timeout_ms: u32) -> Option<SlotLease<'_, Owner>> {
         let lease = |slot| SlotLease { pool: self, slot };
         if let Some(slot) = self.pop() {
             return Some(lease(slot));
@@ -382,7 +380,7 @@ impl SlotPool {
     ///
     /// # Safety
     /// `slot` came from `take` on this pool and is not used by the caller afterwards.
-    unsafe fn put(&self, slot: NonNull<Slot>) {
+    unsafe fn put(&self, slot: NonNull<Slot<Owner>>) {
         {
             let _held = self.lock.lock();
             // The free list is only touched with the lock held; the caller's guarantee: the
@@ -426,7 +424,7 @@ impl SlotPool {
 /// # Safety
 /// `slots` is NULL or an array from `build_array` whose first `count` slots are built, no
 /// slot is in use, nobody else uses the array, and it is not used after.
-unsafe fn free_array(slots: *mut Slot, count: u32) {
+unsafe fn free_array<Owner>(slots: *mut Slot<Owner>, count: u32) {
     if let Some(array) = NonNull::new(slots) {
         for index in 0..count {
             // SAFETY: `index` < `count`: inside the slot array.
@@ -491,7 +489,7 @@ mod loom_tests {
     /// The pool, plus one flag per slot saying "some thread holds this slot": a slot handed to
     /// two holders at once trips the flag.
     struct Shared {
-        pool: Box<SlotPool>,
+        pool: Box<SlotPool<()>>,
         held: [AtomicBool; SLOTS as usize],
     }
 
@@ -501,28 +499,28 @@ mod loom_tests {
     unsafe impl Sync for Shared {}
 
     impl Shared {
-        fn index(&self, slot: NonNull<Slot>) -> usize {
+        fn index(&self, slot: NonNull<Slot<()>>) -> usize {
             let base = self.pool.slots.load(Ordering::Acquire);
             // SAFETY: `slot` came from this pool's slot array.
             let index = unsafe { slot.as_ptr().offset_from(base) };
             usize::try_from(index).unwrap()
         }
 
-        fn hold(&self, lease: &SlotLease<'_>) {
+        fn hold(&self, lease: &SlotLease<'_, ()>) {
             let slot = NonNull::new(lease.as_ptr()).unwrap();
             let was_held = self.held[self.index(slot)].swap(true, Ordering::AcqRel);
             assert!(!was_held, "one slot handed to two holders");
         }
 
-        fn give_back(&self, lease: SlotLease<'_>) {
+        fn give_back(&self, lease: SlotLease<'_, ()>) {
             let slot = NonNull::new(lease.as_ptr()).unwrap();
             self.held[self.index(slot)].store(false, Ordering::Release);
             lease.give_back();
         }
     }
 
-    fn new_pool() -> Box<SlotPool> {
-        let mut pool = Box::<SlotPool>::new_uninit();
+    fn new_pool() -> Box<SlotPool<()>> {
+        let mut pool = Box::<SlotPool<()>>::new_uninit();
         // SAFETY: the Box's memory stays put until the pool is destroyed below.
         unsafe { SlotPool::init(pool.as_mut_ptr(), 256) };
         // SAFETY: initialised by `init`.

@@ -26,8 +26,8 @@ use wdk_sys::{
 
 use crate::irp;
 use crate::kernel::{Event, EventKind};
-use crate::wsk::SockAddrStorage;
 use crate::wsk::abi::{SOCKADDR, WSK_SOCKET};
+use crate::wsk::{Issued, SetCompletion, SockAddrStorage};
 
 const IDLE: u8 = 0;
 const WAITING: u8 = 1;
@@ -88,13 +88,6 @@ impl Failed {
     }
 }
 
-/// What `issue` reports: the WSK call took the IRP (its completion routine will run), or the
-/// call could not be made and the IRP was freed without reaching WSK.
-pub enum Issued {
-    Submitted,
-    NotSubmitted(NTSTATUS),
-}
-
 pub struct SyncCall {
     state: AtomicU8,
     creates_socket: AtomicU8,
@@ -121,11 +114,13 @@ pub struct SyncCall {
     /// routine has returned. Stored by [`SyncCall::attach_device`] before the device's queue
     /// exists and cleared by [`SyncCall::detach_device`] in the device's cleanup after the last
     /// call has settled; both under the engine's control lock or before any request, read by
-    /// [`Arm::set`] under that lock. NULL: the routine is set without a reference.
+    /// [`Arm`]'s [`SetCompletion::set`] under that lock. NULL: the routine is set without a
+    /// reference.
     device: AtomicPtr<DEVICE_OBJECT>,
 }
 
-/// Sets a call's completion routine on its IRP. A WSK wrapper calls [`Arm::set`] once it knows
+/// Sets a call's completion routine on its IRP ([`SetCompletion`], src/wsk/). A WSK wrapper
+/// calls [`SetCompletion::set`] once it knows
 /// the dispatch entry exists, immediately before it hands the IRP over: IoSetCompletionRoutineEx
 /// allocates a context that only the I/O manager's wrapper frees, after the routine has run, so
 /// an IRP freed unsent would leak it and its device reference (KMDF sets it only once the
@@ -135,7 +130,7 @@ pub struct Arm<'a> {
     call: &'a SyncCall,
 }
 
-impl Arm<'_> {
+impl SetCompletion for Arm<'_> {
     /// IoSetCompletionRoutineEx on the attached device object, all three invoke flags; if
     /// there is none or the call fails (it allocates: STATUS_INSUFFICIENT_RESOURCES), plain
     /// IoSetCompletionRoutine, as KMDF's FxIrp::SetCompletionRoutineEx falls back
@@ -145,7 +140,7 @@ impl Arm<'_> {
     ///
     /// # Safety
     /// `irp` is this call's fresh IRP with a free stack location, handed to WSK right after.
-    pub unsafe fn set(&self, irp: PIRP) {
+    unsafe fn set(&self, irp: PIRP) {
         let context: PVOID = (self.call as *const SyncCall).cast_mut().cast();
         let device = self.call.device.load(Ordering::Acquire);
         if !device.is_null() {

@@ -16,8 +16,8 @@ use wdk_sys::{KernelConfig, NTSTATUS, PIRP, STATUS_SUCCESS};
 
 use crate::irp;
 use crate::sync::quarantine::Freeable;
-use crate::sync_call::{CallKind, Failed, Issued, SyncCall, Wait};
-use crate::wsk::SockAddrStorage;
+use crate::sync_call::{CallKind, Failed, SyncCall, Wait};
+use crate::wsk::{Issued, SetCompletion, SockAddrStorage};
 
 /// One kernel for every loom iteration: booting one starts its worker threads.
 fn kernel() -> &'static Kernel {

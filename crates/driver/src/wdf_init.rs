@@ -107,8 +107,8 @@ unsafe impl Sync for ContextType {}
 /// Declares a `static` [`ContextType`] for `$context`, named `$name`, whose `UniqueType`
 /// points at itself, as `WDF_DECLARE_CONTEXT_TYPE_WITH_NAME` does.
 macro_rules! wdf_declare_context_type {
-    ($static:ident, $context:ty, $name:literal) => {
-        static $static: $crate::wdf_init::ContextType =
+    ($vis:vis $static:ident, $context:ty, $name:literal) => {
+        $vis static $static: $crate::wdf_init::ContextType =
             $crate::wdf_init::ContextType(wdk_sys::WDF_OBJECT_CONTEXT_TYPE_INFO {
                 Size: size_of::<wdk_sys::WDF_OBJECT_CONTEXT_TYPE_INFO>() as u32,
                 ContextName: $name.as_ptr(),

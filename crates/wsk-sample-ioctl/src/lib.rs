@@ -115,7 +115,8 @@
 //! | 224 | 4 | fixed_kind_v4: 0 none, 1 remote (SIO_WSK_SET_REMOTE_ADDRESS), 2 send-to (SIO_WSK_SET_SENDTO_ADDRESS) |
 //! | 228 | 4 | fixed_kind_v6 (same values) |
 //! | 232 | 8 | batches (batch requests completed) |
-//! | 240 | 16 | reserved (0) |
+//! | 240 | 8 | failed_busy (was reserved: a reader that predates it sees 0 from an older driver) |
+//! | 248 | 8 | reserved (0) |
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -342,7 +343,8 @@ const T_FIXED_V6: usize = 192;
 const T_FIXED_KIND_V4: usize = 224;
 const T_FIXED_KIND_V6: usize = 228;
 const T_BATCHES: usize = 232;
-const T_RESERVED3: usize = 240;
+const T_FAILED_BUSY: usize = 240;
+const T_RESERVED3: usize = 248;
 
 const C_VERSION: usize = 0;
 const C_FAMILY: usize = 2;
@@ -396,8 +398,8 @@ const _: () = {
     assert!(
         T_FIXED_KIND_V4 == T_FIXED_V6 + WIRE_ADDRESS_SIZE && T_FIXED_KIND_V6 == T_FIXED_KIND_V4 + 4
     );
-    assert!(T_BATCHES == T_FIXED_KIND_V6 + 4 && T_RESERVED3 == T_BATCHES + 8);
-    assert!(T_RESERVED3 + 16 == STATS_REPLY_SIZE);
+    assert!(T_BATCHES == T_FIXED_KIND_V6 + 4 && T_FAILED_BUSY == T_BATCHES + 8);
+    assert!(T_RESERVED3 == T_FAILED_BUSY + 8 && T_RESERVED3 + 8 == STATS_REPLY_SIZE);
     assert!(STATS_REPLY_SIZE == 256);
     assert!(C_FAMILY == C_VERSION + 2 && C_ACTION == C_FAMILY + 2 && C_ADDRESS == C_ACTION + 4);
     assert!(C_VALUE == C_ADDRESS + WIRE_ADDRESS_SIZE && C_VALUE + 8 == CONFIG_REQUEST_SIZE);
@@ -1329,6 +1331,10 @@ pub struct Stats {
     pub failed_transport: u64,
     /// Requests cancelled before they completed.
     pub failed_cancelled: u64,
+    /// Requests refused with STATUS_DEVICE_BUSY because other work was in the way: a send or
+    /// receive-mode change while the family is being reconfigured, a reconfiguration while
+    /// sends are in flight, or the control lock held past its bound.
+    pub failed_busy: u64,
     /// Slots in the driver's preallocated send buffer pool.
     pub pool_slots: u32,
     /// Slots currently free.
@@ -1382,7 +1388,8 @@ impl Stats {
         put_u32::<T_FIXED_KIND_V4, L>(out, FixedDestination::kind(self.fixed_v4));
         put_u32::<T_FIXED_KIND_V6, L>(out, FixedDestination::kind(self.fixed_v6));
         put_u64::<T_BATCHES, L>(out, self.batches);
-        put::<T_RESERVED3, 16, L>(out, [0; 16]);
+        put_u64::<T_FAILED_BUSY, L>(out, self.failed_busy);
+        put::<T_RESERVED3, 8, L>(out, [0; 8]);
     }
 
     /// Decodes a reply; `bytes` must be exactly 256 bytes long.
@@ -1403,7 +1410,7 @@ impl Stats {
         }
         if get_u16::<T_RESERVED, L>(bytes) != 0
             || get_u32::<T_RESERVED2, L>(bytes) != 0
-            || take::<T_RESERVED3, 16, L>(bytes) != [0; 16]
+            || take::<T_RESERVED3, 8, L>(bytes) != [0; 8]
         {
             return Err(AbiError::ReservedNotZero);
         }
@@ -1450,6 +1457,7 @@ impl Stats {
             fixed_v4,
             fixed_v6,
             batches: get_u64::<T_BATCHES, L>(bytes),
+            failed_busy: get_u64::<T_FAILED_BUSY, L>(bytes),
         })
     }
 
@@ -1461,6 +1469,7 @@ impl Stats {
             .saturating_add(self.failed_not_ready)
             .saturating_add(self.failed_transport)
             .saturating_add(self.failed_cancelled)
+            .saturating_add(self.failed_busy)
     }
 }
 

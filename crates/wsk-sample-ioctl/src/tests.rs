@@ -187,6 +187,7 @@ fn sample_stats() -> Stats {
         fixed_v4: Some(FixedDestination::Remote(other_v4())),
         fixed_v6: Some(FixedDestination::SendTo(other_v6())),
         batches: 0x0D0D_0D0D_0D0D_0D0D,
+        failed_busy: 0x0E0E_0E0E_0E0E_0E0E,
     }
 }
 
@@ -214,6 +215,7 @@ fn sample_stats_bytes() -> [u8; 256] {
     b[224..228].copy_from_slice(&[1, 0, 0, 0]); // fixed_kind_v4: remote
     b[228..232].copy_from_slice(&[2, 0, 0, 0]); // fixed_kind_v6: send-to
     b[232..240].fill(0x0D); // batches
+    b[240..248].fill(0x0E); // failed_busy
     b
 }
 
@@ -1644,6 +1646,7 @@ fn stats_failed_total() {
             + 0x0707_0707_0707_0707
             + 0x0808_0808_0808_0808
             + 0x0909_0909_0909_0909
+            + 0x0E0E_0E0E_0E0E_0E0E
     );
     let saturated = Stats {
         failed_transport: u64::MAX,
@@ -1679,7 +1682,7 @@ fn stats_errors() {
     set_u32(&mut b, 92, 1);
     assert_eq!(Stats::decode(&b), Err(AbiError::ReservedNotZero));
     // The trailing reserved bytes, each on its own.
-    for i in 240..256 {
+    for i in 248..256 {
         let mut b = good;
         b[i] = 0x40;
         let err = Stats::decode(&b).unwrap_err();
@@ -1779,7 +1782,7 @@ fn stats_fixed_destination_errors() {
 fn stats_counter_offsets() {
     // Each counter set alone lands at its documented offset.
     type Setter = fn(&mut Stats);
-    let fields: [(usize, Setter); 13] = [
+    let fields: [(usize, Setter); 14] = [
         (8, |s| s.requests = 0xA1),
         (16, |s| s.datagrams_sent = 0xA1),
         (24, |s| s.bytes_sent = 0xA1),
@@ -1793,6 +1796,7 @@ fn stats_counter_offsets() {
         (84, |s| s.pool_free = 0xA1),
         (88, |s| s.slot_size = 0xA1),
         (232, |s| s.batches = 0xA1),
+        (240, |s| s.failed_busy = 0xA1),
     ];
     for (at, set) in fields {
         let mut s = Stats::default();
@@ -1939,7 +1943,7 @@ fn arb_fixed(
 
 fn arb_stats() -> impl Strategy<Value = Stats> {
     (
-        any::<[u64; 10]>(),
+        any::<[u64; 11]>(),
         any::<[u32; 3]>(),
         arb_v4(0),
         arb_v6(0),
@@ -1964,6 +1968,7 @@ fn arb_stats() -> impl Strategy<Value = Stats> {
             fixed_v4,
             fixed_v6,
             batches: c[9],
+            failed_busy: c[10],
         })
 }
 

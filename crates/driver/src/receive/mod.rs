@@ -3,7 +3,8 @@
 //! to pended receive requests waiting in a manual WDF queue (the inverted-call pattern).
 //!
 //! - `pool.rs`: the buffers (nonpaged memory, MDL and IRP built once).
-//! - `requests.rs`: the receive IOCTLs (pend, complete with a datagram, stats, mode).
+//! - `requests.rs`: completing a pended receive request with a datagram (the receive IOCTLs
+//!   themselves are dispatched in src/ioctl/receive.rs).
 //!
 //! A datagram that completes a receive goes to the oldest request waiting in the family's
 //! manual queue (WdfIoQueueRetrieveNextRequest) and its buffer is posted again at once. With
@@ -44,8 +45,7 @@ use wdk_sys::{
 };
 use wsk_sample_ioctl::{ReceiveMode, ReceiveStats};
 
-use crate::engine::result_of;
-use crate::irp;
+use crate::irp::{self, result_of};
 use crate::kernel::SpinLock;
 use crate::request::Request;
 use crate::rundown::Rundown;

@@ -2,14 +2,31 @@
 //! each call goes through and what its arguments must be.
 
 pub mod abi;
-
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+mod address;
 
 use abi::*;
 use wdk_sys::ntddk::IoFreeIrp;
 use wdk_sys::{NTSTATUS, PIRP, STATUS_NOT_SUPPORTED};
 
-pub use crate::sync_call::{Arm, Issued};
+pub use address::{Family, SockAddrStorage};
+
+/// What a wrapper reports: the WSK call took the IRP (its completion routine will run), or the
+/// call could not be made and the IRP did not reach WSK (a control call's IRP is freed, a send
+/// IRP stays its owner's).
+pub enum Issued {
+    Submitted,
+    NotSubmitted(NTSTATUS),
+}
+
+/// Sets a control call's completion routine on its IRP. The control-call wrappers below call
+/// [`SetCompletion::set`] only once they know the dispatch entry exists, immediately before
+/// they hand the IRP over; the one implementation is the synchronous call's `Arm`
+/// (src/sync_call.rs), which says why it must not be set earlier.
+pub trait SetCompletion {
+    /// # Safety
+    /// `irp` is the call's fresh IRP with a free stack location, handed to WSK right after.
+    unsafe fn set(&self, irp: PIRP);
+}
 
 /// A dispatch entry the provider does not offer: the IRP never reaches WSK, so no completion
 /// will come for it. It is freed here and the call fails synchronously (issue 11: no stranded
@@ -35,108 +52,6 @@ fn submitted(_status: NTSTATUS) -> Issued {
     Issued::Submitted
 }
 
-/// A SOCKADDR_IN or SOCKADDR_IN6 in storage large enough for either, kept in driver memory
-/// because WSK reads it when the call starts and the completion may come later.
-#[repr(C, align(8))]
-#[derive(Clone, Copy)]
-pub struct SockAddrStorage {
-    bytes: [u8; 32],
-}
-
-impl SockAddrStorage {
-    pub const ZERO: SockAddrStorage = SockAddrStorage { bytes: [0; 32] };
-
-    pub fn from_socket_addr(address: SocketAddr) -> Self {
-        let mut storage = Self::ZERO;
-        storage.set(address);
-        storage
-    }
-
-    pub fn set(&mut self, address: SocketAddr) {
-        self.bytes = [0; 32];
-        match address {
-            SocketAddr::V4(v4) => {
-                self.bytes[0..2].copy_from_slice(&AF_INET.to_le_bytes());
-                self.bytes[2..4].copy_from_slice(&v4.port().to_be_bytes());
-                self.bytes[4..8].copy_from_slice(&v4.ip().octets());
-            }
-            SocketAddr::V6(v6) => {
-                self.bytes[0..2].copy_from_slice(&AF_INET6.to_le_bytes());
-                self.bytes[2..4].copy_from_slice(&v6.port().to_be_bytes());
-                self.bytes[4..8].copy_from_slice(&v6.flowinfo().to_le_bytes());
-                self.bytes[8..24].copy_from_slice(&v6.ip().octets());
-                self.bytes[24..28].copy_from_slice(&v6.scope_id().to_le_bytes());
-            }
-        }
-    }
-
-    /// The wildcard address of `family` with port 0 (ephemeral).
-    pub fn wildcard(family: Family) -> Self {
-        Self::from_socket_addr(match family {
-            Family::V4 => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-            Family::V6 => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
-        })
-    }
-
-    /// `N` bytes at `at` (zeros if out of range, which the constant offsets below never are).
-    fn field<const N: usize>(&self, at: usize) -> [u8; N] {
-        self.bytes
-            .get(at..at + N)
-            .and_then(|b| b.try_into().ok())
-            .unwrap_or([0; N])
-    }
-
-    /// Decodes what WskGetLocalAddress wrote.
-    pub fn to_socket_addr(self) -> Option<SocketAddr> {
-        let family = u16::from_le_bytes(self.field(0));
-        let port = u16::from_be_bytes(self.field(2));
-        match family {
-            AF_INET => {
-                let ip = Ipv4Addr::from(self.field::<4>(4));
-                Some(SocketAddr::V4(SocketAddrV4::new(ip, port)))
-            }
-            AF_INET6 => {
-                let ip = Ipv6Addr::from(self.field::<16>(8));
-                let (flow, scope) = (
-                    u32::from_le_bytes(self.field(4)),
-                    u32::from_le_bytes(self.field(24)),
-                );
-                Some(SocketAddr::V6(SocketAddrV6::new(ip, port, flow, scope)))
-            }
-            _ => None,
-        }
-    }
-
-    pub fn as_mut_ptr(&mut self) -> *mut SOCKADDR {
-        (self as *mut Self).cast()
-    }
-}
-
-/// The two address families the driver keeps a socket for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    V4,
-    V6,
-}
-
-impl core::fmt::Display for Family {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Family::V4 => "IPv4",
-            Family::V6 => "IPv6",
-        })
-    }
-}
-
-impl Family {
-    pub fn af(self) -> u16 {
-        match self {
-            Family::V4 => AF_INET,
-            Family::V6 => AF_INET6,
-        }
-    }
-}
-
 /// # Safety
 /// `socket` must be a live datagram socket.
 unsafe fn dispatch<'a>(socket: *mut WSK_SOCKET) -> &'a WSK_PROVIDER_DATAGRAM_DISPATCH {
@@ -156,7 +71,7 @@ pub unsafe fn create_datagram_socket(
     provider: &WSK_PROVIDER_NPI,
     family: Family,
     irp: PIRP,
-    arm: &Arm,
+    arm: &impl SetCompletion,
 ) -> Issued {
     // SAFETY: a captured NPI's dispatch table stays valid until it is released.
     let Some(create) = (unsafe { &*provider.Dispatch }).WskSocket else {
@@ -192,7 +107,7 @@ pub unsafe fn bind(
     socket: *mut WSK_SOCKET,
     address: *mut SOCKADDR,
     irp: PIRP,
-    arm: &Arm,
+    arm: &impl SetCompletion,
 ) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskBind {
@@ -216,7 +131,7 @@ pub unsafe fn get_local_address(
     socket: *mut WSK_SOCKET,
     address: *mut SOCKADDR,
     irp: PIRP,
-    arm: &Arm,
+    arm: &impl SetCompletion,
 ) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskGetLocalAddress {
@@ -290,7 +205,7 @@ pub unsafe fn receive_from(
 ///
 /// # Safety
 /// `socket` live and not used after this call; `irp` as above.
-pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP, arm: &Arm) -> Issued {
+pub unsafe fn close(socket: *mut WSK_SOCKET, irp: PIRP, arm: &impl SetCompletion) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskCloseSocket {
         Some(close) => {
@@ -316,7 +231,7 @@ pub unsafe fn control_ioctl(
     input: *mut SOCKADDR,
     input_size: usize,
     irp: PIRP,
-    arm: &Arm,
+    arm: &impl SetCompletion,
 ) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskControlSocket {
@@ -342,25 +257,6 @@ pub unsafe fn control_ioctl(
         }
         // SAFETY: the IRP was not handed to anyone.
         None => unsafe { not_submitted(irp) },
-    }
-}
-
-impl From<wsk_sample_ioctl::Family> for Family {
-    fn from(family: wsk_sample_ioctl::Family) -> Family {
-        match family {
-            wsk_sample_ioctl::Family::V4 => Family::V4,
-            wsk_sample_ioctl::Family::V6 => Family::V6,
-        }
-    }
-}
-
-impl SockAddrStorage {
-    /// Bytes of the SOCKADDR for the stored family (what WSK is told the input size is).
-    pub fn len(&self) -> usize {
-        match u16::from_le_bytes([self.bytes[0], self.bytes[1]]) {
-            AF_INET => size_of::<SOCKADDR_IN>(),
-            _ => size_of::<SOCKADDR_IN6>(),
-        }
     }
 }
 

@@ -83,7 +83,7 @@ pub fn run(json: bool) -> Result<ExitStatus, Failure> {
 /// The counters as an aligned list.
 pub fn print_human(stats: &Stats) {
     let none = || "none".to_string();
-    let rows: [(&str, String); 18] = [
+    let rows: [(&str, String); 19] = [
         ("requests", thousands(stats.requests)),
         ("datagrams sent", thousands(stats.datagrams_sent)),
         ("batches", thousands(stats.batches)),
@@ -94,6 +94,7 @@ pub fn print_human(stats: &Stats) {
         ("failed: not ready", thousands(stats.failed_not_ready)),
         ("failed: transport", thousands(stats.failed_transport)),
         ("failed: cancelled", thousands(stats.failed_cancelled)),
+        ("failed: busy", thousands(stats.failed_busy)),
         ("failed: total", thousands(stats.failed_total())),
         ("buffer slots", thousands(u64::from(stats.pool_slots))),
         ("buffer slots free", thousands(u64::from(stats.pool_free))),

@@ -17,9 +17,11 @@ use wsk_sample_ioctl::{
     IOCTL_WSK_SAMPLE_RECEIVE, IOCTL_WSK_SAMPLE_RECEIVE_MODE, IOCTL_WSK_SAMPLE_RECEIVE_STATS,
 };
 
-use crate::device;
-use crate::engine::{Engine, Failure, FailureKind};
-use crate::receive::requests as receive;
+mod receive;
+
+use crate::context;
+use crate::engine::Engine;
+use crate::failure::{Failure, FailureKind};
 use crate::request::Request;
 
 /// EvtIoStop: at device removal (purge) the engine cancels every send still in flight, which
@@ -27,7 +29,7 @@ use crate::request::Request;
 pub unsafe extern "C" fn evt_io_stop(queue: WDFQUEUE, request: WDFREQUEST, action_flags: ULONG) {
     let purge = _WDF_REQUEST_STOP_ACTION_FLAGS::WdfRequestStopActionPurge as ULONG;
     if action_flags & purge != 0 {
-        if let Some(engine) = device::engine_of_queue(queue) {
+        if let Some(engine) = context::engine_of_queue(queue) {
             engine.cancel_in_flight();
         }
     } else {
@@ -49,7 +51,7 @@ pub unsafe extern "C" fn evt_io_device_control(
     let Some(request) = (unsafe { Request::from_framework(request) }) else {
         return;
     };
-    let Some(engine) = device::engine_of_queue(queue) else {
+    let Some(engine) = context::engine_of_queue(queue) else {
         request.complete(STATUS_INVALID_DEVICE_REQUEST, 0);
         return;
     };

@@ -1,0 +1,79 @@
+//! The engine's side of receiving: starting and stopping a family's receiver (src/receive/)
+//! on its socket under the control lock, and both families' receive counters.
+
+use core::sync::atomic::Ordering;
+
+use wdk_sys::{STATUS_DELETE_PENDING, STATUS_DEVICE_BUSY};
+
+use super::{ControlState, Engine, control_timeout_ms};
+use crate::failure::{Failure, FailureKind};
+use crate::sync_call::Wait;
+use crate::wsk::Family;
+
+impl Engine {
+    /// Both families' receive counters.
+    pub fn receive_stats(&self) -> wsk_sample_ioctl::ReceiveStats {
+        let mut stats = wsk_sample_ioctl::ReceiveStats::default();
+        for receiver in &self.receivers {
+            receiver.add_stats(&mut stats);
+        }
+        stats
+    }
+
+    /// Starts or stops receiving on a family's socket (created and bound first if need be),
+    /// at PASSIVE_LEVEL under the control lock. Stopping closes the socket (the only way to
+    /// take back receives WSK holds: PFN_WSK_CLOSE_SOCKET cancels them); the next send or
+    /// receive creates it again with the same bind address. Refused with STATUS_DEVICE_BUSY
+    /// while the family has sends in flight.
+    pub fn set_receive_mode(
+        &self,
+        family: Family,
+        mode: wsk_sample_ioctl::ReceiveMode,
+    ) -> Result<(), Failure> {
+        use wsk_sample_ioctl::ReceiveMode;
+        if !self.rundown.acquire() {
+            return Err(Failure::new(STATUS_DELETE_PENDING, FailureKind::NotReady));
+        }
+        let result = self.with_control_lock(|control| {
+            let state = self.family(family);
+            if !state.gate.try_quiesce() {
+                return Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::Busy));
+            }
+            let receiver = self.receiver(family);
+            let result = match mode {
+                ReceiveMode::Off => {
+                    self.stop_receiving(control, family);
+                    Ok(())
+                }
+                _ => self.open_socket(control, family).and_then(|socket| {
+                    receiver
+                        .start(socket, mode)
+                        .map_err(|status| Failure::new(status, FailureKind::NotReady))
+                }),
+            };
+            state.gate.reopen();
+            result
+        });
+        self.rundown.release();
+        result
+    }
+
+    /// With the control lock held (`control` is its guard's state): stops the family's
+    /// receiver and closes its socket (which cancels the receives still posted), then waits
+    /// (bounded) for the buffers to come back. A close that could not be issued is parked
+    /// like any other ([`Engine::close_socket`]); its buffers come back when it is.
+    fn stop_receiving(&self, control: &mut ControlState, family: Family) {
+        let receiver = self.receiver(family);
+        if receiver.mode() == wsk_sample_ioctl::ReceiveMode::Off {
+            return;
+        }
+        receiver.stop();
+        let state = self.family(family);
+        let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !socket.is_null() {
+            state.publish_fixed(None);
+            let _ = self.close_socket(control, socket, Wait::Bounded(control_timeout_ms()));
+        }
+        let _ = receiver.drained(control_timeout_ms());
+    }
+}

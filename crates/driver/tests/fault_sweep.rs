@@ -5,12 +5,10 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{Bench, Receiver};
+use test_fixtures::{Receiver, Rig};
 use wdk_model::harness::{HarnessError, Kernel};
 use wdk_model::{Fault, FaultSite, KernelConfig};
 use wsk_sample_ioctl::status::*;
@@ -42,24 +40,22 @@ fn check(what: &str, status: i32) -> bool {
 
 /// A workload touching every path: sends on both families, a fixed destination, a batch, a
 /// rebind, clear, stats.
-fn workload(bench: &Bench, v4: &Receiver, v6: &Receiver) -> Expected {
+fn workload(rig: &Rig, v4: &Receiver, v6: &Receiver) -> Expected {
     let mut expected = Expected::default();
     for i in 0..2u8 {
-        expected.v4 += usize::from(check("send v4", bench.send(v4.address(), &[4, i]).status));
-        expected.v6 += usize::from(check("send v6", bench.send(v6.address(), &[6, i]).status));
+        expected.v4 += usize::from(check("send v4", rig.send(v4.address(), &[4, i]).status));
+        expected.v6 += usize::from(check("send v6", rig.send(v6.address(), &[6, i]).status));
     }
     if check(
         "fixed send-to",
-        bench.configure(ConfigAction::FixedSendTo(v4.address())),
+        rig.configure(ConfigAction::FixedSendTo(v4.address())),
     ) {
-        let status = bench
-            .send_to(Destination::Fixed(Family::V4), b"fixed")
-            .status;
+        let status = rig.send_to(Destination::Fixed(Family::V4), b"fixed").status;
         expected.v4 += usize::from(check("send to the fixed destination", status));
     }
     let payloads: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 32]).collect();
     let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-    let batch = bench.send_batch(Destination::Address(v4.address()), &slices);
+    let batch = rig.send_batch(Destination::Address(v4.address()), &slices);
     if check("batch", batch.status) {
         expected.v4 += BatchReply::decode(&batch.output)
             .expect("reply")
@@ -67,24 +63,21 @@ fn workload(bench: &Bench, v4: &Receiver, v6: &Receiver) -> Expected {
     }
     check(
         "rebind v6",
-        bench.configure(ConfigAction::Bind("[::1]:0".parse().expect("address"))),
+        rig.configure(ConfigAction::Bind("[::1]:0".parse().expect("address"))),
     );
     expected.v6 += usize::from(check(
         "send v6 after rebind",
-        bench.send(v6.address(), b"again").status,
+        rig.send(v6.address(), b"again").status,
     ));
-    check(
-        "clear",
-        bench.configure(ConfigAction::ClearFixed(Family::V4)),
-    );
-    bench.stats();
-    receive_workload(bench);
+    check("clear", rig.configure(ConfigAction::ClearFixed(Family::V4)));
+    rig.stats();
+    receive_workload(rig);
     expected
 }
 
 /// The receive path: start receiving on IPv4, one datagram from an external client through a
 /// pended receive request, stop.
-fn receive_workload(bench: &Bench) {
+fn receive_workload(rig: &Rig) {
     use wsk_sample_ioctl::{
         IOCTL_WSK_SAMPLE_RECEIVE, IOCTL_WSK_SAMPLE_RECEIVE_MODE, ModeRequest, ReceiveMode,
         ReceiveReply, ReceiveRequest,
@@ -96,7 +89,7 @@ fn receive_workload(bench: &Bench) {
         }
         .encode()
     };
-    let started = bench.ioctl(
+    let started = rig.ioctl(
         IOCTL_WSK_SAMPLE_RECEIVE_MODE,
         &mode(ReceiveMode::Receive),
         0,
@@ -104,12 +97,12 @@ fn receive_workload(bench: &Bench) {
     if !check("start receiving", started.status) {
         return;
     }
-    if let Some(local) = bench.stats().local_v4 {
+    if let Some(local) = rig.stats().local_v4 {
         let client = std::net::UdpSocket::bind("127.0.0.1:0").expect("client");
         let to = std::net::SocketAddr::new([127, 0, 0, 1].into(), local.port());
         client.send_to(b"in", to).expect("send");
         let request = ReceiveRequest { family: Family::V4 }.encode();
-        let result = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE, &request, 100);
+        let result = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE, &request, 100);
         if check("receive", result.status) {
             let (_, data) = ReceiveReply::decode(&result.output).expect("reply");
             assert_eq!(data, b"in", "the datagram received");
@@ -117,17 +110,16 @@ fn receive_workload(bench: &Bench) {
     }
     check(
         "stop receiving",
-        bench
-            .ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Off), 0)
+        rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Off), 0)
             .status,
     );
     // The echo responder: one datagram back to its sender, or counted as not echoed when the
     // fault lands on the echo's send.
-    let echo = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Echo), 0);
+    let echo = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Echo), 0);
     if !check("start echoing", echo.status) {
         return;
     }
-    if let Some(local) = bench.stats().local_v4 {
+    if let Some(local) = rig.stats().local_v4 {
         let client = std::net::UdpSocket::bind("127.0.0.1:0").expect("client");
         client
             .set_read_timeout(Some(Duration::from_secs(2)))
@@ -138,7 +130,7 @@ fn receive_workload(bench: &Bench) {
         match client.recv_from(&mut buffer) {
             Ok((n, _)) => assert_eq!(&buffer[..n], b"echo"),
             Err(_) => {
-                let result = bench.ioctl(
+                let result = rig.ioctl(
                     wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE_STATS,
                     &[],
                     wsk_sample_ioctl::RECEIVE_STATS_SIZE,
@@ -153,8 +145,7 @@ fn receive_workload(bench: &Bench) {
     }
     check(
         "stop echoing",
-        bench
-            .ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Off), 0)
+        rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode(ReceiveMode::Off), 0)
             .status,
     );
 }
@@ -187,14 +178,14 @@ fn baseline() -> BTreeMap<String, (FaultSite, u64)> {
             status: 0,
         })
         .collect();
-    let bench = Bench::with(KernelConfig {
+    let rig = Rig::with(KernelConfig {
         faults: counting,
         ..KernelConfig::default()
     });
     let (v4, v6) = (Receiver::v4(), Receiver::v6());
-    workload(&bench, &v4, &v6);
+    workload(&rig, &v4, &v6);
     // Unload's own calls (the closes) count too.
-    let kernel = bench.close();
+    let kernel = rig.close();
     let report = kernel.unload();
     assert!(report.is_clean(), "baseline: {report}");
     FaultSite::ALL
@@ -228,9 +219,9 @@ fn run_with_fault(site: FaultSite, nth: u64) {
         return;
     }
     drop(kernel);
-    let bench = Bench::with(config);
+    let rig = Rig::with(config);
     let (v4, v6) = (Receiver::v4(), Receiver::v6());
-    let expected = workload(&bench, &v4, &v6);
+    let expected = workload(&rig, &v4, &v6);
     assert_eq!(
         drain(&v4),
         expected.v4,
@@ -244,14 +235,14 @@ fn run_with_fault(site: FaultSite, nth: u64) {
     // The driver keeps working once the fault has passed (the fault fires once: if it lands
     // on this send, the send fails clearly and the retry succeeds).
     for receiver in [&v4, &v6] {
-        let first = bench.send(receiver.address(), b"after").status;
+        let first = rig.send(receiver.address(), b"after").status;
         if !check("send after the workload", first) {
-            bench.send_ok(receiver.address(), b"after");
+            rig.send_ok(receiver.address(), b"after");
         }
         assert_eq!(receiver.receive().0, b"after");
     }
     // Nothing lost inside the driver either: every slot is back, nothing is in flight.
-    let stats = bench.stats();
+    let stats = rig.stats();
     assert_eq!(
         stats.pool_free, stats.pool_slots,
         "{site:?} #{nth}: send slots lost"
@@ -260,7 +251,7 @@ fn run_with_fault(site: FaultSite, nth: u64) {
         stats.in_flight, 0,
         "{site:?} #{nth}: sends still counted in flight"
     );
-    let report = bench.unload();
+    let report = rig.unload();
     assert!(report.is_clean(), "{site:?} #{nth}: {report}");
 }
 

@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -135,24 +135,30 @@ impl Toolchain {
     }
 }
 
-/// The toolchain, or `None` after printing why the check is skipped; panics instead when
-/// [`REQUIRE_CONFORMANCE_VARIABLE`] is `1`.
-pub fn toolchain_or_skip(check: &str) -> Option<Toolchain> {
-    match Toolchain::locate() {
-        Ok(toolchain) => Some(toolchain),
-        Err(missing) if conformance_required() => {
-            panic!(
-                "{check}: {missing}, and {REQUIRE_CONFORMANCE_VARIABLE}=1 requires the C check (see .ci/abi-conformance.sh)"
-            )
-        }
-        Err(missing) => {
-            // Straight to the process's stderr: the test harness captures `eprintln!` of passing
-            // tests, and a skip must be visible.
-            let _ = writeln!(
-                io::stderr(),
-                "{check}: skipped: install gcc-mingw-w64-x86-64 libwine-dev (see .ci/abi-conformance.sh); {missing}"
-            );
-            None
+/// Whether the C checks can run here.
+#[derive(Clone, Debug)]
+pub enum CChecks {
+    /// The toolchain is installed.
+    Run(Toolchain),
+    /// The toolchain is missing and not required: the checks are reported as ignored, for this
+    /// reason.
+    Ignore(String),
+    /// The toolchain is missing and [`REQUIRE_CONFORMANCE_VARIABLE`] is `1`: the checks run and
+    /// fail with this message.
+    Fail(String),
+}
+
+impl CChecks {
+    /// Locates the toolchain and reads [`REQUIRE_CONFORMANCE_VARIABLE`].
+    pub fn here() -> CChecks {
+        match Toolchain::locate() {
+            Ok(toolchain) => CChecks::Run(toolchain),
+            Err(missing) if conformance_required() => CChecks::Fail(format!(
+                "{missing}, and {REQUIRE_CONFORMANCE_VARIABLE}=1 requires the C checks (see .ci/abi-conformance.sh)"
+            )),
+            Err(missing) => CChecks::Ignore(format!(
+                "{missing}: install gcc-mingw-w64-x86-64 libwine-dev (see .ci/abi-conformance.sh); {REQUIRE_CONFORMANCE_VARIABLE}=1 makes this a failure"
+            )),
         }
     }
 }

@@ -1,8 +1,11 @@
 //! The Rust layouts against Wine's headers (compiled by mingw-w64's gcc) and against the
 //! reference table, plus the negative proof: every check fails when a Rust value drifts.
 //!
-//! The C checks skip (with a visible line) when the compiler or the headers are missing, unless
-//! `WSK_SAMPLE_REQUIRE_CONFORMANCE=1`; see .ci/abi-conformance.sh.
+//! The C checks are reported as ignored (with the reason on stderr) when the compiler or the
+//! headers are missing, unless `WSK_SAMPLE_REQUIRE_CONFORMANCE=1` makes them mandatory (then they
+//! run and fail); see .ci/abi-conformance.sh. That decision is made when the tests start, so
+//! this file runs its tests with libtest-mimic (`harness = false`): libtest's `#[ignore]` is fixed
+//! at compile time.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -12,19 +15,70 @@ use abi_conformance::exclusions::{exclusion_for, exclusions};
 use abi_conformance::reference::{
     NPI_WSK_INTERFACE_ID, disagreements, guid_bytes, reference_table,
 };
-use abi_conformance::toolchain::{Compilation, Toolchain, toolchain_or_skip};
+use abi_conformance::toolchain::{CChecks, Compilation, Toolchain};
 use abi_conformance::{CItem, Fact, Property, Side, all_facts};
+
+use libtest_mimic::{Arguments, Trial};
+
+fn main() {
+    let arguments = Arguments::from_args();
+    let c_checks = CChecks::here();
+    if let CChecks::Ignore(reason) = &c_checks {
+        eprintln!("abi-conformance: the C checks against Wine's headers are ignored: {reason}");
+    }
+    // A check against Wine's headers: ignored or failing as `c_checks` says.
+    let c = |name: &str, check: fn(&Toolchain)| {
+        let c_checks = c_checks.clone();
+        let ignored = matches!(c_checks, CChecks::Ignore(_));
+        Trial::test(name, move || match c_checks {
+            CChecks::Run(toolchain) => {
+                check(&toolchain);
+                Ok(())
+            }
+            // Reached for an ignored check only with --ignored or --include-ignored.
+            CChecks::Ignore(reason) | CChecks::Fail(reason) => Err(reason.into()),
+        })
+        .with_ignored_flag(ignored)
+    };
+    let rust = |name: &str, check: fn()| {
+        Trial::test(name, move || {
+            check();
+            Ok(())
+        })
+    };
+    macro_rules! trials {
+        ($kind:ident: $($check:ident),* $(,)?) => {
+            [$($kind(stringify!($check), $check)),*]
+        };
+    }
+    let trials = trials![c:
+        wine_headers_accept_every_rust_layout,
+        every_c_assertion_fails_when_its_rust_value_drifts,
+        a_single_drift_in_any_struct_fails_the_build,
+        excluded_facts_still_disagree_with_wine,
+    ]
+    .into_iter()
+    .chain(trials![rust:
+        every_exclusion_covers_some_fact,
+        rust_layouts_match_the_reference_table,
+        every_reference_entry_is_checked_by_each_side_that_defines_its_type,
+        the_reference_table_catches_every_drift_it_covers,
+        io_size_of_irp_with_one_stack_location_is_280,
+        the_abi_carries_the_reference_npi_wsk_interface_id,
+        every_struct_of_every_side_is_checked,
+        c_designators_hold_no_bindgen_names_and_every_message_is_unique,
+        the_checked_numbers_include_the_ones_the_driver_depends_on,
+    ])
+    .collect();
+    libtest_mimic::run(&arguments, trials).exit();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Against Wine's headers
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn wine_headers_accept_every_rust_layout() {
-    let Some(toolchain) = toolchain_or_skip("wine_headers_accept_every_rust_layout") else {
-        return;
-    };
-    let compilation = compile(&toolchain, "abi-conformance", &all_facts());
+fn wine_headers_accept_every_rust_layout(toolchain: &Toolchain) {
+    let compilation = compile(toolchain, "abi-conformance", &all_facts());
     assert!(
         compilation.accepted,
         "Wine's headers disagree with the Rust side:\n{}",
@@ -35,17 +89,12 @@ fn wine_headers_accept_every_rust_layout() {
 /// All facts wrong at once: each compared fact's own assertion must be among the failures, so
 /// no assertion in the file is vacuous. (Facts that already fail unperturbed are left out: a
 /// drift of +8 could land on the C value by chance.)
-#[test]
-fn every_c_assertion_fails_when_its_rust_value_drifts() {
-    let Some(toolchain) = toolchain_or_skip("every_c_assertion_fails_when_its_rust_value_drifts")
-    else {
-        return;
-    };
+fn every_c_assertion_fails_when_its_rust_value_drifts(toolchain: &Toolchain) {
     let facts = all_facts();
-    let baseline = compile(&toolchain, "all-baseline", &facts);
+    let baseline = compile(toolchain, "all-baseline", &facts);
     let already_failing: HashSet<&str> = baseline.failed_assertions().into_iter().collect();
     let perturbed: Vec<Fact> = facts.iter().map(Fact::perturbed).collect();
-    let compilation = compile(&toolchain, "all-perturbed", &perturbed);
+    let compilation = compile(toolchain, "all-perturbed", &perturbed);
     assert!(
         !compilation.accepted,
         "every value was wrong and the C file still compiled"
@@ -68,17 +117,13 @@ fn every_c_assertion_fails_when_its_rust_value_drifts() {
 /// size and its last member) and of the constants: the build fails on exactly that assertion.
 /// Judged against the unperturbed file's failures, so the proof holds even while a real
 /// disagreement makes that file fail.
-#[test]
-fn a_single_drift_in_any_struct_fails_the_build() {
-    let Some(toolchain) = toolchain_or_skip("a_single_drift_in_any_struct_fails_the_build") else {
-        return;
-    };
+fn a_single_drift_in_any_struct_fails_the_build(toolchain: &Toolchain) {
     let facts = all_facts();
-    let baseline = compile(&toolchain, "drift-baseline", &facts);
+    let baseline = compile(toolchain, "drift-baseline", &facts);
     let samples = drift_samples(&facts);
     let problems: Vec<String> = in_parallel(&samples, |index, sample| {
         let drifted = with_drift(&facts, sample);
-        let compilation = compile(&toolchain, &format!("drift-{index:03}"), &drifted);
+        let compilation = compile(toolchain, &format!("drift-{index:03}"), &drifted);
         single_failure_problem(&baseline, &compilation, &sample.perturbed())
     })
     .into_iter()
@@ -94,11 +139,7 @@ fn a_single_drift_in_any_struct_fails_the_build() {
 }
 
 /// An exclusion hides a disagreement with Wine; if Wine stops disagreeing, the exclusion must go.
-#[test]
-fn excluded_facts_still_disagree_with_wine() {
-    let Some(toolchain) = toolchain_or_skip("excluded_facts_still_disagree_with_wine") else {
-        return;
-    };
+fn excluded_facts_still_disagree_with_wine(toolchain: &Toolchain) {
     let exclusions = exclusions();
     let excluded: Vec<Fact> = all_facts()
         .into_iter()
@@ -125,7 +166,6 @@ fn excluded_facts_still_disagree_with_wine() {
     );
 }
 
-#[test]
 fn every_exclusion_covers_some_fact() {
     let facts = all_facts();
     for exclusion in exclusions() {
@@ -140,7 +180,6 @@ fn every_exclusion_covers_some_fact() {
 // Against the reference table
 // ---------------------------------------------------------------------------------------------
 
-#[test]
 fn rust_layouts_match_the_reference_table() {
     let disagreements = disagreements(&all_facts(), &reference_table());
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
@@ -148,7 +187,6 @@ fn rust_layouts_match_the_reference_table() {
 
 /// Every number of the table is checked on every side that defines its type, so the table is
 /// not silently skipped when a Rust name or C designator changes.
-#[test]
 fn every_reference_entry_is_checked_by_each_side_that_defines_its_type() {
     let table = reference_table();
     let mut unchecked = Vec::new();
@@ -183,7 +221,6 @@ fn every_reference_entry_is_checked_by_each_side_that_defines_its_type() {
     );
 }
 
-#[test]
 fn the_reference_table_catches_every_drift_it_covers() {
     let table = reference_table();
     let facts = all_facts();
@@ -208,7 +245,6 @@ fn the_reference_table_catches_every_drift_it_covers() {
     }
 }
 
-#[test]
 fn io_size_of_irp_with_one_stack_location_is_280() {
     assert_eq!(
         size_of::<wdk_model::IRP>() + size_of::<wdk_model::IO_STACK_LOCATION>(),
@@ -218,7 +254,6 @@ fn io_size_of_irp_with_one_stack_location_is_280() {
 
 /// Wine's headers do not define NPI_WSK_INTERFACE_ID; the table is the only other source. The
 /// GUID's bytes as they lie in memory (Data1..Data3 little-endian on x64, Data4 as written).
-#[test]
 fn the_abi_carries_the_reference_npi_wsk_interface_id() {
     let id = &wsk_abi::NPI_WSK_INTERFACE_ID;
     let mut bytes = Vec::with_capacity(16);
@@ -234,7 +269,6 @@ fn the_abi_carries_the_reference_npi_wsk_interface_id() {
 // ---------------------------------------------------------------------------------------------
 
 /// Deleting a struct from the generator would quietly stop checking it.
-#[test]
 fn every_struct_of_every_side_is_checked() {
     const WSK: &[&str] = &[
         "WSK_CLIENT_DISPATCH",
@@ -279,7 +313,6 @@ fn every_struct_of_every_side_is_checked() {
     }
 }
 
-#[test]
 fn c_designators_hold_no_bindgen_names_and_every_message_is_unique() {
     let facts = all_facts();
     let mut messages = HashSet::new();
@@ -299,7 +332,6 @@ fn c_designators_hold_no_bindgen_names_and_every_message_is_unique() {
     }
 }
 
-#[test]
 fn the_checked_numbers_include_the_ones_the_driver_depends_on() {
     let facts = all_facts();
     let stated = |item: CItem, property: Property| {

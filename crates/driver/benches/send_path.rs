@@ -29,59 +29,26 @@
 #[cfg(not(target_os = "windows"))]
 mod model {
     use std::hint::black_box;
-    use std::net::{SocketAddr, UdpSocket};
     use std::time::Duration;
 
     use criterion::{Criterion, Throughput};
-    use wdk_model::harness::{Access, Handle, Kernel};
-    use wdk_model::{Caller, KernelConfig};
+    use test_fixtures::{Receiver, Rig};
+    use wdk_model::KernelConfig;
+    use wdk_model::harness::IoMode;
     use wsk_sample_ioctl::{
         BATCH_REPLY_SIZE, BatchReply, Destination, IOCTL_WSK_SAMPLE_SEND,
-        IOCTL_WSK_SAMPLE_SEND_BATCH, MAX_BATCH_DATAGRAMS, SEND_REPLY_SIZE, USER_DEVICE_PATH,
-        batch_request_len, encode_batch, encode_send, send_request_len,
+        IOCTL_WSK_SAMPLE_SEND_BATCH, MAX_BATCH_DATAGRAMS, SEND_REPLY_SIZE, batch_request_len,
+        encode_batch, encode_send, send_request_len,
     };
 
     const PAYLOAD: usize = 64;
 
-    /// The model with the driver loaded and its device open.
-    struct Driver {
-        kernel: Kernel,
-        handle: Handle,
-    }
-
-    impl Driver {
-        fn load() -> Driver {
-            let mut kernel = Kernel::boot(KernelConfig::default());
-            kernel
-                .load(wsk_sample_driver::driver_entry)
-                .expect("the driver loads");
-            let handle = kernel
-                .open(USER_DEVICE_PATH, Access::READ_WRITE, Caller::Administrator)
-                .expect("the device opens");
-            Driver { kernel, handle }
-        }
-
-        /// Issues one request and insists on success; returns the output.
-        fn ioctl(&self, code: u32, input: &[u8], output_len: usize) -> Vec<u8> {
-            let result = self
-                .kernel
-                .device_io_control(&self.handle, code, input, output_len)
-                .expect("the driver completes the request");
-            assert_eq!(result.status, 0, "request failed: {:#010x}", result.status);
-            result.output
-        }
-    }
-
-    fn receiver() -> (UdpSocket, SocketAddr) {
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind a loopback receiver");
-        let address = socket.local_addr().expect("the receiver's address");
-        (socket, address)
-    }
-
     pub fn send_path(c: &mut Criterion) {
-        let driver = Driver::load();
-        let (_receiver, to) = receiver();
-        let destination = Destination::Address(to);
+        // A synchronous handle, like wskctl's: one request at a time.
+        let rig =
+            Rig::load(KernelConfig::default(), IoMode::Synchronous).expect("the driver loads");
+        let receiver = Receiver::v4();
+        let destination = Destination::Address(receiver.address());
         let payload: Vec<u8> = (0..PAYLOAD).map(|i| i as u8).collect();
 
         let mut single = vec![0u8; send_request_len(PAYLOAD)];
@@ -91,8 +58,8 @@ mod model {
             vec![0u8; batch_request_len(MAX_BATCH_DATAGRAMS, PAYLOAD * MAX_BATCH_DATAGRAMS)];
         encode_batch(destination, &datagrams, &mut batch).expect("a valid batch request");
         // The first send creates the driver's socket; it is not part of the measurement.
-        driver.ioctl(IOCTL_WSK_SAMPLE_SEND, &single, SEND_REPLY_SIZE);
-        let reply = driver.ioctl(IOCTL_WSK_SAMPLE_SEND_BATCH, &batch, BATCH_REPLY_SIZE);
+        rig.ioctl_ok(IOCTL_WSK_SAMPLE_SEND, &single, SEND_REPLY_SIZE);
+        let reply = rig.ioctl_ok(IOCTL_WSK_SAMPLE_SEND_BATCH, &batch, BATCH_REPLY_SIZE);
         let reply = BatchReply::decode(&reply).expect("a batch reply");
         assert_eq!(reply.datagrams_sent as usize, MAX_BATCH_DATAGRAMS);
 
@@ -101,13 +68,13 @@ mod model {
         group.throughput(Throughput::Elements(1));
         group.bench_function("one_ioctl_per_datagram_64B", |b| {
             b.iter(|| {
-                black_box(driver.ioctl(IOCTL_WSK_SAMPLE_SEND, black_box(&single), SEND_REPLY_SIZE))
+                black_box(rig.ioctl_ok(IOCTL_WSK_SAMPLE_SEND, black_box(&single), SEND_REPLY_SIZE))
             })
         });
         group.throughput(Throughput::Elements(MAX_BATCH_DATAGRAMS as u64));
         group.bench_function("batch_256x64B", |b| {
             b.iter(|| {
-                black_box(driver.ioctl(
+                black_box(rig.ioctl_ok(
                     IOCTL_WSK_SAMPLE_SEND_BATCH,
                     black_box(&batch),
                     BATCH_REPLY_SIZE,
@@ -116,10 +83,7 @@ mod model {
         });
         group.finish();
 
-        let Driver { kernel, handle } = driver;
-        drop(handle);
-        let report = kernel.unload();
-        assert!(report.is_clean(), "unload report:\n{report}");
+        rig.finish();
     }
 }
 

@@ -3,9 +3,7 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
-use common::{Bench, Receiver, pattern};
+use test_fixtures::{Receiver, Rig, pattern};
 use wdk_model::{CompletionMode, Fault, FaultSite, KernelConfig};
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::{
@@ -38,24 +36,24 @@ fn assert_arrive(receiver: &Receiver, payloads: &[Vec<u8>], in_order: bool) {
 }
 
 fn batch_arrives_in_order(config: KernelConfig, batched: bool) {
-    let bench = Bench::with(config);
+    let rig = Rig::with(config);
     for (receiver, count) in [(Receiver::v4(), 100usize), (Receiver::v6(), 50)] {
         // Warm up: create the socket so the measurement sees only the batches.
-        bench.send_ok(receiver.address(), b"warm-up");
+        rig.send_ok(receiver.address(), b"warm-up");
         receiver.receive();
-        let before = bench.kernel.counters();
+        let before = rig.kernel.counters();
         // The WskSendTo fallback gives a slot its part IRPs the first time it carries such a
         // batch; from the second round on, every mode allocates nothing.
         let mut steady = before;
-        let mut pool_steady = bench.kernel.pool_in_use(POOL_TAG);
+        let mut pool_steady = rig.kernel.pool_in_use(POOL_TAG);
         for round in 0..3u8 {
             if round == 1 {
-                steady = bench.kernel.counters();
-                pool_steady = bench.kernel.pool_in_use(POOL_TAG);
+                steady = rig.kernel.counters();
+                pool_steady = rig.kernel.pool_in_use(POOL_TAG);
             }
             let payloads = datagrams(count, 64, round);
             let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-            let result = bench.send_batch(Destination::Address(receiver.address()), &slices);
+            let result = rig.send_batch(Destination::Address(receiver.address()), &slices);
             assert_eq!(
                 result.status, STATUS_SUCCESS,
                 "batch failed: {:#010x}",
@@ -69,7 +67,7 @@ fn batch_arrives_in_order(config: KernelConfig, batched: bool) {
             );
             assert_arrive(&receiver, &payloads, batched);
         }
-        let after = bench.kernel.counters();
+        let after = rig.kernel.counters();
         let batches = 3;
         if batched {
             assert_eq!(
@@ -106,14 +104,14 @@ fn batch_arrives_in_order(config: KernelConfig, batched: bool) {
             after.mdl_allocations, before.mdl_allocations,
             "no MDL allocation per batch"
         );
-        assert_eq!(bench.kernel.pool_in_use(POOL_TAG), pool_steady);
+        assert_eq!(rig.kernel.pool_in_use(POOL_TAG), pool_steady);
         receiver.assert_nothing_more();
     }
-    let stats = bench.stats();
+    let stats = rig.stats();
     assert_eq!(stats.batches, 6);
     assert_eq!(stats.datagrams_sent, 2 + 3 * 150);
     assert_eq!(stats.pool_free, stats.pool_slots);
-    bench.finish();
+    rig.finish();
 }
 
 #[test]
@@ -146,49 +144,49 @@ fn without_send_messages_a_batch_falls_back_to_send_to() {
 #[test]
 fn a_batch_can_use_the_fixed_destination() {
     for send_messages_supported in [true, false] {
-        let bench = Bench::with(KernelConfig {
+        let rig = Rig::with(KernelConfig {
             send_messages_supported,
             ..KernelConfig::default()
         });
         let receiver = Receiver::v6();
         assert_eq!(
-            bench.configure(ConfigAction::FixedRemote(receiver.address())),
+            rig.configure(ConfigAction::FixedRemote(receiver.address())),
             STATUS_SUCCESS
         );
         let payloads = datagrams(20, 100, 9);
         let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-        let before = bench.kernel.counters().wsk_send_to_null_remote;
-        let result = bench.send_batch(Destination::Fixed(Family::V6), &slices);
+        let before = rig.kernel.counters().wsk_send_to_null_remote;
+        let result = rig.send_batch(Destination::Fixed(Family::V6), &slices);
         assert_eq!(result.status, STATUS_SUCCESS);
         assert_arrive(&receiver, &payloads, send_messages_supported);
         // A batch names the fixed destination explicitly: PFN_WSK_SEND_MESSAGES documents no
         // NULL RemoteAddress fallback (the model refuses one), and the WskSendTo fallback
         // does the same for simplicity.
-        let null_sends = bench.kernel.counters().wsk_send_to_null_remote - before;
+        let null_sends = rig.kernel.counters().wsk_send_to_null_remote - before;
         assert_eq!(null_sends, 0, "NULL RemoteAddress used by a batch");
-        bench.finish();
+        rig.finish();
     }
 }
 
 #[test]
 fn the_largest_batch_fits_one_slot() {
-    let bench = Bench::new();
+    let rig = Rig::new();
     let receiver = Receiver::v4();
     let payloads: Vec<Vec<u8>> = (0..MAX_BATCH_DATAGRAMS)
         .map(|i| pattern(256, i as u8))
         .collect();
     let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-    let result = bench.send_batch(Destination::Address(receiver.address()), &slices);
+    let result = rig.send_batch(Destination::Address(receiver.address()), &slices);
     assert_eq!(result.status, STATUS_SUCCESS);
     for expected in &payloads {
         assert_eq!(&receiver.receive().0, expected);
     }
-    bench.finish();
+    rig.finish();
 }
 
 #[test]
 fn malformed_batches_are_refused() {
-    let bench = Bench::new();
+    let rig = Rig::new();
     let receiver = Receiver::v4();
     let to = Destination::Address(receiver.address());
     let two: [&[u8]; 2] = [b"ab", b"cd"];
@@ -254,26 +252,26 @@ fn malformed_batches_are_refused() {
         ),
     ];
     for (what, input, output, expected) in cases {
-        let status = bench
+        let status = rig
             .ioctl(IOCTL_WSK_SAMPLE_SEND_BATCH, &input, output)
             .status;
         assert_eq!(status, expected, "{what}: got {status:#010x}");
     }
-    assert_eq!(bench.kernel.counters().wsk_send_messages, 0);
+    assert_eq!(rig.kernel.counters().wsk_send_messages, 0);
     receiver.assert_nothing_more();
-    bench.finish();
+    rig.finish();
 }
 
 #[test]
 fn the_pool_is_resized_while_idle() {
-    let bench = Bench::new();
+    let rig = Rig::new();
     let receiver = Receiver::v4();
-    assert_eq!(bench.configure(ConfigAction::PoolSlots(4)), STATUS_SUCCESS);
-    let stats = bench.stats();
+    assert_eq!(rig.configure(ConfigAction::PoolSlots(4)), STATUS_SUCCESS);
+    let stats = rig.stats();
     assert_eq!((stats.pool_slots, stats.pool_free), (4, 4));
     // Four 64 KiB buffers plus their list nodes and the engine: the memory really shrank. The
     // receive buffers (both families, built at load) are counted apart.
-    let (_, bytes) = bench.kernel.pool_in_use(POOL_TAG);
+    let (_, bytes) = rig.kernel.pool_in_use(POOL_TAG);
     let receive =
         2 * wsk_sample_driver::RECEIVE_BUFFERS * wsk_sample_driver::RECEIVE_BUFFER_SIZE as usize;
     let bytes = bytes - receive;
@@ -282,27 +280,27 @@ fn the_pool_is_resized_while_idle() {
         "{bytes} bytes of pool for 4 slots"
     );
     for i in 0..20u8 {
-        bench.send_ok(receiver.address(), &[i]);
+        rig.send_ok(receiver.address(), &[i]);
         assert_eq!(receiver.receive().0, vec![i]);
     }
-    assert_eq!(bench.configure(ConfigAction::PoolSlots(64)), STATUS_SUCCESS);
-    assert_eq!(bench.stats().pool_slots, 64);
+    assert_eq!(rig.configure(ConfigAction::PoolSlots(64)), STATUS_SUCCESS);
+    assert_eq!(rig.stats().pool_slots, 64);
     let mut raw = [0u8; wsk_sample_ioctl::CONFIG_REQUEST_SIZE];
     ConfigAction::PoolSlots(1).encode(&mut raw).expect("valid");
     raw[40..48].copy_from_slice(&1000u64.to_le_bytes());
-    let too_many = bench
+    let too_many = rig
         .ioctl(wsk_sample_ioctl::IOCTL_WSK_SAMPLE_CONFIGURE, &raw, 0)
         .status;
     assert_eq!(too_many, STATUS_INVALID_BUFFER_SIZE);
-    assert_eq!(bench.stats().pool_slots, 64);
-    bench.finish();
+    assert_eq!(rig.stats().pool_slots, 64);
+    rig.finish();
 }
 
 #[test]
 fn a_failed_batch_counts_no_bytes() {
     // IoStatus.Information is defined only on success; the model leaves a value no driver may
     // count on a failed call.
-    let bench = Bench::with(KernelConfig {
+    let rig = Rig::with(KernelConfig {
         faults: vec![Fault {
             site: FaultSite::WskSendMessages,
             nth: 1,
@@ -313,11 +311,11 @@ fn a_failed_batch_counts_no_bytes() {
     let receiver = Receiver::v4();
     let payloads = datagrams(5, 40, 3);
     let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-    let result = bench.send_batch(Destination::Address(receiver.address()), &slices);
+    let result = rig.send_batch(Destination::Address(receiver.address()), &slices);
     assert_eq!(result.status, STATUS_NETWORK_UNREACHABLE);
-    let stats = bench.stats();
+    let stats = rig.stats();
     assert_eq!(stats.bytes_sent, 0, "a failed batch adds no bytes");
     assert_eq!(stats.datagrams_sent, 0);
     assert_eq!(stats.failed_transport, 1);
-    bench.finish();
+    rig.finish();
 }

@@ -4,15 +4,13 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{Bench, Receiver};
+use test_fixtures::{Receiver, Rig};
 use wdk_model::{CompletionMode, KernelConfig};
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::{BatchReply, ConfigAction, Destination, Family};
@@ -39,7 +37,7 @@ fn collect(receiver: &Receiver) -> Vec<Vec<u8>> {
 }
 
 fn run(completion: CompletionMode) {
-    let bench = Arc::new(Bench::with(KernelConfig {
+    let rig = Arc::new(Rig::with(KernelConfig {
         completion,
         ..KernelConfig::default()
     }));
@@ -48,7 +46,7 @@ fn run(completion: CompletionMode) {
     let sent = [Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0))];
     let mut threads = Vec::new();
     for thread in 0..4u8 {
-        let (bench, sent) = (bench.clone(), sent.clone());
+        let (rig, sent) = (rig.clone(), sent.clone());
         threads.push(std::thread::spawn(move || {
             let family = usize::from(thread % 2);
             for sequence in 0..150u32 {
@@ -56,14 +54,14 @@ fn run(completion: CompletionMode) {
                 let result = if sequence % 10 == 0 {
                     let second = tagged(thread, sequence + 100_000);
                     let batch: [&[u8]; 2] = [&datagram, &second];
-                    let result = bench.send_batch(Destination::Address(targets[family]), &batch);
+                    let result = rig.send_batch(Destination::Address(targets[family]), &batch);
                     if result.status == STATUS_SUCCESS {
                         let reply = BatchReply::decode(&result.output).expect("reply");
                         sent[family].fetch_add(u64::from(reply.datagrams_sent), Ordering::SeqCst);
                     }
                     result.status
                 } else {
-                    let result = bench.send(targets[family], &datagram);
+                    let result = rig.send(targets[family], &datagram);
                     if result.status == STATUS_SUCCESS {
                         sent[family].fetch_add(1, Ordering::SeqCst);
                     }
@@ -78,7 +76,7 @@ fn run(completion: CompletionMode) {
         }));
     }
     {
-        let bench = bench.clone();
+        let rig = rig.clone();
         threads.push(std::thread::spawn(move || {
             for round in 0..30 {
                 let action = match round % 3 {
@@ -86,12 +84,12 @@ fn run(completion: CompletionMode) {
                     1 => ConfigAction::ClearFixed(Family::V4),
                     _ => ConfigAction::Bind("[::1]:0".parse().expect("address")),
                 };
-                let status = bench.configure(action);
+                let status = rig.configure(action);
                 assert!(
                     status == STATUS_SUCCESS || status == STATUS_DEVICE_BUSY,
                     "configure: {status:#010x}"
                 );
-                let stats = bench.stats();
+                let stats = rig.stats();
                 assert!(stats.pool_free <= stats.pool_slots);
             }
         }));
@@ -109,15 +107,15 @@ fn run(completion: CompletionMode) {
             "datagrams reported sent vs received"
         );
     }
-    let stats = bench.stats();
+    let stats = rig.stats();
     assert_eq!(stats.in_flight, 0);
     assert_eq!(stats.pool_free, stats.pool_slots);
     assert_eq!(
         stats.datagrams_sent,
         sent.iter().map(|s| s.load(Ordering::SeqCst)).sum::<u64>()
     );
-    let bench = Arc::into_inner(bench).expect("every worker has finished");
-    let report = bench.unload();
+    let rig = Arc::into_inner(rig).expect("every worker has finished");
+    let report = rig.unload();
     assert!(report.is_clean(), "{report}");
 }
 

@@ -5,28 +5,26 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
-use common::{Bench, Receiver, pattern};
+use test_fixtures::{Receiver, Rig, pattern};
 use wdk_model::{CompletionMode, KernelConfig};
 use wsk_sample_ioctl::{IOCTL_WSK_SAMPLE_RECEIVE_STATS, RECEIVE_STATS_SIZE, ReceiveStats};
 
 fn contract(config: KernelConfig) {
-    let bench = Bench::with(config);
+    let rig = Rig::with(config);
     let receiver = Receiver::v4();
     // The first send creates, binds and names the socket (control-path IRPs); measure after it.
-    bench.send_ok(receiver.address(), b"warm-up");
+    rig.send_ok(receiver.address(), b"warm-up");
     receiver.receive();
-    let before = bench.kernel.counters();
-    let pool_before = bench.kernel.pool_in_use(wsk_sample_ioctl::POOL_TAG);
+    let before = rig.kernel.counters();
+    let pool_before = rig.kernel.pool_in_use(wsk_sample_ioctl::POOL_TAG);
     const SENDS: u64 = 200;
     for i in 0..SENDS {
         let payload = pattern(64 + (i as usize % 900), i as u8);
-        bench.send_ok(receiver.address(), &payload);
+        rig.send_ok(receiver.address(), &payload);
         let (received, _) = receiver.receive();
         assert_eq!(received, payload);
     }
-    let after = bench.kernel.counters();
+    let after = rig.kernel.counters();
     assert_eq!(
         after.irp_allocations, before.irp_allocations,
         "no IRP allocated per send: each goes out on its slot's IRP"
@@ -50,11 +48,11 @@ fn contract(config: KernelConfig) {
         "no MDL allocation on the send path"
     );
     assert_eq!(
-        bench.kernel.pool_in_use(wsk_sample_ioctl::POOL_TAG),
+        rig.kernel.pool_in_use(wsk_sample_ioctl::POOL_TAG),
         pool_before,
         "pool use is steady"
     );
-    let stats = bench.stats();
+    let stats = rig.stats();
     assert_eq!(
         stats.pool_free, stats.pool_slots,
         "every slot is back in the pool"
@@ -62,11 +60,11 @@ fn contract(config: KernelConfig) {
     assert_eq!(stats.in_flight, 0);
     assert_eq!(stats.datagrams_sent, SENDS + 1);
     assert!(
-        bench.kernel.violations().is_empty(),
+        rig.kernel.violations().is_empty(),
         "{:?}",
-        bench.kernel.violations()
+        rig.kernel.violations()
     );
-    bench.finish();
+    rig.finish();
 }
 
 #[test]
@@ -84,22 +82,22 @@ fn no_irp_per_send_the_slots_irp_is_reused_inline() {
 
 #[test]
 fn unload_after_many_sends_on_both_families_leaves_nothing() {
-    let bench = Bench::new();
+    let rig = Rig::new();
     let v4 = Receiver::v4();
     let v6 = Receiver::v6();
     for i in 0..300u32 {
         let receiver = if i % 2 == 0 { &v4 } else { &v6 };
-        bench.send_ok(receiver.address(), &i.to_le_bytes());
+        rig.send_ok(receiver.address(), &i.to_le_bytes());
     }
     for _ in 0..150 {
         v4.receive();
         v6.receive();
     }
-    let stats = bench.stats();
+    let stats = rig.stats();
     assert_eq!(stats.datagrams_sent, 300);
     assert_eq!(stats.bytes_sent, 1_200);
-    let counters = bench.kernel.counters();
-    let receive = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_STATS, &[], RECEIVE_STATS_SIZE);
+    let counters = rig.kernel.counters();
+    let receive = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_STATS, &[], RECEIVE_STATS_SIZE);
     let receive = ReceiveStats::decode(&receive.output).expect("well-formed receive stats");
     // Before unload the only live IRPs are the slots' own and the receive buffers', one each
     // (control-path IRPs are freed by their calls).
@@ -107,7 +105,7 @@ fn unload_after_many_sends_on_both_families_leaves_nothing() {
         counters.irp_allocations - counters.irp_frees,
         u64::from(stats.pool_slots) + u64::from(receive.buffers)
     );
-    let report = bench.unload();
+    let report = rig.unload();
     // Unload closed both sockets with IRPs of their own and freed the slots' IRPs: a live IRP
     // would be a LEAK in the report.
     assert!(report.is_clean(), "{report}");
@@ -121,15 +119,15 @@ fn sends_keep_working_when_the_pool_is_exhausted_and_refilled() {
         completion: CompletionMode::Delayed(std::time::Duration::from_millis(5)),
         ..KernelConfig::default()
     };
-    let bench = std::sync::Arc::new(Bench::with(config));
+    let rig = std::sync::Arc::new(Rig::with(config));
     let receiver = Receiver::v4();
     let to = receiver.address();
     let threads: Vec<_> = (0..4)
         .map(|t| {
-            let bench = bench.clone();
+            let rig = rig.clone();
             std::thread::spawn(move || {
                 for i in 0..25u8 {
-                    bench.send_ok(to, &[t, i]);
+                    rig.send_ok(to, &[t, i]);
                 }
             })
         })
@@ -143,8 +141,8 @@ fn sends_keep_working_when_the_pool_is_exhausted_and_refilled() {
         assert!(seen.insert(datagram), "duplicate datagram");
     }
     receiver.assert_nothing_more();
-    let Ok(bench) = std::sync::Arc::try_unwrap(bench) else {
-        panic!("bench still shared")
+    let Ok(rig) = std::sync::Arc::try_unwrap(rig) else {
+        panic!("rig still shared")
     };
-    bench.finish();
+    rig.finish();
 }

@@ -3,9 +3,7 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
-use common::{Bench, Receiver};
+use test_fixtures::{Receiver, Rig};
 use wdk_model::harness::Kernel;
 use wdk_model::{DebugLine, Fault, FaultSite, KernelConfig};
 
@@ -35,12 +33,12 @@ fn position(lines: &[String], wanted: &str) -> usize {
 
 #[test]
 fn load_first_send_and_unload_are_printed_in_order() {
-    let bench = Bench::new();
+    let rig = Rig::new();
     let receiver = Receiver::v4();
-    bench.send_ok(receiver.address(), b"hello");
+    rig.send_ok(receiver.address(), b"hello");
     receiver.receive();
     // The handle is closed first: an orderly removal with it open would be vetoed.
-    let kernel = bench.close();
+    let kernel = rig.close();
     let report = kernel.unload();
     assert!(report.is_clean(), "{report}");
     let lines = lines(&kernel);
@@ -61,7 +59,7 @@ fn load_first_send_and_unload_are_printed_in_order() {
 
 #[test]
 fn a_failed_bind_is_printed_with_its_status() {
-    let bench = Bench::with(KernelConfig {
+    let rig = Rig::with(KernelConfig {
         faults: vec![Fault {
             site: FaultSite::WskBind,
             nth: 1,
@@ -70,12 +68,12 @@ fn a_failed_bind_is_printed_with_its_status() {
         ..KernelConfig::default()
     });
     let receiver = Receiver::v4();
-    let result = bench.send(receiver.address(), b"x");
+    let result = rig.send(receiver.address(), b"x");
     assert!(result.status < 0);
-    let lines = lines(&bench.kernel);
+    let lines = lines(&rig.kernel);
     position(
         &lines,
         "ERROR wsk_sample: IPv4: WskBind failed with 0xC0000022",
     );
-    assert!(bench.unload().is_clean());
+    assert!(rig.unload().is_clean());
 }

@@ -2,14 +2,12 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
-use common::{Bench, Receiver, pattern};
+use test_fixtures::{Receiver, Rig, pattern};
 use wdk_model::CompletionMode;
 use wdk_model::KernelConfig;
 
 fn datagrams_arrive_byte_for_byte(config: KernelConfig) {
-    let bench = Bench::with(config);
+    let rig = Rig::with(config);
     let v4 = Receiver::v4();
     let v6 = Receiver::v6();
     let cases = [
@@ -23,7 +21,7 @@ fn datagrams_arrive_byte_for_byte(config: KernelConfig) {
     let mut sources = Vec::new();
     for (index, (receiver, length)) in cases.into_iter().enumerate() {
         let payload = pattern(length, index as u8);
-        let reply = bench.send_ok(receiver.address(), &payload);
+        let reply = rig.send_ok(receiver.address(), &payload);
         assert_eq!(reply.bytes_sent as usize, length);
         assert_eq!(reply.sequence, index as u64 + 1);
         let (received, from) = receiver.receive();
@@ -31,7 +29,7 @@ fn datagrams_arrive_byte_for_byte(config: KernelConfig) {
         assert!(received == payload, "{length}-byte datagram corrupted");
         sources.push(from);
     }
-    let stats = bench.stats();
+    let stats = rig.stats();
     // Every datagram left from the driver's bound socket of its family.
     assert_eq!(
         Some(sources[0]).map(|a| a.port()),
@@ -48,7 +46,7 @@ fn datagrams_arrive_byte_for_byte(config: KernelConfig) {
     assert_eq!(stats.failed_total(), 0);
     v4.assert_nothing_more();
     v6.assert_nothing_more();
-    bench.finish();
+    rig.finish();
 }
 
 #[test]

@@ -4,12 +4,10 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{Bench, Receiver};
+use test_fixtures::{Receiver, Rig};
 use wdk_model::{CompletionMode, KernelConfig};
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::{
@@ -24,8 +22,8 @@ fn receiver(family: Family) -> Receiver {
     }
 }
 
-fn fixed_of(bench: &Bench, family: Family) -> Option<FixedDestination> {
-    let stats = bench.stats();
+fn fixed_of(rig: &Rig, family: Family) -> Option<FixedDestination> {
+    let stats = rig.stats();
     match family {
         Family::V4 => stats.fixed_v4,
         Family::V6 => stats.fixed_v6,
@@ -33,34 +31,34 @@ fn fixed_of(bench: &Bench, family: Family) -> Option<FixedDestination> {
 }
 
 fn sends_go_to_the_fixed_address(family: Family, remote: bool) {
-    let bench = Bench::new();
+    let rig = Rig::new();
     let target = receiver(family);
     let action = if remote {
         ConfigAction::FixedRemote(target.address())
     } else {
         ConfigAction::FixedSendTo(target.address())
     };
-    assert_eq!(bench.configure(action), STATUS_SUCCESS);
+    assert_eq!(rig.configure(action), STATUS_SUCCESS);
     let expected = if remote {
         FixedDestination::Remote(target.address())
     } else {
         FixedDestination::SendTo(target.address())
     };
-    assert_eq!(fixed_of(&bench, family), Some(expected));
-    let before = bench.kernel.counters();
+    assert_eq!(fixed_of(&rig, family), Some(expected));
+    let before = rig.kernel.counters();
     for i in 0..10u8 {
-        let result = bench.send_to(Destination::Fixed(family), &[i; 100]);
+        let result = rig.send_to(Destination::Fixed(family), &[i; 100]);
         assert_eq!(result.status, STATUS_SUCCESS);
         assert_eq!(target.receive().0, vec![i; 100]);
     }
-    let after = bench.kernel.counters();
+    let after = rig.kernel.counters();
     assert_eq!(
         after.wsk_send_to_null_remote - before.wsk_send_to_null_remote,
         10,
         "every send passed WSK a NULL RemoteAddress"
     );
     target.assert_nothing_more();
-    bench.finish();
+    rig.finish();
 }
 
 #[test]
@@ -86,52 +84,52 @@ fn fixed_sendto_delivers_over_ipv6() {
 #[test]
 fn an_explicit_address_overrides_the_fixed_one_and_clear_removes_it() {
     for family in [Family::V4, Family::V6] {
-        let bench = Bench::new();
+        let rig = Rig::new();
         let fixed = receiver(family);
         let other = receiver(family);
         assert_eq!(
-            bench.configure(ConfigAction::FixedSendTo(fixed.address())),
+            rig.configure(ConfigAction::FixedSendTo(fixed.address())),
             STATUS_SUCCESS
         );
-        bench.send_ok(other.address(), b"override");
+        rig.send_ok(other.address(), b"override");
         assert_eq!(other.receive().0, b"override");
         fixed.assert_nothing_more();
         assert_eq!(
-            bench.configure(ConfigAction::ClearFixed(family)),
+            rig.configure(ConfigAction::ClearFixed(family)),
             STATUS_SUCCESS
         );
-        assert_eq!(fixed_of(&bench, family), None);
-        let refused = bench.send_to(Destination::Fixed(family), b"nowhere");
+        assert_eq!(fixed_of(&rig, family), None);
+        let refused = rig.send_to(Destination::Fixed(family), b"nowhere");
         assert_eq!(
             refused.status, STATUS_INVALID_ADDRESS,
             "no fixed destination any more"
         );
-        let sends_before = bench.kernel.counters().wsk_send_to;
+        let sends_before = rig.kernel.counters().wsk_send_to;
         assert_eq!(
-            bench.configure(ConfigAction::ClearFixed(family)),
+            rig.configure(ConfigAction::ClearFixed(family)),
             STATUS_SUCCESS,
             "clearing twice is harmless"
         );
-        assert_eq!(bench.kernel.counters().wsk_send_to, sends_before);
+        assert_eq!(rig.kernel.counters().wsk_send_to, sends_before);
         fixed.assert_nothing_more();
-        bench.finish();
+        rig.finish();
     }
 }
 
 #[test]
 fn a_bound_local_port_is_the_source_port_the_receiver_sees() {
     for (family, local) in [(Family::V4, "127.0.0.1:0"), (Family::V6, "[::1]:0")] {
-        let bench = Bench::new();
+        let rig = Rig::new();
         let target = receiver(family);
         // Pick a free port by asking the host, then bind the driver's socket to it.
         let probe = std::net::UdpSocket::bind(local).expect("probe");
         let chosen: SocketAddr = probe.local_addr().expect("address");
         drop(probe);
-        assert_eq!(bench.configure(ConfigAction::Bind(chosen)), STATUS_SUCCESS);
-        bench.send_ok(target.address(), b"from a known port");
+        assert_eq!(rig.configure(ConfigAction::Bind(chosen)), STATUS_SUCCESS);
+        rig.send_ok(target.address(), b"from a known port");
         let (_, from) = target.receive();
         assert_eq!(from, chosen);
-        let stats = bench.stats();
+        let stats = rig.stats();
         let local = if family == Family::V4 {
             stats.local_v4
         } else {
@@ -140,13 +138,13 @@ fn a_bound_local_port_is_the_source_port_the_receiver_sees() {
         assert_eq!(local, Some(chosen));
         // Rebinding while idle recreates the socket on a new port.
         assert_eq!(
-            bench.configure(ConfigAction::Bind(SocketAddr::new(chosen.ip(), 0))),
+            rig.configure(ConfigAction::Bind(SocketAddr::new(chosen.ip(), 0))),
             STATUS_SUCCESS
         );
-        bench.send_ok(target.address(), b"from a new port");
+        rig.send_ok(target.address(), b"from a new port");
         let (_, from) = target.receive();
         assert_ne!(from.port(), chosen.port());
-        bench.finish();
+        rig.finish();
     }
 }
 
@@ -156,39 +154,39 @@ fn rebinding_is_refused_while_sends_are_in_flight() {
         completion: CompletionMode::Delayed(Duration::from_millis(600)),
         ..KernelConfig::default()
     };
-    let bench = std::sync::Arc::new(Bench::with(config));
+    let rig = std::sync::Arc::new(Rig::with(config));
     let target = Receiver::v4();
-    bench.send_ok(target.address(), b"create the socket");
+    rig.send_ok(target.address(), b"create the socket");
     target.receive();
     let sender = {
-        let bench = bench.clone();
+        let rig = rig.clone();
         let to = target.address();
-        std::thread::spawn(move || bench.send_ok(to, b"slow"))
+        std::thread::spawn(move || rig.send_ok(to, b"slow"))
     };
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(bench.stats().in_flight, 1);
-    let busy = bench.configure(ConfigAction::Bind("127.0.0.1:0".parse().expect("address")));
+    assert_eq!(rig.stats().in_flight, 1);
+    let busy = rig.configure(ConfigAction::Bind("127.0.0.1:0".parse().expect("address")));
     assert_eq!(busy, STATUS_DEVICE_BUSY);
     // The other family is not busy.
     assert_eq!(
-        bench.configure(ConfigAction::Bind("[::1]:0".parse().expect("address"))),
+        rig.configure(ConfigAction::Bind("[::1]:0".parse().expect("address"))),
         STATUS_SUCCESS
     );
     sender.join().expect("sender");
     assert_eq!(target.receive().0, b"slow");
     assert_eq!(
-        bench.configure(ConfigAction::Bind("127.0.0.1:0".parse().expect("address"))),
+        rig.configure(ConfigAction::Bind("127.0.0.1:0".parse().expect("address"))),
         STATUS_SUCCESS
     );
-    let Ok(bench) = std::sync::Arc::try_unwrap(bench) else {
-        panic!("bench still shared")
+    let Ok(rig) = std::sync::Arc::try_unwrap(rig) else {
+        panic!("rig still shared")
     };
-    bench.finish();
+    rig.finish();
 }
 
 #[test]
 fn malformed_configurations_are_refused_and_leave_nothing_behind() {
-    let bench = Bench::new();
+    let rig = Rig::new();
     let mut valid = [0u8; CONFIG_REQUEST_SIZE];
     ConfigAction::FixedRemote("127.0.0.1:9".parse().expect("address"))
         .encode(&mut valid)
@@ -233,10 +231,10 @@ fn malformed_configurations_are_refused_and_leave_nothing_behind() {
         ),
     ];
     for (what, input, expected) in cases {
-        let status = bench.ioctl(IOCTL_WSK_SAMPLE_CONFIGURE, &input, 0).status;
+        let status = rig.ioctl(IOCTL_WSK_SAMPLE_CONFIGURE, &input, 0).status;
         assert_eq!(status, expected, "{what}: got {status:#010x}");
     }
-    assert_eq!(bench.kernel.counters().wsk_send_to, 0);
-    assert_eq!(bench.stats().fixed_v4, None);
-    bench.finish();
+    assert_eq!(rig.kernel.counters().wsk_send_to, 0);
+    assert_eq!(rig.stats().fixed_v4, None);
+    rig.finish();
 }

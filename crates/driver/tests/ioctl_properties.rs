@@ -5,20 +5,17 @@
 //! buffer, statuses as the ABI predicts, no uninitialised output, statistics that agree with
 //! what was done, and a clean unload.
 //!
-//! The generator and the invariants live in `fuzz/src/ops.rs`, shared with
-//! `fuzz/fuzz_targets/ioctl.rs`. Cases: `PROPTEST_CASES` (default 64); the seed is fixed unless
+//! The generator and the invariants are the `ioctl-scenarios` crate (crates/ioctl-scenarios),
+//! shared with the fuzz target `fuzz/fuzz_targets/ioctl.rs`. Cases: `PROPTEST_CASES` (default 64); the seed is fixed unless
 //! `PROPTEST_RNG_SEED` is set.
 #![cfg(not(target_os = "windows"))]
-
-#[path = "../../../fuzz/src/ops.rs"]
-mod ops;
 
 use std::cell::RefCell;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 
-use ops::{Scenario, Summary, run};
+use ioctl_scenarios::{Scenario, Summary, run};
 
 /// Random bytes, as libFuzzer would hand them to the target.
 fn scenario_bytes() -> impl Strategy<Value = Vec<u8>> {

@@ -6,11 +6,9 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Bench, Receiver};
+use test_fixtures::{Receiver, Rig};
 use wdk_model::{CompletionMode, KernelConfig};
 use wsk_sample_ioctl::status::*;
 
@@ -20,7 +18,7 @@ const DELAY: Duration = Duration::from_millis(300);
 #[test]
 fn sockets_created_after_their_call_timed_out_are_all_closed_before_unload() {
     wsk_sample_driver::set_control_timeout_ms(TIMEOUT_MS);
-    let bench = Bench::with(KernelConfig {
+    let rig = Rig::with(KernelConfig {
         completion: CompletionMode::Delayed(DELAY),
         ..KernelConfig::default()
     });
@@ -28,13 +26,13 @@ fn sockets_created_after_their_call_timed_out_are_all_closed_before_unload() {
     // Each send's WskSocket times out and its socket arrives late; the pause lets the late
     // completion land before the next send creates another.
     for _ in 0..3 {
-        let status = bench.send(v4.address(), b"late").status;
+        let status = rig.send(v4.address(), b"late").status;
         assert_ne!(
             status, STATUS_SUCCESS,
             "every control call outlasts the bound"
         );
         std::thread::sleep(DELAY + Duration::from_millis(150));
     }
-    let report = bench.unload();
+    let report = rig.unload();
     assert!(report.is_clean(), "{report}");
 }

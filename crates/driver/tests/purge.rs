@@ -6,12 +6,10 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Bench, Receiver};
+use test_fixtures::{Receiver, Rig};
 use wdk_model::{CompletionMode, KernelConfig};
 use wsk_sample_ioctl::ConfigAction;
 use wsk_sample_ioctl::status::*;
@@ -21,19 +19,19 @@ const DELAY: Duration = Duration::from_millis(300);
 #[test]
 fn the_purge_closes_the_socket_even_while_a_control_call_is_abandoned() {
     wsk_sample_driver::set_control_timeout_ms(2_000);
-    let bench = Arc::new(Bench::with(KernelConfig {
+    let rig = Arc::new(Rig::with(KernelConfig {
         completion: CompletionMode::NeverForSendsSlowControl(DELAY),
         request_timeout: Duration::from_secs(5),
         ..KernelConfig::default()
     }));
     let (v4, v6) = (Receiver::v4(), Receiver::v6());
     let sender = {
-        let bench = bench.clone();
+        let rig = rig.clone();
         let to = v4.address();
-        std::thread::spawn(move || bench.send(to, b"stuck").status)
+        std::thread::spawn(move || rig.send(to, b"stuck").status)
     };
     let deadline = Instant::now() + Duration::from_secs(10);
-    while bench.kernel.counters().wsk_send_to < 1 {
+    while rig.kernel.counters().wsk_send_to < 1 {
         assert!(Instant::now() < deadline, "the send never reached WSK");
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -41,16 +39,16 @@ fn the_purge_closes_the_socket_even_while_a_control_call_is_abandoned() {
     // for about DELAY.
     wsk_sample_driver::set_control_timeout_ms(50);
     assert_ne!(
-        bench.configure(ConfigAction::FixedRemote(v6.address())),
+        rig.configure(ConfigAction::FixedRemote(v6.address())),
         STATUS_SUCCESS
     );
-    bench.kernel.surprise_remove();
+    rig.kernel.surprise_remove();
     assert_eq!(
         sender.join().expect("sender"),
         STATUS_CANCELLED,
         "the stuck send was cancelled by the purge's close"
     );
-    let bench = Arc::into_inner(bench).expect("the sender has finished");
-    let report = bench.unload();
+    let rig = Arc::into_inner(rig).expect("the sender has finished");
+    let report = rig.unload();
     assert!(report.is_clean(), "{report}");
 }

@@ -5,13 +5,11 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Bench, pattern};
+use test_fixtures::{Rig, pattern};
 use wdk_model::Caller;
 use wdk_model::harness::{Access, IoMode, IoResult};
 use wsk_sample_ioctl::status::*;
@@ -25,31 +23,31 @@ fn free_port(host: &str) -> SocketAddr {
         .expect("a free port")
 }
 
-/// A bench whose `family` socket is bound to a free loopback port and receiving.
-fn receiving(host: &str) -> (Arc<Bench>, SocketAddr) {
-    let bench = Bench::new();
+/// A rig whose `family` socket is bound to a free loopback port and receiving.
+fn receiving(host: &str) -> (Arc<Rig>, SocketAddr) {
+    let rig = Rig::new();
     let address = free_port(host);
-    assert_eq!(bench.configure(ConfigAction::Bind(address)), STATUS_SUCCESS);
+    assert_eq!(rig.configure(ConfigAction::Bind(address)), STATUS_SUCCESS);
     let family = Family::of(&address);
     let mode = ModeRequest {
         family,
         mode: ReceiveMode::Receive,
     };
-    let result = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode.encode(), 0);
+    let result = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode.encode(), 0);
     assert_eq!(result.status, STATUS_SUCCESS, "start receiving");
-    (Arc::new(bench), address)
+    (Arc::new(rig), address)
 }
 
-fn receive(bench: &Bench, family: Family, output: usize) -> IoResult {
-    bench.ioctl(
+fn receive(rig: &Rig, family: Family, output: usize) -> IoResult {
+    rig.ioctl(
         IOCTL_WSK_SAMPLE_RECEIVE,
         &ReceiveRequest { family }.encode(),
         output,
     )
 }
 
-fn receive_stats(bench: &Bench) -> ReceiveStats {
-    let result = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_STATS, &[], RECEIVE_STATS_SIZE);
+fn receive_stats(rig: &Rig) -> ReceiveStats {
+    let result = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_STATS, &[], RECEIVE_STATS_SIZE);
     assert_eq!(result.status, STATUS_SUCCESS);
     ReceiveStats::decode(&result.output).expect("well-formed stats")
 }
@@ -57,7 +55,7 @@ fn receive_stats(bench: &Bench) -> ReceiveStats {
 /// Sends datagrams of every size in `sizes` from an external client and receives each through
 /// the driver: every byte and the source must match.
 fn round_trip_sizes(host: &str, sizes: &[usize]) {
-    let (bench, address) = receiving(host);
+    let (rig, address) = receiving(host);
     let client = UdpSocket::bind((host, 0)).expect("client");
     let _ = socket2::SockRef::from(&client).set_send_buffer_size(1 << 20);
     let family = Family::of(&address);
@@ -65,8 +63,8 @@ fn round_trip_sizes(host: &str, sizes: &[usize]) {
         let payload = pattern(size, i as u8);
         // The request pends first (a datagram with no request waiting would be held anyway).
         let waiter = {
-            let bench = bench.clone();
-            std::thread::spawn(move || receive(&bench, family, RECEIVE_HEADER_SIZE + MAX))
+            let rig = rig.clone();
+            std::thread::spawn(move || receive(&rig, family, RECEIVE_HEADER_SIZE + MAX))
         };
         std::thread::sleep(Duration::from_millis(2));
         client.send_to(&payload, address).expect("send");
@@ -78,11 +76,11 @@ fn round_trip_sizes(host: &str, sizes: &[usize]) {
         assert_eq!(data, payload.as_slice(), "{size}-byte datagram");
         assert_eq!(reply.source, Some(client.local_addr().expect("address")));
     }
-    let stats = receive_stats(&bench);
+    let stats = receive_stats(&rig);
     assert_eq!(stats.delivered, sizes.len() as u64);
     assert_eq!(stats.dropped_no_request, 0);
-    let bench = Arc::into_inner(bench).expect("one owner");
-    bench.finish();
+    let rig = Arc::into_inner(rig).expect("one owner");
+    rig.finish();
 }
 
 #[test]
@@ -100,72 +98,71 @@ fn every_size_from_1_to_the_largest_ipv6_datagram_arrives_exactly() {
 
 #[test]
 fn datagrams_that_arrive_before_a_request_are_held_in_order() {
-    let (bench, address) = receiving("127.0.0.1");
+    let (rig, address) = receiving("127.0.0.1");
     let client = UdpSocket::bind("127.0.0.1:0").expect("client");
     for i in 0..3u8 {
         client.send_to(&[i; 10], address).expect("send");
     }
     std::thread::sleep(Duration::from_millis(100));
     for i in 0..3u8 {
-        let result = receive(&bench, Family::V4, 100);
+        let result = receive(&rig, Family::V4, 100);
         assert_eq!(result.status, STATUS_SUCCESS);
         let (_, data) = ReceiveReply::decode(&result.output).expect("reply");
         assert_eq!(data, [i; 10]);
     }
-    Arc::into_inner(bench).expect("one owner").finish();
+    Arc::into_inner(rig).expect("one owner").finish();
 }
 
 #[test]
 fn a_datagram_longer_than_the_request_is_truncated_and_says_so() {
-    let (bench, address) = receiving("127.0.0.1");
+    let (rig, address) = receiving("127.0.0.1");
     let client = UdpSocket::bind("127.0.0.1:0").expect("client");
     let payload = pattern(1_000, 7);
     client.send_to(&payload, address).expect("send");
-    let result = receive(&bench, Family::V4, RECEIVE_HEADER_SIZE + 100);
+    let result = receive(&rig, Family::V4, RECEIVE_HEADER_SIZE + 100);
     assert_eq!(result.status, STATUS_SUCCESS);
     let (reply, data) = ReceiveReply::decode(&result.output).expect("reply");
     assert!(reply.truncated());
     assert_eq!(reply.datagram_length, 1_000);
     assert_eq!(data, &payload[..100]);
-    assert_eq!(receive_stats(&bench).truncated, 1);
-    Arc::into_inner(bench).expect("one owner").finish();
+    assert_eq!(receive_stats(&rig).truncated, 1);
+    Arc::into_inner(rig).expect("one owner").finish();
 }
 
 #[test]
 fn bad_receive_requests_get_clear_statuses_and_lose_nothing() {
-    let (bench, address) = receiving("127.0.0.1");
+    let (rig, address) = receiving("127.0.0.1");
     let client = UdpSocket::bind("127.0.0.1:0").expect("client");
     client.send_to(b"kept", address).expect("send");
     std::thread::sleep(Duration::from_millis(50));
     // Too small for the header: refused before anything is taken.
-    let small = receive(&bench, Family::V4, RECEIVE_HEADER_SIZE - 1);
+    let small = receive(&rig, Family::V4, RECEIVE_HEADER_SIZE - 1);
     assert_eq!(small.status, STATUS_BUFFER_TOO_SMALL);
     // A family that is not receiving.
-    let other = receive(&bench, Family::V6, 100);
+    let other = receive(&rig, Family::V6, 100);
     assert_eq!(other.status, STATUS_INVALID_DEVICE_STATE);
     // A malformed request.
-    let bad = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE, &[0; 3], 100);
+    let bad = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE, &[0; 3], 100);
     assert_eq!(bad.status, STATUS_INFO_LENGTH_MISMATCH);
     // Switching to echo while receiving needs "off" first.
     let echo = ModeRequest {
         family: Family::V4,
         mode: ReceiveMode::Echo,
     };
-    let echo = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &echo.encode(), 0);
+    let echo = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &echo.encode(), 0);
     assert_eq!(echo.status, STATUS_DEVICE_BUSY);
     // The datagram is still there.
-    let result = receive(&bench, Family::V4, 100);
+    let result = receive(&rig, Family::V4, 100);
     let (_, data) = ReceiveReply::decode(&result.output).expect("reply");
     assert_eq!(data, b"kept");
-    Arc::into_inner(bench).expect("one owner").finish();
+    Arc::into_inner(rig).expect("one owner").finish();
 }
 
 #[test]
 fn closing_the_handle_cancels_its_pended_receive() {
-    let (bench, _address) = receiving("127.0.0.1");
+    let (rig, _address) = receiving("127.0.0.1");
     let handle = Arc::new(
-        bench
-            .kernel
+        rig.kernel
             .open_with(
                 USER_DEVICE_PATH,
                 Access::READ_WRITE,
@@ -175,9 +172,9 @@ fn closing_the_handle_cancels_its_pended_receive() {
             .expect("a second handle"),
     );
     let waiter = {
-        let (bench, handle) = (bench.clone(), handle.clone());
+        let (rig, handle) = (rig.clone(), handle.clone());
         std::thread::spawn(move || {
-            bench.kernel.device_io_control(
+            rig.kernel.device_io_control(
                 &handle,
                 IOCTL_WSK_SAMPLE_RECEIVE,
                 &ReceiveRequest { family: Family::V4 }.encode(),
@@ -194,19 +191,19 @@ fn closing_the_handle_cancels_its_pended_receive() {
     // Nothing was lost: the next datagram goes to the next request.
     let client = UdpSocket::bind("127.0.0.1:0").expect("client");
     client.send_to(b"after", _address).expect("send");
-    let result = receive(&bench, Family::V4, 100);
+    let result = receive(&rig, Family::V4, 100);
     let (_, data) = ReceiveReply::decode(&result.output).expect("reply");
     assert_eq!(data, b"after");
     drop(handle);
-    Arc::into_inner(bench).expect("one owner").finish();
+    Arc::into_inner(rig).expect("one owner").finish();
 }
 
 #[test]
 fn unload_with_receives_posted_and_a_request_pending_is_clean() {
-    let (bench, _address) = receiving("::1");
+    let (rig, _address) = receiving("::1");
     let waiter = {
-        let bench = bench.clone();
-        std::thread::spawn(move || receive(&bench, Family::V6, 100).status)
+        let rig = rig.clone();
+        std::thread::spawn(move || receive(&rig, Family::V6, 100).status)
     };
     std::thread::sleep(Duration::from_millis(100));
     // Stopping receiving cancels the pended request.
@@ -215,51 +212,49 @@ fn unload_with_receives_posted_and_a_request_pending_is_clean() {
         mode: ReceiveMode::Off,
     };
     assert_eq!(
-        bench
-            .ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &off.encode(), 0)
+        rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &off.encode(), 0)
             .status,
         STATUS_SUCCESS
     );
     assert_eq!(waiter.join().expect("thread"), STATUS_CANCELLED);
-    assert_eq!(receive_stats(&bench).requests_cancelled, 1);
+    assert_eq!(receive_stats(&rig).requests_cancelled, 1);
     // Receiving again, then unload with every buffer posted.
     let on = ModeRequest {
         family: Family::V6,
         mode: ReceiveMode::Receive,
     };
     assert_eq!(
-        bench
-            .ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &on.encode(), 0)
+        rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &on.encode(), 0)
             .status,
         STATUS_SUCCESS
     );
-    assert_eq!(receive_stats(&bench).posted, 8);
-    Arc::into_inner(bench).expect("one owner").finish();
+    assert_eq!(receive_stats(&rig).posted, 8);
+    Arc::into_inner(rig).expect("one owner").finish();
 }
 
-/// A bench whose family socket is bound to a free loopback port in echo mode.
-fn echoing(host: &str) -> (Bench, SocketAddr) {
-    let bench = Bench::new();
+/// A rig whose family socket is bound to a free loopback port in echo mode.
+fn echoing(host: &str) -> (Rig, SocketAddr) {
+    let rig = Rig::new();
     let address = free_port(host);
-    assert_eq!(bench.configure(ConfigAction::Bind(address)), STATUS_SUCCESS);
+    assert_eq!(rig.configure(ConfigAction::Bind(address)), STATUS_SUCCESS);
     let mode = ModeRequest {
         family: Family::of(&address),
         mode: ReceiveMode::Echo,
     };
-    let result = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode.encode(), 0);
+    let result = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode.encode(), 0);
     assert_eq!(result.status, STATUS_SUCCESS, "start echoing");
-    (bench, address)
+    (rig, address)
 }
 
 fn echo_sizes(host: &str, sizes: &[usize]) {
-    let (bench, address) = echoing(host);
+    let (rig, address) = echoing(host);
     let client = UdpSocket::bind((host, 0)).expect("client");
     client
         .set_read_timeout(Some(Duration::from_secs(5)))
         .expect("timeout");
     let mut buffer = vec![0u8; MAX];
-    let irps_before = bench.kernel.counters().irp_allocations;
-    let pool_before = bench.kernel.counters().pool_allocations;
+    let irps_before = rig.kernel.counters().irp_allocations;
+    let pool_before = rig.kernel.counters().pool_allocations;
     for (i, &size) in sizes.iter().enumerate() {
         let payload = pattern(size, i as u8);
         client.send_to(&payload, address).expect("send");
@@ -268,24 +263,24 @@ fn echo_sizes(host: &str, sizes: &[usize]) {
         assert_eq!(&buffer[..n], payload.as_slice(), "{size}-byte echo");
     }
     // No copy and no allocation per datagram: the receive buffer and its IRP are reused.
-    let counters = bench.kernel.counters();
+    let counters = rig.kernel.counters();
     assert_eq!(counters.irp_allocations, irps_before);
     assert_eq!(counters.pool_allocations, pool_before);
     // The client may get the last echo before the send's completion routine has counted it.
-    let mut stats = receive_stats(&bench);
+    let mut stats = receive_stats(&rig);
     for _ in 0..200 {
         if stats.echoed == sizes.len() as u64 {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
-        stats = receive_stats(&bench);
+        stats = receive_stats(&rig);
     }
     assert_eq!(stats.echoed, sizes.len() as u64);
     assert_eq!(stats.dropped_echo, 0);
     // A receive request while echo owns the socket gets a clear status.
-    let busy = receive(&bench, Family::of(&address), 100);
+    let busy = receive(&rig, Family::of(&address), 100);
     assert_eq!(busy.status, STATUS_DEVICE_BUSY);
-    bench.finish();
+    rig.finish();
 }
 
 #[test]

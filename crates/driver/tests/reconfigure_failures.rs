@@ -5,13 +5,11 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use common::{Bench, Receiver};
+use test_fixtures::{Receiver, Rig};
 use wdk_model::{CompletionMode, Fault, FaultSite, KernelConfig};
 use wsk_sample_ioctl::ConfigAction;
 use wsk_sample_ioctl::status::*;
@@ -34,32 +32,29 @@ fn a_bind_whose_old_close_timed_out_keeps_the_previous_address() {
     let refused: SocketAddr = "127.0.0.3:0".parse().expect("address");
     // Every WSK call completes after DELAY: within the bound at first.
     wsk_sample_driver::set_control_timeout_ms(5_000);
-    let bench = Bench::with(KernelConfig {
+    let rig = Rig::with(KernelConfig {
         completion: CompletionMode::Delayed(DELAY),
         ..KernelConfig::default()
     });
     let v4 = Receiver::v4();
-    assert_eq!(
-        bench.configure(ConfigAction::Bind(previous)),
-        STATUS_SUCCESS
-    );
+    assert_eq!(rig.configure(ConfigAction::Bind(previous)), STATUS_SUCCESS);
     // Now the old socket's close outlasts the bound: the Bind fails.
     wsk_sample_driver::set_control_timeout_ms(20);
     assert_eq!(
-        bench.configure(ConfigAction::Bind(refused)),
+        rig.configure(ConfigAction::Bind(refused)),
         STATUS_DEVICE_BUSY
     );
     wsk_sample_driver::set_control_timeout_ms(5_000);
     std::thread::sleep(DELAY * 2);
-    bench.send_ok(v4.address(), b"after a failed bind");
+    rig.send_ok(v4.address(), b"after a failed bind");
     let (_, from) = v4.receive();
     assert_eq!(
-        bench.stats().local_v4.map(|local| local.ip()),
+        rig.stats().local_v4.map(|local| local.ip()),
         Some(previous.ip()),
         "the socket was bound to the address CONFIGURE reported as failed"
     );
     assert_eq!(from.ip(), previous.ip());
-    let report = bench.unload();
+    let report = rig.unload();
     assert!(report.is_clean(), "{report}");
 }
 
@@ -76,19 +71,19 @@ fn a_resize_that_cannot_build_the_new_pool_keeps_the_old_one() {
         status: 0,
     };
     let first = u64::from(old) + 2 * wsk_sample_driver::RECEIVE_BUFFERS as u64 + 11;
-    let bench = Bench::with(KernelConfig {
+    let rig = Rig::with(KernelConfig {
         faults: vec![mdl(first), mdl(first + 1)],
         ..KernelConfig::default()
     });
     assert_eq!(
-        bench.configure(ConfigAction::PoolSlots(old * 2)),
+        rig.configure(ConfigAction::PoolSlots(old * 2)),
         STATUS_INSUFFICIENT_RESOURCES
     );
-    let stats = bench.stats();
+    let stats = rig.stats();
     assert_eq!((stats.pool_slots, stats.pool_free), (old, old));
     let v4 = Receiver::v4();
-    bench.send_ok(v4.address(), b"the old pool still sends");
+    rig.send_ok(v4.address(), b"the old pool still sends");
     assert_eq!(v4.receive().0, b"the old pool still sends");
-    let report = bench.unload();
+    let report = rig.unload();
     assert!(report.is_clean(), "{report}");
 }

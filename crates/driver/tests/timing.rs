@@ -5,31 +5,29 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Bench, Receiver, pattern};
+use test_fixtures::{Receiver, Rig, pattern};
 use wdk_model::{CompletionMode, KernelConfig};
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::{BatchReply, ConfigAction, Destination, Family};
 
-fn mixed_workload(bench: &Bench, v4: &Receiver, v6: &Receiver) {
+fn mixed_workload(rig: &Rig, v4: &Receiver, v6: &Receiver) {
     for i in 0..5u8 {
         let payload = pattern(100 + usize::from(i), i);
-        bench.send_ok(v4.address(), &payload);
+        rig.send_ok(v4.address(), &payload);
         assert_eq!(v4.receive().0, payload);
-        bench.send_ok(v6.address(), &payload);
+        rig.send_ok(v6.address(), &payload);
         assert_eq!(v6.receive().0, payload);
     }
     assert_eq!(
-        bench.configure(ConfigAction::FixedRemote(v6.address())),
+        rig.configure(ConfigAction::FixedRemote(v6.address())),
         STATUS_SUCCESS
     );
     let payloads: Vec<Vec<u8>> = (0..16u8).map(|i| vec![i; 48]).collect();
     let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-    let result = bench.send_batch(Destination::Fixed(Family::V6), &slices);
+    let result = rig.send_batch(Destination::Fixed(Family::V6), &slices);
     assert_eq!(result.status, STATUS_SUCCESS);
     assert_eq!(
         BatchReply::decode(&result.output)
@@ -52,19 +50,19 @@ fn every_completion_mode_delivers_and_unloads_clean() {
     ];
     for completion in modes {
         for send_messages_supported in [true, false] {
-            let bench = Bench::with(KernelConfig {
+            let rig = Rig::with(KernelConfig {
                 completion,
                 send_messages_supported,
                 ..KernelConfig::default()
             });
             let (v4, v6) = (Receiver::v4(), Receiver::v6());
             if send_messages_supported {
-                mixed_workload(&bench, &v4, &v6);
+                mixed_workload(&rig, &v4, &v6);
             } else {
-                bench.send_ok(v4.address(), b"fallback");
+                rig.send_ok(v4.address(), b"fallback");
                 assert_eq!(v4.receive().0, b"fallback");
             }
-            let report = bench.unload();
+            let report = rig.unload();
             assert!(report.is_clean(), "{completion:?}: {report}");
         }
     }
@@ -72,7 +70,7 @@ fn every_completion_mode_delivers_and_unloads_clean() {
 
 #[test]
 fn sends_that_never_complete_are_cancelled_at_surprise_removal_and_unload_finishes() {
-    let bench = Arc::new(Bench::with(KernelConfig {
+    let rig = Arc::new(Rig::with(KernelConfig {
         completion: CompletionMode::NeverForSends,
         ..KernelConfig::default()
     }));
@@ -82,38 +80,36 @@ fn sends_that_never_complete_are_cancelled_at_surprise_removal_and_unload_finish
         .into_iter()
         .enumerate()
     {
-        let bench = bench.clone();
+        let rig = rig.clone();
         pending.push(std::thread::spawn(move || {
-            bench.send(to, &[i as u8; 10]).status
+            rig.send(to, &[i as u8; 10]).status
         }));
     }
     {
-        let bench = bench.clone();
+        let rig = rig.clone();
         let to = v6.address();
         pending.push(std::thread::spawn(move || {
             let datagrams: [&[u8]; 3] = [b"a", b"b", b"c"];
-            bench
-                .send_batch(Destination::Address(to), &datagrams)
-                .status
+            rig.send_batch(Destination::Address(to), &datagrams).status
         }));
     }
     // Wait until all four are with the provider.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while bench.kernel.counters().wsk_send_to + bench.kernel.counters().wsk_send_messages < 4 {
+    while rig.kernel.counters().wsk_send_to + rig.kernel.counters().wsk_send_messages < 4 {
         assert!(Instant::now() < deadline, "the sends never reached WSK");
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert_eq!(bench.stats().in_flight, 4);
+    assert_eq!(rig.stats().in_flight, 4);
     // An orderly removal while the handle is open is vetoed: nothing is purged.
-    let vetoed = bench.kernel.unload();
+    let vetoed = rig.kernel.unload();
     assert!(vetoed.vetoed.is_some(), "{vetoed}");
     assert_eq!(
-        bench.stats().in_flight,
+        rig.stats().in_flight,
         4,
         "a vetoed removal purged the queue"
     );
     let started = Instant::now();
-    bench.kernel.surprise_remove();
+    rig.kernel.surprise_remove();
     let took = started.elapsed();
     for thread in pending {
         assert_eq!(
@@ -123,8 +119,8 @@ fn sends_that_never_complete_are_cancelled_at_surprise_removal_and_unload_finish
         );
     }
     assert!(took < Duration::from_secs(15), "removal took {took:?}");
-    let bench = Arc::into_inner(bench).expect("every sender has finished");
-    let report = bench.unload();
+    let rig = Arc::into_inner(rig).expect("every sender has finished");
+    let report = rig.unload();
     assert!(report.is_clean(), "{report}");
     v4.assert_nothing_more();
     v6.assert_nothing_more();

@@ -2,11 +2,9 @@
 // The kernel model these tests drive exists off Windows only.
 #![cfg(not(target_os = "windows"))]
 
-mod common;
-
 use std::net::SocketAddr;
 
-use common::{Bench, Receiver};
+use test_fixtures::{Receiver, Rig};
 use wdk_model::Caller;
 use wdk_model::harness::{Access, HarnessError};
 use wsk_sample_ioctl::status::*;
@@ -42,7 +40,7 @@ fn raw_request(to: SocketAddr, length: usize) -> Vec<u8> {
 
 #[test]
 fn every_malformed_send_is_refused_with_its_documented_status() {
-    let bench = Bench::new();
+    let rig = Rig::new();
     let receiver = Receiver::v4();
     let v4 = receiver.address();
     let v6: SocketAddr = "[::1]:9".parse().expect("address");
@@ -158,7 +156,7 @@ fn every_malformed_send_is_refused_with_its_documented_status() {
         ("no output buffer", good.clone(), 0, STATUS_BUFFER_TOO_SMALL),
     ];
     for (index, (what, input, output_len, expected)) in cases.iter().enumerate() {
-        let result = bench.ioctl(IOCTL_WSK_SAMPLE_SEND, input, *output_len);
+        let result = rig.ioctl(IOCTL_WSK_SAMPLE_SEND, input, *output_len);
         assert_eq!(
             result.status,
             *expected,
@@ -171,72 +169,66 @@ fn every_malformed_send_is_refused_with_its_documented_status() {
             "{what}: a failed request returns no output"
         );
         assert_eq!(
-            bench.stats().failed_validation,
+            rig.stats().failed_validation,
             index as u64 + 1,
             "{what} is counted as a validation failure"
         );
     }
-    assert_eq!(
-        bench.kernel.counters().wsk_send_to,
-        0,
-        "nothing reached WSK"
-    );
+    assert_eq!(rig.kernel.counters().wsk_send_to, 0, "nothing reached WSK");
     receiver.assert_nothing_more();
-    let stats = bench.stats();
+    let stats = rig.stats();
     assert_eq!(stats.datagrams_sent, 0);
     assert_eq!(stats.pool_free, stats.pool_slots);
     // The driver still works afterwards.
-    bench.send_ok(v4, b"after");
+    rig.send_ok(v4, b"after");
     assert_eq!(receiver.receive().0, b"after");
-    bench.finish();
+    rig.finish();
 }
 
 #[test]
 fn unknown_control_codes_and_short_stats_buffers_are_refused() {
-    let bench = Bench::new();
+    let rig = Rig::new();
     let unknown = ctl_code(wsk_sample_ioctl::FILE_DEVICE_WSK_SAMPLE, 0x8FF, 0, 0);
     assert_eq!(
-        bench.ioctl(unknown, b"anything", 64).status,
+        rig.ioctl(unknown, b"anything", 64).status,
         STATUS_INVALID_DEVICE_REQUEST
     );
     let other_device = ctl_code(0x22, 0x800, 0, 2);
     assert_eq!(
-        bench.ioctl(other_device, &[], 0).status,
+        rig.ioctl(other_device, &[], 0).status,
         STATUS_INVALID_DEVICE_REQUEST
     );
-    let short = bench.ioctl(IOCTL_WSK_SAMPLE_QUERY_STATS, &[], STATS_REPLY_SIZE - 1);
+    let short = rig.ioctl(IOCTL_WSK_SAMPLE_QUERY_STATS, &[], STATS_REPLY_SIZE - 1);
     assert_eq!(short.status, STATUS_BUFFER_TOO_SMALL);
-    let stats = bench.stats();
+    let stats = rig.stats();
     assert_eq!(stats.failed_validation, 3);
     assert_eq!(stats.requests, 4);
-    bench.finish();
+    rig.finish();
 }
 
 #[test]
 fn only_administrators_open_the_device_and_reading_handles_cannot_send() {
-    let bench = Bench::new();
-    let denied = bench
+    let rig = Rig::new();
+    let denied = rig
         .kernel
         .open(USER_DEVICE_PATH, Access::READ, Caller::User);
     assert_eq!(denied.err(), Some(HarnessError::AccessDenied));
     assert!(
-        bench
-            .kernel
+        rig.kernel
             .open(USER_DEVICE_PATH, Access::READ_WRITE, Caller::System)
             .is_ok()
     );
     assert!(matches!(
-        bench
-            .kernel
+        rig.kernel
             .open(r"\\.\NoSuchDevice", Access::READ, Caller::Administrator),
         Err(HarnessError::NoSuchDevice(_))
     ));
-    let reader = bench
+    let reader = rig
         .kernel
         .open(USER_DEVICE_PATH, Access::READ, Caller::Administrator)
         .expect("admins may read");
     let receiver = Receiver::v4();
-    let send = bench.kernel.device_io_control(
+    let send = rig.kernel.device_io_control(
         &reader,
         IOCTL_WSK_SAMPLE_SEND,
         &request(receiver.address(), b"x"),
@@ -248,7 +240,7 @@ fn only_administrators_open_the_device_and_reading_handles_cannot_send() {
     wsk_sample_ioctl::ConfigAction::FixedRemote(receiver.address())
         .encode(&mut configure)
         .expect("valid");
-    let configured = bench
+    let configured = rig
         .kernel
         .device_io_control(
             &reader,
@@ -262,7 +254,7 @@ fn only_administrators_open_the_device_and_reading_handles_cannot_send() {
     let one: [&[u8]; 1] = [b"x"];
     wsk_sample_ioctl::encode_batch(Destination::Address(receiver.address()), &one, &mut batch)
         .expect("valid");
-    let batched = bench
+    let batched = rig
         .kernel
         .device_io_control(
             &reader,
@@ -272,28 +264,28 @@ fn only_administrators_open_the_device_and_reading_handles_cannot_send() {
         )
         .expect("completed");
     assert_eq!(batched.status, STATUS_ACCESS_DENIED);
-    let stats = bench
+    let stats = rig
         .kernel
         .device_io_control(&reader, IOCTL_WSK_SAMPLE_QUERY_STATS, &[], STATS_REPLY_SIZE)
         .expect("completed");
     assert_eq!(stats.status, STATUS_SUCCESS);
     assert_eq!(
-        bench.stats().fixed_v4,
+        rig.stats().fixed_v4,
         None,
         "the read-only handle configured nothing"
     );
-    assert_eq!(bench.kernel.counters().wsk_send_to, 0);
+    assert_eq!(rig.kernel.counters().wsk_send_to, 0);
     receiver.assert_nothing_more();
     // Closed before the orderly unload: an open handle would veto the removal.
     drop(reader);
-    bench.finish();
+    rig.finish();
 }
 
 #[test]
 fn stats_output_has_no_uninitialised_bytes() {
-    let bench = Bench::new();
+    let rig = Rig::new();
     // The model fills system buffers with 0xC5 before the driver sees them.
-    let stats = bench.ioctl(IOCTL_WSK_SAMPLE_QUERY_STATS, &[], STATS_REPLY_SIZE);
+    let stats = rig.ioctl(IOCTL_WSK_SAMPLE_QUERY_STATS, &[], STATS_REPLY_SIZE);
     assert_eq!(stats.output.len(), STATS_REPLY_SIZE);
     assert!(
         stats.output.windows(4).all(|w| w != [0xC5; 4]),
@@ -301,11 +293,11 @@ fn stats_output_has_no_uninitialised_bytes() {
         stats.output
     );
     let receiver = Receiver::v4();
-    let reply = bench.send(receiver.address(), b"x");
+    let reply = rig.send(receiver.address(), b"x");
     assert!(
         !reply.output.windows(4).any(|w| w == [0xC5; 4]),
         "send reply leaks buffer contents: {:x?}",
         reply.output
     );
-    bench.finish();
+    rig.finish();
 }

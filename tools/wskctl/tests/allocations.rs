@@ -11,7 +11,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Receiver, json, run, stderr, stdout};
+use common::{json, run, stderr, stdout};
+use test_fixtures::Receiver;
 
 /// IRPs the driver allocates per send request or per batch request: none, a send goes out on
 /// its slot's IRP (built with the slot when the driver loads).

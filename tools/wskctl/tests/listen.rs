@@ -8,7 +8,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::pattern;
+use test_fixtures::send_size_pattern;
 
 /// A running `wskctl listen`, its bound address read from its "listening on" line.
 struct Listener {
@@ -84,10 +84,10 @@ fn a_dropped_a_duplicated_and_a_corrupted_datagram_are_reported() {
     // 2 never arrives, 3 arrives twice, the last datagram (6) has a flipped byte.
     for sequence in [0, 1, 3, 3, 4, 5] {
         socket
-            .send_to(&pattern(sequence, 100), listener.address)
+            .send_to(&send_size_pattern(sequence, 100), listener.address)
             .expect("send");
     }
-    let mut corrupted = pattern(6, 100);
+    let mut corrupted = send_size_pattern(6, 100);
     corrupted[50] ^= 0xFF;
     socket.send_to(&corrupted, listener.address).expect("send");
 
@@ -109,7 +109,7 @@ fn an_intact_sequence_passes() {
     let socket = sender(listener.address);
     for sequence in 0..20 {
         socket
-            .send_to(&pattern(sequence, 1_000), listener.address)
+            .send_to(&send_size_pattern(sequence, 1_000), listener.address)
             .expect("send");
     }
     let (code, stdout) = listener.finish();

@@ -7,7 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Receiver, json, pattern, run, stderr, stdout};
+use common::{json, run, stderr, stdout};
+use test_fixtures::{Receiver, send_size_pattern};
 
 const QUIET: Duration = Duration::from_millis(500);
 
@@ -80,7 +81,7 @@ fn the_size_pattern_is_what_the_help_says() {
     assert_eq!(datagrams.len(), 50);
     for (sequence, datagram) in datagrams.iter().enumerate() {
         assert!(
-            *datagram == pattern(sequence as u64, 1000),
+            *datagram == send_size_pattern(sequence as u64, 1000),
             "datagram {sequence} differs"
         );
     }
@@ -96,7 +97,7 @@ fn the_largest_datagrams_of_each_family_go_through() {
         "stderr:\n{}",
         stderr(&output)
     );
-    assert_eq!(v4.drain(QUIET), vec![pattern(0, 65_507)]);
+    assert_eq!(v4.drain(QUIET), vec![send_size_pattern(0, 65_507)]);
     let v6 = Receiver::v6();
     let output = run(&["send", "--to", &v6.target(), "--size", "65527"]);
     assert_eq!(
@@ -105,7 +106,7 @@ fn the_largest_datagrams_of_each_family_go_through() {
         "stderr:\n{}",
         stderr(&output)
     );
-    assert_eq!(v6.drain(QUIET), vec![pattern(0, 65_527)]);
+    assert_eq!(v6.drain(QUIET), vec![send_size_pattern(0, 65_527)]);
 }
 
 #[test]

@@ -8,7 +8,8 @@ mod common;
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use common::{Receiver, json, pattern, run, stderr, stdout};
+use common::{json, run, stderr, stdout};
+use test_fixtures::{Receiver, send_size_pattern};
 
 const QUIET: Duration = Duration::from_millis(500);
 
@@ -125,7 +126,7 @@ fn a_thousand_pattern_datagrams_go_in_batches_of_64() {
     assert_eq!(datagrams.len(), 1000);
     for (sequence, datagram) in datagrams.iter().enumerate() {
         assert!(
-            *datagram == pattern(sequence as u64, 64),
+            *datagram == send_size_pattern(sequence as u64, 64),
             "datagram {sequence} differs or is out of order"
         );
     }

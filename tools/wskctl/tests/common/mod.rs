@@ -1,7 +1,7 @@
-//! Helpers shared by wskctl's end-to-end tests: run the binary, receive on loopback.
+//! Helpers shared by wskctl's end-to-end tests: run the binary and read what it printed. The
+//! loopback receivers and payload patterns are the project's shared fixtures (`test-fixtures`).
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, UdpSocket};
 use std::process::Output;
 use std::time::Duration;
 
@@ -45,54 +45,4 @@ pub fn json(output: &Output) -> serde_json::Value {
     });
     assert!(value.is_object(), "stdout is not a JSON object: {value}");
     value
-}
-
-/// A UDP receiver on loopback with a large buffer, so a burst from wskctl is not dropped.
-pub struct Receiver {
-    pub socket: UdpSocket,
-}
-
-impl Receiver {
-    pub fn v4() -> Receiver {
-        Receiver::bind("127.0.0.1:0")
-    }
-
-    pub fn v6() -> Receiver {
-        Receiver::bind("[::1]:0")
-    }
-
-    fn bind(address: &str) -> Receiver {
-        let socket = UdpSocket::bind(address).expect("bind a loopback receiver");
-        let _ = socket2::SockRef::from(&socket).set_recv_buffer_size(8 << 20);
-        Receiver { socket }
-    }
-
-    pub fn address(&self) -> SocketAddr {
-        self.socket.local_addr().expect("local address")
-    }
-
-    pub fn target(&self) -> String {
-        self.address().to_string()
-    }
-
-    /// Everything that arrives until the socket has been quiet for `quiet`.
-    pub fn drain(&self, quiet: Duration) -> Vec<Vec<u8>> {
-        self.socket
-            .set_read_timeout(Some(quiet))
-            .expect("set a timeout");
-        let mut datagrams = Vec::new();
-        let mut buffer = vec![0u8; 65_536];
-        while let Ok(length) = self.socket.recv(&mut buffer) {
-            datagrams.push(buffer[..length].to_vec());
-        }
-        datagrams
-    }
-}
-
-/// The `send --size` pattern, written independently of wskctl's own code.
-pub fn pattern(sequence: u64, size: usize) -> Vec<u8> {
-    let mut out = sequence.to_le_bytes().to_vec();
-    out.extend((8..size).map(|i| sequence.wrapping_add(i as u64) as u8));
-    out.truncate(size);
-    out
 }

@@ -1,10 +1,14 @@
 //! IOCTL fuzzing through the whole DeviceIoControl path of the kernel model: the operation
-//! generator and the invariants, in one place for both drivers of it.
+//! generator and the invariants, in one crate for both drivers of it.
 //!
-//! * `fuzz/fuzz_targets/ioctl.rs` (libFuzzer, `cargo fuzz run ioctl`) builds a [`Scenario`] from
-//!   the fuzzer's bytes with `arbitrary` and calls [`run`].
-//! * `tests/ioctl_properties.rs` (`cargo test`) includes this file with `#[path]`, feeds
-//!   [`Scenario::from_bytes`] with proptest's random bytes and calls [`run`].
+//! * `fuzz/fuzz_targets/ioctl.rs` (libFuzzer, `cargo fuzz run ioctl`; the fuzz crate is its own
+//!   workspace and depends on this crate by path) builds a [`Scenario`] from the fuzzer's bytes
+//!   with `arbitrary` and calls [`run`].
+//! * `crates/driver/tests/ioctl_properties.rs` (`cargo test`; this crate is a dev-dependency of
+//!   the driver crate) feeds [`Scenario::from_bytes`] with proptest's random bytes and calls
+//!   [`run`].
+//!
+//! The kernel model exists off Windows only, and so does this crate's content.
 //!
 //! # What a scenario is
 //!
@@ -79,6 +83,7 @@
 //! check sees only what lies past the input: input and output share one buffer, so a reply
 //! byte left unwritten inside the input's length shows the caller's own byte instead. There the
 //! decoders and the reply checks (bytes sent, datagram count, sequence numbers) take over.
+#![cfg(not(target_os = "windows"))]
 
 use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};

@@ -14,7 +14,7 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 use crate::constants::*;
-use crate::kernel::{self, FaultSite, Kernel, SpecialPool, lock, rules};
+use crate::kernel::{self, FaultSite, Kernel, Rule, SpecialPool, lock, rules};
 use crate::types::*;
 
 /// Fill for memory the caller asked not to be zeroed, so reads of it stand out.
@@ -79,6 +79,9 @@ struct Quarantined {
     freed_by: Box<str>,
     /// Its entry in the fault handler's registry, when its pages are inaccessible.
     registered: Option<usize>,
+    /// The rule a touch of it breaks (POOL_USE_AFTER_FREE, or the WSK provider's rule for an
+    /// indication list it took back: see [`provider_free`]).
+    rule: &'static str,
 }
 
 impl Quarantined {
@@ -384,16 +387,40 @@ pub unsafe fn ExFreePoolWithTag(P: PVOID, Tag: ULONG) {
         }
         Backing::Pages(pages) => pages,
     };
-    // SAFETY: the pages are mapped read-write and no longer live: the driver gave them up.
-    unsafe { core::ptr::write_bytes(P.cast::<u8>(), FREED_POOL_POISON, pages.0.len()) };
+    quarantine_pages(
+        &kernel,
+        pool,
+        address,
+        (allocation.size, allocation.tag),
+        pages,
+        caller(location),
+        rules::POOL_USE_AFTER_FREE.id,
+    );
+}
+
+/// Poisons a freed special-pool allocation and quarantines it (its pages made inaccessible in
+/// [`SpecialPool::Protect`], a touch then stopping under `rule`); reports the writes found in
+/// the allocations leaving the quarantine.
+fn quarantine_pages(
+    kernel: &Kernel,
+    mut pool: std::sync::MutexGuard<'_, PoolTable>,
+    address: usize,
+    (size, tag): (usize, ULONG),
+    pages: Pages,
+    freed_by: String,
+    rule: &'static str,
+) {
+    // SAFETY: the pages are mapped read-write and no longer live: their owner gave them up.
+    unsafe { core::ptr::write_bytes(address as *mut u8, FREED_POOL_POISON, pages.0.len()) };
     let mut entry = Quarantined {
         address,
-        size: allocation.size,
-        tag: allocation.tag,
+        size,
+        tag,
         range: pages.0.as_range(),
         pages: Some(pages),
-        freed_by: caller(location).into_boxed_str(),
+        freed_by: freed_by.into_boxed_str(),
         registered: None,
+        rule,
     };
     if kernel.config.special_pool == SpecialPool::Protect {
         entry.registered = registry::register(&entry);
@@ -419,6 +446,57 @@ pub unsafe fn ExFreePoolWithTag(P: PVOID, Tag: ULONG) {
     drop(pool);
     for detail in damage {
         kernel.violate(rules::POOL_WRITE_AFTER_FREE, detail);
+    }
+}
+
+/// Allocates nonpaged pool for the provider's own use (the WSK provider's indication lists):
+/// tracked like a driver's allocation (a list never given back shows as a leak at unload) but
+/// neither counted in [`crate::kernel::Counters`] nor a fault-injection site, since the driver
+/// made no call. Zeroed. None if the host refuses the memory.
+pub(crate) fn provider_allocate(kernel: &Kernel, size: usize, tag: ULONG) -> Option<usize> {
+    let size = size.max(1);
+    let (memory, backing) = if kernel.config.special_pool == SpecialPool::Off {
+        let layout = layout(size)?;
+        // SAFETY: the layout has a nonzero size.
+        (unsafe { alloc_zeroed(layout) }, Backing::Host(layout))
+    } else {
+        let mut pages = region::alloc(size, region::Protection::READ_WRITE).ok()?;
+        (pages.as_mut_ptr::<u8>(), Backing::Pages(Pages(pages)))
+    };
+    if memory.is_null() {
+        return None;
+    }
+    lock(&kernel.pool).live.insert(
+        memory as usize,
+        PoolAllocation {
+            size,
+            tag,
+            nonpaged: true,
+            pins: 0,
+            backing,
+        },
+    );
+    Some(memory as usize)
+}
+
+/// Frees a [`provider_allocate`] allocation. With the special pool on, its pages are
+/// quarantined like freed driver pool, and a later touch stops naming `rule` (the provider
+/// took the memory back; `freed_by` says when).
+pub(crate) fn provider_free(kernel: &Kernel, address: usize, rule: Rule, freed_by: String) {
+    let mut pool = lock(&kernel.pool);
+    let Some(allocation) = pool.live.remove(&address) else {
+        return;
+    };
+    match allocation.backing {
+        Backing::Host(layout) => {
+            drop(pool);
+            // SAFETY: made by `provider_allocate` with this layout and removed from the table.
+            unsafe { dealloc(address as *mut u8, layout) };
+        }
+        Backing::Pages(pages) => {
+            let (size, tag) = (allocation.size, allocation.tag);
+            quarantine_pages(kernel, pool, address, (size, tag), pages, freed_by, rule.id);
+        }
     }
 }
 
@@ -450,6 +528,8 @@ mod registry {
         tag: AtomicU32,
         freed_by: AtomicPtr<u8>,
         freed_by_len: AtomicUsize,
+        rule: AtomicPtr<u8>,
+        rule_len: AtomicUsize,
     }
 
     #[allow(clippy::declare_interior_mutable_const)]
@@ -462,6 +542,8 @@ mod registry {
         tag: AtomicU32::new(0),
         freed_by: AtomicPtr::new(core::ptr::null_mut()),
         freed_by_len: AtomicUsize::new(0),
+        rule: AtomicPtr::new(core::ptr::null_mut()),
+        rule_len: AtomicUsize::new(0),
     };
 
     static TABLE: [Entry; ENTRIES] = [EMPTY; ENTRIES];
@@ -483,6 +565,9 @@ mod registry {
             .store(entry.freed_by.as_ptr().cast_mut(), Ordering::Relaxed);
         e.freed_by_len
             .store(entry.freed_by.len(), Ordering::Relaxed);
+        e.rule
+            .store(entry.rule.as_ptr().cast_mut(), Ordering::Relaxed);
+        e.rule_len.store(entry.rule.len(), Ordering::Relaxed);
         e.state.store(PUBLISHED, Ordering::Release);
         Some(slot)
     }
@@ -579,9 +664,19 @@ mod registry {
             let tag = entry.tag.load(Ordering::Relaxed).to_le_bytes();
             let tag: [char; 4] = tag.map(|b| if b.is_ascii_graphic() { b as char } else { '.' });
             let start = entry.address.load(Ordering::Relaxed);
+            let rule_ptr = entry.rule.load(Ordering::Relaxed);
+            let rule = if rule_ptr.is_null() {
+                "POOL_USE_AFTER_FREE"
+            } else {
+                // SAFETY: a published entry's rule is a &'static str (ptr, len) stored together.
+                let bytes = unsafe {
+                    core::slice::from_raw_parts(rule_ptr, entry.rule_len.load(Ordering::Relaxed))
+                };
+                core::str::from_utf8(bytes).unwrap_or("POOL_USE_AFTER_FREE")
+            };
             let _ = write!(
                 text,
-                "\nKERNEL MODEL STOP POOL_USE_AFTER_FREE: {kind} of {address:#x} by the instruction at \
+                "\nKERNEL MODEL STOP {rule}: {kind} of {address:#x} by the instruction at \
                  {ip:#x}: it lies in pool allocation {start:#x} (tag '{}{}{}{}', {} bytes, offset {}) \
                  that was freed by ",
                 tag[0],

@@ -248,3 +248,64 @@ const _: () = {
     assert!(size_of::<SOCKADDR_IN6>() == 28 && offset_of!(SOCKADDR_IN6, sin6_addr) == 8);
     assert!(offset_of!(SOCKADDR_IN6, sin6_scope_id) == 24);
 };
+
+// ---- receive-event callback ABI (moves to the wsk-abi crate at merge) ----
+// wsk.h (Windows x64), checked against shared/reference/wsk-abi.md (WSK_CLIENT_DATAGRAM_DISPATCH
+// 8 bytes, WSK_DATAGRAM_INDICATION 56) and ReactOS's wsk.h / mswsockdef.h for the values.
+
+/// NPIID (netioddk.h): a GUID.
+pub type NPIID = [u8; 16];
+
+#[repr(C)]
+pub struct WSK_DATAGRAM_INDICATION {
+    pub Next: *mut WSK_DATAGRAM_INDICATION,
+    pub Buffer: WSK_BUF,
+    pub ControlInfo: PVOID,
+    pub ControlInfoLength: ULONG,
+    pub RemoteAddress: *mut SOCKADDR,
+}
+
+pub type PFN_WSK_RECEIVE_FROM_EVENT = Option<
+    unsafe extern "system" fn(
+        SocketContext: PVOID,
+        Flags: ULONG,
+        DataIndication: *mut WSK_DATAGRAM_INDICATION,
+    ) -> NTSTATUS,
+>;
+
+#[repr(C)]
+pub struct WSK_CLIENT_DATAGRAM_DISPATCH {
+    pub WskReceiveFromEvent: PFN_WSK_RECEIVE_FROM_EVENT,
+}
+
+#[repr(C)]
+pub struct WSK_EVENT_CALLBACK_CONTROL {
+    pub NpiId: *const NPIID,
+    pub EventMask: ULONG,
+}
+
+/// `WSK_CONTROL_SOCKET_TYPE::WskSetOption`.
+pub const WSK_SET_OPTION: ULONG = 0;
+/// ws2def.h.
+pub const SOL_SOCKET: ULONG = 0xFFFF;
+/// WSK_SO_BASE (0x4000, mswsockdef.h) + 2.
+pub const SO_WSK_EVENT_CALLBACK: ULONG = 0x4002;
+pub const WSK_EVENT_RECEIVE_FROM: ULONG = 0x0000_0100;
+pub const WSK_EVENT_DISABLE: ULONG = 0x8000_0000;
+pub const WSK_FLAG_AT_DISPATCH_LEVEL: ULONG = 0x0000_0008;
+/// `NPI_WSK_INTERFACE_ID` {2227E803-8D8B-11D4-ABAD-009027719E09} in memory order.
+pub const NPI_WSK_INTERFACE_ID: NPIID = [
+    0x03, 0xE8, 0x27, 0x22, 0x8B, 0x8D, 0xD4, 0x11, 0xAB, 0xAD, 0x00, 0x90, 0x27, 0x71, 0x9E, 0x09,
+];
+
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(size_of::<WSK_CLIENT_DATAGRAM_DISPATCH>() == 8);
+    assert!(size_of::<WSK_DATAGRAM_INDICATION>() == 56);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, Buffer) == 8);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, ControlInfo) == 32);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, ControlInfoLength) == 40);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, RemoteAddress) == 48);
+    assert!(size_of::<WSK_EVENT_CALLBACK_CONTROL>() == 16);
+    assert!(offset_of!(WSK_EVENT_CALLBACK_CONTROL, EventMask) == 8);
+};

@@ -219,18 +219,30 @@ pub(crate) fn indicate(
     true
 }
 
-/// What the provider does with `list` once the callback returned `status`.
+/// What the provider does with `list` once the callback returned `status`. The socket may be
+/// gone already (closed while the callback ran: its record is removed before the close waits
+/// for the receiver thread), and then the list is still this call's.
 fn returned(kernel: &Arc<Kernel>, socket: usize, list: usize, status: NTSTATUS) {
     let mut wsk = kernel.wsk.lock();
-    let Some(record) = wsk.sockets.get_mut(&socket) else {
-        return;
+    let (closing, state) = match wsk.sockets.get(&socket) {
+        Some(record) => (record.closing, record.events.lists.get(&list).copied()),
+        None => (true, Some(ListState::Indicating)),
     };
-    let closing = record.closing;
-    let state = record.events.lists.get(&list).copied();
+    let retain = status == STATUS_PENDING && state == Some(ListState::Indicating) && !closing;
+    if let Some(record) = wsk.sockets.get_mut(&socket) {
+        if retain {
+            record.events.lists.insert(list, ListState::Retained);
+        } else {
+            record.events.lists.remove(&list);
+        }
+        if status == STATUS_DATA_NOT_ACCEPTED {
+            // Learn: the subsystem disables the callback until it is enabled again.
+            record.events.enabled = false;
+        }
+    }
+    drop(wsk);
     let take_back = match (status, state) {
         (STATUS_PENDING, Some(ListState::Indicating)) if closing => {
-            record.events.lists.remove(&list);
-            drop(wsk);
             kernel.violate(
                 rules::WSK_INDICATION_NOT_RELEASED,
                 format!(
@@ -240,17 +252,8 @@ fn returned(kernel: &Arc<Kernel>, socket: usize, list: usize, status: NTSTATUS) 
             );
             true
         }
-        (STATUS_PENDING, Some(ListState::Indicating)) => {
-            record.events.lists.insert(list, ListState::Retained);
-            false
-        }
-        (STATUS_PENDING, _) => {
-            record.events.lists.remove(&list);
-            false
-        }
+        (STATUS_PENDING, _) => false,
         (_, Some(ListState::ReleasedDuringCall)) => {
-            record.events.lists.remove(&list);
-            drop(wsk);
             kernel.violate(
                 rules::WSK_INDICATION_RELEASED_TWICE,
                 format!(
@@ -260,15 +263,7 @@ fn returned(kernel: &Arc<Kernel>, socket: usize, list: usize, status: NTSTATUS) 
             );
             false
         }
-        (_, _) => {
-            record.events.lists.remove(&list);
-            if status == STATUS_DATA_NOT_ACCEPTED {
-                // Learn: the subsystem disables the callback until it is enabled again.
-                record.events.enabled = false;
-            }
-            drop(wsk);
-            true
-        }
+        (_, _) => true,
     };
     if take_back {
         pool::provider_free(

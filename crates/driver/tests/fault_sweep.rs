@@ -93,6 +93,7 @@ fn receive_workload(bench: &Bench) {
         ModeRequest {
             family: Family::V4,
             mode,
+            delivery: wsk_sample_ioctl::Delivery::Irp,
         }
         .encode()
     };

@@ -34,6 +34,7 @@ fn receiving(host: &str) -> (Arc<Bench>, SocketAddr) {
     let mode = ModeRequest {
         family,
         mode: ReceiveMode::Receive,
+        delivery: wsk_sample_ioctl::Delivery::Irp,
     };
     let result = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode.encode(), 0);
     assert_eq!(result.status, STATUS_SUCCESS, "start receiving");
@@ -150,6 +151,7 @@ fn bad_receive_requests_get_clear_statuses_and_lose_nothing() {
     let echo = ModeRequest {
         family: Family::V4,
         mode: ReceiveMode::Echo,
+        delivery: wsk_sample_ioctl::Delivery::Irp,
     };
     let echo = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &echo.encode(), 0);
     assert_eq!(echo.status, STATUS_DEVICE_BUSY);
@@ -213,6 +215,7 @@ fn unload_with_receives_posted_and_a_request_pending_is_clean() {
     let off = ModeRequest {
         family: Family::V6,
         mode: ReceiveMode::Off,
+        delivery: wsk_sample_ioctl::Delivery::Irp,
     };
     assert_eq!(
         bench
@@ -226,6 +229,7 @@ fn unload_with_receives_posted_and_a_request_pending_is_clean() {
     let on = ModeRequest {
         family: Family::V6,
         mode: ReceiveMode::Receive,
+        delivery: wsk_sample_ioctl::Delivery::Irp,
     };
     assert_eq!(
         bench
@@ -245,6 +249,7 @@ fn echoing(host: &str) -> (Bench, SocketAddr) {
     let mode = ModeRequest {
         family: Family::of(&address),
         mode: ReceiveMode::Echo,
+        delivery: wsk_sample_ioctl::Delivery::Irp,
     };
     let result = bench.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode.encode(), 0);
     assert_eq!(result.status, STATUS_SUCCESS, "start echoing");

@@ -229,7 +229,7 @@ pub struct WSK_PROVIDER_DATAGRAM_DISPATCH {
     pub WskBind: PFN_WSK_BIND,
     pub WskSendTo: PFN_WSK_SEND_TO,
     pub WskReceiveFrom: PFN_WSK_RECEIVE_FROM,
-    pub WskRelease: PVOID,
+    pub WskRelease: PFN_WSK_RELEASE_DATAGRAM_INDICATION_LIST,
     pub WskGetLocalAddress: PFN_WSK_GET_LOCAL_ADDRESS,
     pub WskSendMessages: PFN_WSK_SEND_MESSAGES,
 }
@@ -286,4 +286,68 @@ const _: () = {
     assert!(
         offset_of!(SOCKADDR_IN6, sin6_addr) == 8 && offset_of!(SOCKADDR_IN6, sin6_scope_id) == 24
     );
+};
+
+// ---- receive-event callback ABI (moves to the wsk-abi crate at merge) ----
+// wsk.h (Windows x64): layouts as shared/reference/wsk-abi.md gives them
+// (WSK_CLIENT_DATAGRAM_DISPATCH 8 bytes, WSK_DATAGRAM_INDICATION 56); values from wsk.h and
+// mswsockdef.h (WSK_SO_BASE 0x4000).
+
+#[repr(C)]
+pub struct WSK_DATAGRAM_INDICATION {
+    pub Next: *mut WSK_DATAGRAM_INDICATION,
+    pub Buffer: WSK_BUF,
+    pub ControlInfo: PVOID,
+    pub ControlInfoLength: ULONG,
+    pub RemoteAddress: *mut SOCKADDR,
+}
+
+pub type PFN_WSK_RECEIVE_FROM_EVENT = Option<
+    unsafe extern "system" fn(
+        SocketContext: PVOID,
+        Flags: ULONG,
+        DataIndication: *mut WSK_DATAGRAM_INDICATION,
+    ) -> NTSTATUS,
+>;
+
+pub type PFN_WSK_RELEASE_DATAGRAM_INDICATION_LIST = Option<
+    unsafe extern "system" fn(
+        Socket: *mut WSK_SOCKET,
+        DatagramIndication: *mut WSK_DATAGRAM_INDICATION,
+    ) -> NTSTATUS,
+>;
+
+#[repr(C)]
+pub struct WSK_CLIENT_DATAGRAM_DISPATCH {
+    pub WskReceiveFromEvent: PFN_WSK_RECEIVE_FROM_EVENT,
+}
+
+#[repr(C)]
+pub struct WSK_EVENT_CALLBACK_CONTROL {
+    /// PNPIID: points at NPI_WSK_INTERFACE_ID.
+    pub NpiId: *const [u8; 16],
+    pub EventMask: ULONG,
+}
+
+/// `WSK_CONTROL_SOCKET_TYPE::WskSetOption`.
+pub const WSK_SET_OPTION: ULONG = 0;
+pub const SOL_SOCKET: ULONG = 0xFFFF;
+/// WSK_SO_BASE + 2.
+pub const SO_WSK_EVENT_CALLBACK: ULONG = 0x4002;
+pub const WSK_EVENT_RECEIVE_FROM: ULONG = 0x0000_0100;
+pub const WSK_EVENT_DISABLE: ULONG = 0x8000_0000;
+/// wdm.h MDL flags (as CSHORT) the driver reads to find an indication's bytes.
+pub const MDL_MAPPED_TO_SYSTEM_VA: i16 = 0x0001;
+pub const MDL_SOURCE_IS_NONPAGED_POOL: i16 = 0x0004;
+
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(size_of::<WSK_CLIENT_DATAGRAM_DISPATCH>() == 8);
+    assert!(size_of::<WSK_DATAGRAM_INDICATION>() == 56);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, Buffer) == 8);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, ControlInfo) == 32);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, ControlInfoLength) == 40);
+    assert!(offset_of!(WSK_DATAGRAM_INDICATION, RemoteAddress) == 48);
+    assert!(size_of::<WSK_EVENT_CALLBACK_CONTROL>() == 16);
+    assert!(offset_of!(WSK_EVENT_CALLBACK_CONTROL, EventMask) == 8);
 };

@@ -78,13 +78,15 @@ fn workload(bench: &Bench, v4: &Receiver, v6: &Receiver) -> Expected {
         bench.configure(ConfigAction::ClearFixed(Family::V4)),
     );
     bench.stats();
-    receive_workload(bench);
+    receive_workload(bench, wsk_sample_ioctl::Delivery::Irp);
+    receive_workload(bench, wsk_sample_ioctl::Delivery::Events);
     expected
 }
 
-/// The receive path: start receiving on IPv4, one datagram from an external client through a
-/// pended receive request, stop.
-fn receive_workload(bench: &Bench) {
+/// The receive path, with `delivery` (posted IRPs, or the event callback whose enable and
+/// disable go through WskControlSocket's fault site): start receiving on IPv4, one datagram from
+/// an external client through a pended receive request, stop; then the echo responder.
+fn receive_workload(bench: &Bench, delivery: wsk_sample_ioctl::Delivery) {
     use wsk_sample_ioctl::{
         IOCTL_WSK_SAMPLE_RECEIVE, IOCTL_WSK_SAMPLE_RECEIVE_MODE, ModeRequest, ReceiveMode,
         ReceiveReply, ReceiveRequest,
@@ -93,7 +95,7 @@ fn receive_workload(bench: &Bench) {
         ModeRequest {
             family: Family::V4,
             mode,
-            delivery: wsk_sample_ioctl::Delivery::Irp,
+            delivery,
         }
         .encode()
     };

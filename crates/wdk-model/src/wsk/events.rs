@@ -549,3 +549,57 @@ pub(crate) fn close(kernel: &Kernel, socket: usize) {
         );
     }
 }
+
+/// Calls every enabled WskReceiveFromEvent once with a NULL list, which tells the client its
+/// socket no longer works (Learn, PFN_WSK_RECEIVE_FROM_EVENT), on a provider thread at
+/// DISPATCH_LEVEL. The socket stays as it is otherwise (the client must close it). Returns
+/// how many callbacks were made.
+pub(crate) fn indicate_failure(kernel: &Arc<Kernel>) -> usize {
+    let targets: Vec<(usize, usize, usize)> = {
+        let mut wsk = kernel.wsk.lock();
+        wsk.sockets
+            .iter_mut()
+            .filter(|(_, r)| !r.closing && r.events.enabled && r.events.dispatch != 0)
+            .map(|(key, r)| {
+                r.events.in_progress += 1;
+                (*key, r.events.dispatch, r.events.context)
+            })
+            .collect()
+    };
+    let count = targets.len();
+    let worker = kernel.clone();
+    let thread = std::thread::Builder::new()
+        .name("wsk-event-failure".into())
+        .spawn(move || {
+            let _entered = kernel::enter(&worker);
+            for (socket, dispatch, context) in targets {
+                // SAFETY: the client's dispatch table, valid while the socket is open.
+                let callback = unsafe {
+                    (*(dispatch as *const WSK_CLIENT_DATAGRAM_DISPATCH)).WskReceiveFromEvent
+                };
+                if let Some(callback) = callback {
+                    worker.note(
+                        "WSK: WskReceiveFromEvent with a NULL list: socket no longer functional",
+                    );
+                    let _ = kernel::at_irql(kernel::DISPATCH, || {
+                        // SAFETY: the client's callback; a NULL list is documented.
+                        unsafe {
+                            callback(
+                                context as PVOID,
+                                WSK_FLAG_AT_DISPATCH_LEVEL,
+                                std::ptr::null_mut(),
+                            )
+                        }
+                    });
+                }
+                finish_call(&worker, socket);
+            }
+        });
+    match thread {
+        Ok(handle) => {
+            let _ = handle.join();
+        }
+        Err(_) => panic!("kernel model: cannot start a provider thread"),
+    }
+    count
+}

@@ -264,3 +264,31 @@ fn switching_off_with_datagrams_kept_releases_them_and_receiving_resumes() {
     }
     finish(bench);
 }
+
+/// A NULL DataIndication (the socket no longer works, Learn PFN_WSK_RECEIVE_FROM_EVENT) is
+/// counted as a receive error and touches nothing; switching off closes the socket, and
+/// receiving again works on a new one.
+#[test]
+fn a_null_indication_counts_an_error_and_the_next_start_uses_a_new_socket() {
+    let (bench, address) = started("127.0.0.1", ReceiveMode::Receive, Delivery::Events);
+    assert_eq!(
+        bench.kernel.fail_event_sockets(),
+        1,
+        "one socket has the event enabled"
+    );
+    assert_eq!(receive_stats(&bench).receive_errors, 1);
+    assert_eq!(
+        set_mode(&bench, Family::V4, ReceiveMode::Off, Delivery::Events),
+        STATUS_SUCCESS
+    );
+    assert_eq!(
+        set_mode(&bench, Family::V4, ReceiveMode::Receive, Delivery::Events),
+        STATUS_SUCCESS
+    );
+    let client = UdpSocket::bind("127.0.0.1:0").expect("client");
+    client.send_to(b"still here", address).expect("send");
+    let result = receive(&bench, Family::V4, 100);
+    let (_, data) = ReceiveReply::decode(&result.output).expect("reply");
+    assert_eq!(data, b"still here");
+    finish(bench);
+}

@@ -22,7 +22,7 @@ use wdk_model::harness::{HarnessError, IoMode};
 use wdk_model::{Fault, FaultSite, KernelConfig};
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::{
-    BatchReply, ConfigAction, Destination, Family, IOCTL_WSK_SAMPLE_RECEIVE,
+    BatchReply, ConfigAction, Delivery, Destination, Family, IOCTL_WSK_SAMPLE_RECEIVE,
     IOCTL_WSK_SAMPLE_RECEIVE_MODE, ModeRequest, ReceiveMode, ReceiveReply, ReceiveRequest,
     ReceiveStats,
 };
@@ -88,14 +88,16 @@ fn workload(rig: &Rig, v4: &Receiver, v6: &Receiver) -> Expected {
     ));
     check("clear", rig.configure(ConfigAction::ClearFixed(Family::V4)));
     rig.stats();
-    receive_workload(rig);
+    receive_workload(rig, Delivery::Irp);
+    receive_workload(rig, Delivery::Events);
     expected
 }
 
-fn set_mode(rig: &Rig, mode: ReceiveMode) -> i32 {
+fn set_mode(rig: &Rig, mode: ReceiveMode, delivery: Delivery) -> i32 {
     let request = ModeRequest {
         family: Family::V4,
         mode,
+        delivery,
     }
     .encode();
     rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &request, 0).status
@@ -111,10 +113,14 @@ fn client_and_target(rig: &Rig) -> Option<(UdpSocket, SocketAddr)> {
     Some((client, SocketAddr::new([127, 0, 0, 1].into(), local.port())))
 }
 
-/// The receive path: start receiving on IPv4, one datagram from an external client through a
-/// pended receive request, stop; then the echo responder.
-fn receive_workload(rig: &Rig) {
-    if !check("start receiving", set_mode(rig, ReceiveMode::Receive)) {
+/// The receive path, with `delivery` (posted IRPs, or the event callback whose enable and
+/// disable go through WskControlSocket's fault site): start receiving on IPv4, one datagram from
+/// an external client through a pended receive request, stop; then the echo responder.
+fn receive_workload(rig: &Rig, delivery: Delivery) {
+    if !check(
+        "start receiving",
+        set_mode(rig, ReceiveMode::Receive, delivery),
+    ) {
         return;
     }
     if let Some((client, to)) = client_and_target(rig) {
@@ -126,10 +132,10 @@ fn receive_workload(rig: &Rig) {
             assert_eq!(data, b"in", "the datagram received");
         }
     }
-    check("stop receiving", set_mode(rig, ReceiveMode::Off));
+    check("stop receiving", set_mode(rig, ReceiveMode::Off, delivery));
     // The echo responder: one datagram back to its sender, or counted as not echoed when the
     // fault lands on the echo's send.
-    if !check("start echoing", set_mode(rig, ReceiveMode::Echo)) {
+    if !check("start echoing", set_mode(rig, ReceiveMode::Echo, delivery)) {
         return;
     }
     if let Some((client, to)) = client_and_target(rig) {
@@ -145,7 +151,7 @@ fn receive_workload(rig: &Rig) {
             assert_eq!(&buffer[..n], b"echo");
         }
     }
-    check("stop echoing", set_mode(rig, ReceiveMode::Off));
+    check("stop echoing", set_mode(rig, ReceiveMode::Off, delivery));
 }
 
 /// Waits until the driver's receive statistics account for one more datagram: echoed, dropped

@@ -32,6 +32,7 @@ fn receiving(host: &str) -> (Arc<Rig>, SocketAddr) {
     let mode = ModeRequest {
         family,
         mode: ReceiveMode::Receive,
+        delivery: wsk_sample_ioctl::Delivery::Irp,
     };
     let result = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode.encode(), 0);
     assert_eq!(result.status, STATUS_SUCCESS, "start receiving");
@@ -148,6 +149,7 @@ fn bad_receive_requests_get_clear_statuses_and_lose_nothing() {
     let echo = ModeRequest {
         family: Family::V4,
         mode: ReceiveMode::Echo,
+        delivery: wsk_sample_ioctl::Delivery::Irp,
     };
     let echo = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &echo.encode(), 0);
     assert_eq!(echo.status, STATUS_DEVICE_BUSY);
@@ -210,6 +212,7 @@ fn unload_with_receives_posted_and_a_request_pending_is_clean() {
     let off = ModeRequest {
         family: Family::V6,
         mode: ReceiveMode::Off,
+        delivery: wsk_sample_ioctl::Delivery::Irp,
     };
     assert_eq!(
         rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &off.encode(), 0)
@@ -222,6 +225,7 @@ fn unload_with_receives_posted_and_a_request_pending_is_clean() {
     let on = ModeRequest {
         family: Family::V6,
         mode: ReceiveMode::Receive,
+        delivery: wsk_sample_ioctl::Delivery::Irp,
     };
     assert_eq!(
         rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &on.encode(), 0)
@@ -240,6 +244,7 @@ fn echoing(host: &str) -> (Rig, SocketAddr) {
     let mode = ModeRequest {
         family: Family::of(&address),
         mode: ReceiveMode::Echo,
+        delivery: wsk_sample_ioctl::Delivery::Irp,
     };
     let result = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode.encode(), 0);
     assert_eq!(result.status, STATUS_SUCCESS, "start echoing");

@@ -30,6 +30,7 @@ fn all_cases() -> Vec<Case> {
         cases::wsk_unload::cases(),
         cases::receive::cases(),
         cases::unload_window::cases(),
+        cases::events::cases(),
     ]
     .into_iter()
     .flatten()
@@ -121,6 +122,11 @@ fn main() {
         cases::receive::checks()
             .into_iter()
             .map(|(name, check)| Trial::test(format!("receive::{name}"), check)),
+    );
+    trials.extend(
+        cases::events::checks()
+            .into_iter()
+            .map(|(name, check)| Trial::test(format!("events::{name}"), check)),
     );
     trials.extend(
         cases::unload_window::checks()

@@ -46,6 +46,9 @@ pub const MAKE_WSK_VERSION_1_0: USHORT = MAKE_WSK_VERSION(1, 0);
 pub const WSK_NO_WAIT: ULONG = 0;
 pub const WSK_INFINITE_WAIT: ULONG = 0xFFFF_FFFF;
 pub const WSK_FLAG_DATAGRAM_SOCKET: ULONG = 0x0000_0004;
+/// A WskReceiveFromEvent `Flags` bit: the callback runs at DISPATCH_LEVEL (Learn,
+/// PFN_WSK_RECEIVE_FROM_EVENT). Value from Microsoft's wsk.h; Wine's wsk.h lacks it.
+pub const WSK_FLAG_AT_DISPATCH_LEVEL: ULONG = 0x0000_0008;
 
 /// `_WSAIOW(IOC_WSK, 0x1)` and `_WSAIOW(IOC_WSK, 0x6)` in Microsoft's wsk.h; Wine's wsk.h has
 /// neither, so the reference table is their second source.

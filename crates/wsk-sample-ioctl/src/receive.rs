@@ -5,7 +5,7 @@
 //! |------|----------|--------|--------|-------|--------|
 //! | [`IOCTL_WSK_SAMPLE_RECEIVE`] | `0x804` | buffered | read | [`ReceiveRequest`] (8 bytes) | [`ReceiveReply`] header (48 bytes) + payload |
 //! | [`IOCTL_WSK_SAMPLE_RECEIVE_STATS`] | `0x805` | buffered | read | none | [`ReceiveStats`] (96 bytes) |
-//! | [`IOCTL_WSK_SAMPLE_RECEIVE_MODE`] | `0x806` | buffered | write | [`ModeRequest`] (8 bytes) | none |
+//! | [`IOCTL_WSK_SAMPLE_RECEIVE_MODE`] | `0x806` | buffered | write | [`ModeRequest`] (8 bytes: version, family, mode, [`Delivery`]) | none |
 //!
 //! A receive request pends until a datagram arrives on the family's socket (the inverted-call
 //! pattern) and completes with its source, its length and as many bytes as the output buffer
@@ -136,6 +136,36 @@ impl ReceiveMode {
     }
 }
 
+/// How datagrams reach the driver in Receive and Echo mode (the mode request's last 16-bit
+/// field, reserved and zero before: 0 keeps meaning what it meant, so old callers are unchanged).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Delivery {
+    /// WskReceiveFrom IRPs posted with the driver's own buffers (the default).
+    #[default]
+    Irp,
+    /// The WskReceiveFromEvent callback (SO_WSK_EVENT_CALLBACK): the provider's buffers.
+    Events,
+}
+
+impl Delivery {
+    /// The wire value.
+    pub const fn wire(self) -> u16 {
+        match self {
+            Self::Irp => 0,
+            Self::Events => 1,
+        }
+    }
+
+    /// From the wire value.
+    pub const fn from_wire(value: u16) -> Option<Self> {
+        match value {
+            0 => Some(Self::Irp),
+            1 => Some(Self::Events),
+            _ => None,
+        }
+    }
+}
+
 /// Input of `IOCTL_WSK_SAMPLE_RECEIVE_MODE`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModeRequest {
@@ -143,6 +173,8 @@ pub struct ModeRequest {
     pub family: Family,
     /// What to do with its datagrams.
     pub mode: ReceiveMode,
+    /// How they reach the driver (ignored for Off).
+    pub delivery: Delivery,
 }
 
 impl ModeRequest {
@@ -153,22 +185,22 @@ impl ModeRequest {
         put_u16::<Q_VERSION, L>(&mut out, ABI_VERSION);
         put_u16::<Q_FAMILY, L>(&mut out, self.family.wire());
         put_u16::<Q_VALUE, L>(&mut out, self.mode.wire());
+        put_u16::<Q_RESERVED, L>(&mut out, self.delivery.wire());
         out
     }
 
-    /// Decodes a request: exactly 8 bytes, version 1, a family, a known mode.
+    /// Decodes a request: exactly 8 bytes, version 1, a family, a known mode and delivery.
     pub fn decode(bytes: &[u8]) -> Result<Self, AbiError> {
         const L: usize = RECEIVE_REQUEST_SIZE;
         let bytes = exact::<L>(bytes)?;
         if get_u16::<Q_VERSION, L>(bytes) != ABI_VERSION {
             return Err(AbiError::UnsupportedVersion);
         }
-        if get_u16::<Q_RESERVED, L>(bytes) != 0 {
-            return Err(AbiError::ReservedNotZero);
-        }
         Ok(Self {
             family: decode_family(get_u16::<Q_FAMILY, L>(bytes))?,
             mode: ReceiveMode::from_wire(get_u16::<Q_VALUE, L>(bytes))
+                .ok_or(AbiError::UnknownAction)?,
+            delivery: Delivery::from_wire(get_u16::<Q_RESERVED, L>(bytes))
                 .ok_or(AbiError::UnknownAction)?,
         })
     }
@@ -354,19 +386,40 @@ mod tests {
     #[test]
     fn a_mode_request_round_trips_and_refuses_an_unknown_mode() {
         for mode in [ReceiveMode::Off, ReceiveMode::Receive, ReceiveMode::Echo] {
-            let request = ModeRequest {
-                family: Family::V4,
-                mode,
-            };
-            assert_eq!(ModeRequest::decode(&request.encode()), Ok(request));
+            for delivery in [Delivery::Irp, Delivery::Events] {
+                let request = ModeRequest {
+                    family: Family::V4,
+                    mode,
+                    delivery,
+                };
+                assert_eq!(ModeRequest::decode(&request.encode()), Ok(request));
+            }
         }
-        let mut bad = ModeRequest {
+        let good = ModeRequest {
             family: Family::V4,
             mode: ReceiveMode::Echo,
+            delivery: Delivery::Events,
         }
         .encode();
+        assert_eq!(&good[6..8], &[1, 0], "the delivery is the last u16");
+        let mut bad = good;
         bad[4] = 3;
         assert_eq!(ModeRequest::decode(&bad), Err(AbiError::UnknownAction));
+        let mut bad = good;
+        bad[6] = 2;
+        assert_eq!(ModeRequest::decode(&bad), Err(AbiError::UnknownAction));
+    }
+
+    #[test]
+    fn a_mode_request_from_before_the_delivery_field_means_irp() {
+        // Version 1, IPv4, Receive, and the reserved zero an older caller writes.
+        let mut old = [0u8; RECEIVE_REQUEST_SIZE];
+        old[0..2].copy_from_slice(&ABI_VERSION.to_le_bytes());
+        old[2..4].copy_from_slice(&Family::V4.wire().to_le_bytes());
+        old[4..6].copy_from_slice(&ReceiveMode::Receive.wire().to_le_bytes());
+        let decoded = ModeRequest::decode(&old).expect("decode");
+        assert_eq!(decoded.delivery, Delivery::Irp);
+        assert_eq!(decoded.mode, ReceiveMode::Receive);
     }
 
     #[test]

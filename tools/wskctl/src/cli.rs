@@ -370,6 +370,11 @@ pub struct EchoArgs {
     /// Stop after this many seconds without a datagram.
     #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds, allow_negative_numbers = true)]
     pub timeout: f64,
+
+    /// Take datagrams through the driver's WskReceiveFromEvent callback (SO_WSK_EVENT_CALLBACK)
+    /// instead of its posted WskReceiveFrom IRPs (the default).
+    #[arg(long)]
+    pub events: bool,
 }
 
 #[derive(Debug, Args)]
@@ -390,6 +395,11 @@ pub struct RecvArgs {
     /// Print each datagram's payload (as text, lossy UTF-8) after its source and size.
     #[arg(long)]
     pub print: bool,
+
+    /// Take datagrams through the driver's WskReceiveFromEvent callback (SO_WSK_EVENT_CALLBACK)
+    /// instead of its posted WskReceiveFrom IRPs (the default).
+    #[arg(long)]
+    pub events: bool,
 }
 
 fn parse_address(text: &str) -> Result<SocketAddr, String> {

@@ -16,6 +16,10 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn run(bind: &str, sizes: &[usize]) {
+    run_with(bind, sizes, &[]);
+}
+
+fn run_with(bind: &str, sizes: &[usize], extra: &[&str]) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wskctl"))
         .args([
             "recv",
@@ -27,6 +31,7 @@ fn run(bind: &str, sizes: &[usize]) {
             "10",
         ])
         .args(["--count", &sizes.len().to_string()])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -87,6 +92,26 @@ fn recv_gets_every_byte_from_an_external_ipv6_client() {
 }
 
 #[test]
+fn recv_with_events_gets_every_byte_on_both_families() {
+    run_with(
+        "127.0.0.1:0",
+        &[1, 64, 1_472, 30_000, 65_507],
+        &["--events"],
+    );
+    run_with("[::1]:0", &[1, 1_452, 65_527], &["--events"]);
+}
+
+#[test]
+fn echo_with_events_returns_every_byte_on_both_families() {
+    echo_run_with(
+        "127.0.0.1:0",
+        &[1, 64, 1_472, 30_000, 65_507],
+        &["--events"],
+    );
+    echo_run_with("[::1]:0", &[1, 1_452, 65_527], &["--events"]);
+}
+
+#[test]
 fn recv_stops_after_its_timeout_without_datagrams() {
     let output = Command::new(env!("CARGO_BIN_EXE_wskctl"))
         .args([
@@ -107,9 +132,14 @@ fn recv_stops_after_its_timeout_without_datagrams() {
 }
 
 fn echo_run(bind: &str, sizes: &[usize]) {
+    echo_run_with(bind, sizes, &[]);
+}
+
+fn echo_run_with(bind: &str, sizes: &[usize], extra: &[&str]) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wskctl"))
         .args(["echo", "--bind", bind, "--json", "--timeout", "10"])
         .args(["--count", &sizes.len().to_string()])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -7,8 +7,8 @@ use wdk_sys::{STATUS_DELETE_PENDING, STATUS_DEVICE_BUSY};
 
 use super::{ControlState, Engine, control_timeout_ms};
 use crate::failure::{Failure, FailureKind};
-use crate::sync_call::Wait;
-use crate::wsk::Family;
+use crate::sync_call::{CallKind, Wait};
+use crate::wsk::{self, Family, SockAddrStorage};
 
 impl Engine {
     /// Both families' receive counters.
@@ -29,6 +29,7 @@ impl Engine {
         &self,
         family: Family,
         mode: wsk_sample_ioctl::ReceiveMode,
+        delivery: wsk_sample_ioctl::Delivery,
     ) -> Result<(), Failure> {
         use wsk_sample_ioctl::ReceiveMode;
         if !self.rundown.acquire() {
@@ -47,7 +48,7 @@ impl Engine {
                 }
                 _ => self.open_socket(control, family).and_then(|socket| {
                     receiver
-                        .start(socket, mode)
+                        .start(socket, mode, delivery)
                         .map_err(|status| Failure::new(status, FailureKind::NotReady))
                 }),
             };
@@ -67,8 +68,20 @@ impl Engine {
         if receiver.mode() == wsk_sample_ioctl::ReceiveMode::Off {
             return;
         }
-        receiver.stop();
         let state = self.family(family);
+        let open = state.socket.load(Ordering::Acquire);
+        if receiver.delivery() == wsk_sample_ioctl::Delivery::Events && !open.is_null() {
+            // Disabled with an IRP, which completes once the callbacks in progress have
+            // returned (receive/events.rs), so none keeps a list after `stop` released them.
+            // SAFETY: the family's live, bound socket; the input is static.
+            let _ = self.control.call(
+                CallKind::Other,
+                Wait::Bounded(control_timeout_ms()),
+                SockAddrStorage::ZERO,
+                |irp, _, arm| unsafe { wsk::disable_receive_from_event(open, irp, arm) },
+            );
+        }
+        receiver.stop();
         let socket = state.socket.swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !socket.is_null() {
             state.publish_fixed(None);

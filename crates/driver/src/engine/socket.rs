@@ -63,12 +63,20 @@ impl Engine {
         }
         let not_ready = |status| Failure::new(status, FailureKind::NotReady);
         let provider = &control.provider;
-        // SAFETY: the NPI is captured; the IRP comes from SyncCall with its routine set.
         let created = self.control.call(
             CallKind::CreatesSocket,
             Wait::Bounded(control_timeout_ms()),
             SockAddrStorage::ZERO,
-            |irp, _, arm| unsafe { wsk::create_datagram_socket(provider, family, irp, arm) },
+            |irp, _, arm| {
+                let events = (
+                    crate::receive::events::context(self.receiver(family)),
+                    &raw const crate::receive::events::DISPATCH,
+                );
+                // SAFETY: the NPI is captured; the IRP comes from SyncCall with its routine set
+                // (`arm`); the dispatch table is static and the context (the family's
+                // receiver) lives as long as the engine, which outlives every socket it creates.
+                unsafe { wsk::create_datagram_socket(provider, family, events, irp, arm) }
+            },
         );
         let socket = created
             .map_err(|failed| {

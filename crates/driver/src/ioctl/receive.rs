@@ -72,7 +72,7 @@ pub fn receive_mode(engine: &Engine, request: &mut Option<Request>) -> Result<()
         .input_buffer()
         .map_err(|_| invalid(STATUS_INFO_LENGTH_MISMATCH))?;
     let decoded = ModeRequest::decode(bytes).map_err(|e| invalid(e.ntstatus()))?;
-    engine.set_receive_mode(Family::from(decoded.family), decoded.mode)?;
+    engine.set_receive_mode(Family::from(decoded.family), decoded.mode, decoded.delivery)?;
     if let Some(request) = request.take() {
         request.complete(STATUS_SUCCESS, 0);
     }

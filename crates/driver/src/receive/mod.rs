@@ -5,6 +5,7 @@
 //! - `pool.rs`: the buffers (nonpaged memory, MDL and IRP built once).
 //! - `requests.rs`: completing a pended receive request with a datagram (the receive IOCTLs
 //!   themselves are dispatched in src/ioctl/receive.rs).
+//! - `events.rs`: the other delivery, WskReceiveFromEvent (its own synchronisation note).
 //!
 //! A datagram that completes a receive goes to the oldest request waiting in the family's
 //! manual queue (WdfIoQueueRetrieveNextRequest) and its buffer is posted again at once. With
@@ -31,6 +32,7 @@
 //! control path's IoSetCompletionRoutineEx `Arm`; docs/ARCHITECTURE.md, "The unload window",
 //! says what that leaves open.
 
+pub mod events;
 pub mod pool;
 pub mod requests;
 
@@ -43,7 +45,7 @@ use wdk_sys::{
     NTSTATUS, PDEVICE_OBJECT, PIRP, PVOID, STATUS_CANCELLED, STATUS_MORE_PROCESSING_REQUIRED,
     WDFQUEUE,
 };
-use wsk_sample_ioctl::{ReceiveMode, ReceiveStats};
+use wsk_sample_ioctl::{Delivery, ReceiveMode, ReceiveStats};
 
 use crate::irp::{self, result_of};
 use crate::kernel::SpinLock;
@@ -115,6 +117,11 @@ pub struct Receiver {
     queue: AtomicPtr<c_void>,
     /// A `ReceiveMode` wire value; changed under `lock`.
     mode: AtomicU16,
+    /// A `Delivery` wire value; written under `lock` with `mode` when receiving starts (while
+    /// the mode is Off), read by the completion routines and the event callback.
+    delivery: AtomicU16,
+    /// Indication lists kept by the event callback (events.rs); under `lock`.
+    held: UnsafeCell<events::Held>,
     socket: AtomicPtr<WSK_SOCKET>,
     posting: Rundown,
     live: Rundown,
@@ -160,6 +167,10 @@ impl Receiver {
             }))
         };
         // SAFETY: as for `family`.
+        let held = unsafe { &raw mut (*this).held };
+        // SAFETY: writable; the zeroed value needs no drop.
+        unsafe { held.write(UnsafeCell::new(events::Held::EMPTY)) };
+        // SAFETY: as for `family`.
         let stats = unsafe { &raw mut (*this).stats };
         // SAFETY: writable; the zeroed value needs no drop.
         unsafe { stats.write(Counters::default()) };
@@ -196,6 +207,10 @@ impl Receiver {
         ReceiveMode::from_wire(self.mode.load(Ordering::Acquire)).unwrap_or_default()
     }
 
+    pub fn delivery(&self) -> Delivery {
+        Delivery::from_wire(self.delivery.load(Ordering::Acquire)).unwrap_or_default()
+    }
+
     /// Remembers the family's manual queue (EvtDriverDeviceAdd).
     pub fn set_queue(&self, queue: WDFQUEUE) {
         let _guard = self.lock.lock();
@@ -212,9 +227,17 @@ impl Receiver {
     /// At PASSIVE_LEVEL with the engine's control lock held. The same mode again changes
     /// nothing; another mode needs Off first (STATUS_DEVICE_BUSY), as do buffers from an
     /// earlier run still out.
-    pub fn start(&self, socket: *mut WSK_SOCKET, mode: ReceiveMode) -> Result<(), NTSTATUS> {
+    ///
+    /// With [`Delivery::Events`] nothing is posted: WskReceiveFromEvent is enabled instead
+    /// (events.rs); the socket was created with the receiver as its context.
+    pub fn start(
+        &self,
+        socket: *mut WSK_SOCKET,
+        mode: ReceiveMode,
+        delivery: Delivery,
+    ) -> Result<(), NTSTATUS> {
         let current = self.mode();
-        if current == mode {
+        if current == mode && self.delivery() == delivery {
             return Ok(());
         }
         if current != ReceiveMode::Off || mode == ReceiveMode::Off {
@@ -226,9 +249,21 @@ impl Receiver {
         self.socket.store(socket, Ordering::Release);
         {
             let _guard = self.lock.lock();
+            self.delivery.store(delivery.wire(), Ordering::Release);
             self.mode.store(mode.wire(), Ordering::Release);
         }
         self.posting.reopen();
+        if delivery == Delivery::Events {
+            // SAFETY: the family's socket, live and bound, created with the receiver as its
+            // context and events::DISPATCH.
+            let status = unsafe { wsk::enable_receive_from_event(socket) };
+            if status < 0 {
+                let _guard = self.lock.lock();
+                self.mode.store(ReceiveMode::Off.wire(), Ordering::Release);
+                return Err(status);
+            }
+            return Ok(());
+        }
         for place in &self.buffers {
             let Some(buffer) = NonNull::new(place.load(Ordering::Acquire)) else {
                 continue;
@@ -251,9 +286,11 @@ impl Receiver {
     /// window closed once the posts executing now have returned. At PASSIVE_LEVEL.
     pub fn stop(&self) {
         let mut held = [core::ptr::null_mut::<Buffer>(); BUFFERS];
-        let queue = {
+        let (queue, mut lists) = {
             let _guard = self.lock.lock();
             self.mode.store(ReceiveMode::Off.wire(), Ordering::Release);
+            // SAFETY: `held` is touched only under `lock`, held here.
+            let lists = core::mem::replace(unsafe { &mut *self.held.get() }, events::Held::EMPTY);
             // SAFETY: the backlog is touched only under `lock`, held here.
             let backlog = unsafe { &mut *self.backlog.get() };
             for place in &mut held {
@@ -262,10 +299,15 @@ impl Receiver {
                     None => break,
                 }
             }
-            self.queue.load(Ordering::Acquire)
+            (self.queue.load(Ordering::Acquire), lists)
         };
         for buffer in held.into_iter().filter_map(NonNull::new) {
             self.idle(buffer);
+        }
+        // Kept indication lists go back before the engine closes the socket (Learn,
+        // PFN_WSK_RELEASE_DATA_INDICATION_LIST): each exactly once, by value.
+        while let Some(list) = lists.pop() {
+            list.release();
         }
         // Requests still waiting: mode is Off, so none is added after this drain.
         while let Some(request) = retrieve(queue.cast()) {
@@ -319,7 +361,8 @@ impl Receiver {
     /// Callable at DISPATCH_LEVEL (from the completion routine: Learn, "Using IRPs with
     /// Winsock Kernel Functions", WSK calls are legal there and a completed IRP may be reused).
     fn post(&self, buffer: NonNull<Buffer>) {
-        if !self.posting.acquire() {
+        // With the event callback nothing is posted: the buffer only served an echo.
+        if self.delivery() == Delivery::Events || !self.posting.acquire() {
             self.idle(buffer);
             return;
         }
@@ -455,8 +498,16 @@ impl Receiver {
     }
 
     fn take_owned(&self, request: Request) -> Result<(), (Request, NTSTATUS)> {
-        let held = {
-            let _guard = self.lock.lock();
+        let (request, held) = {
+            let guard = self.lock.lock();
+            let (request, _guard) = if self.mode() == ReceiveMode::Receive {
+                match self.take_held(request, guard) {
+                    Ok(()) => return Ok(()),
+                    Err(back) => back,
+                }
+            } else {
+                (request, guard)
+            };
             match self.mode() {
                 ReceiveMode::Off => return Err((request, wdk_sys::STATUS_INVALID_DEVICE_STATE)),
                 ReceiveMode::Echo => return Err((request, wdk_sys::STATUS_DEVICE_BUSY)),
@@ -465,7 +516,7 @@ impl Receiver {
             // SAFETY: the backlog is touched only under `lock`, held here.
             let backlog = unsafe { &mut *self.backlog.get() };
             match backlog.pop() {
-                Some(buffer) => buffer,
+                Some(buffer) => (request, buffer),
                 None => {
                     let queue: WDFQUEUE = self.queue.load(Ordering::Acquire).cast();
                     if queue.is_null() {
@@ -486,7 +537,7 @@ impl Receiver {
 /// The oldest request waiting in a manual queue, if any (callable at DISPATCH_LEVEL). Called
 /// with the receiver's lock held or with `queue` read under it, as the queue's cleanup clears
 /// it under that lock.
-fn retrieve(queue: WDFQUEUE) -> Option<Request> {
+pub(super) fn retrieve(queue: WDFQUEUE) -> Option<Request> {
     if queue.is_null() {
         return None;
     }

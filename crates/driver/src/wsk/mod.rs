@@ -6,7 +6,7 @@ mod address;
 
 use abi::*;
 use wdk_sys::ntddk::IoFreeIrp;
-use wdk_sys::{NTSTATUS, PIRP, STATUS_NOT_SUPPORTED};
+use wdk_sys::{NTSTATUS, PIRP, PVOID, STATUS_NOT_SUPPORTED};
 
 pub use address::{Family, SockAddrStorage};
 
@@ -70,6 +70,7 @@ unsafe fn dispatch<'a>(socket: *mut WSK_SOCKET) -> &'a WSK_PROVIDER_DATAGRAM_DIS
 pub unsafe fn create_datagram_socket(
     provider: &WSK_PROVIDER_NPI,
     family: Family,
+    events: (PVOID, *const WSK_CLIENT_DATAGRAM_DISPATCH),
     irp: PIRP,
     arm: &impl SetCompletion,
 ) -> Issued {
@@ -80,8 +81,10 @@ pub unsafe fn create_datagram_socket(
     };
     // SAFETY: the call's IRP, handed to WSK just below.
     unsafe { arm.set(irp) };
-    let null = core::ptr::null_mut();
-    // SAFETY: the caller's guarantees; no socket context or event callbacks are registered.
+    let null: PVOID = core::ptr::null_mut();
+    let (context, dispatch) = events;
+    // SAFETY: the caller's guarantees; the socket context and the client dispatch table (for
+    // WskReceiveFromEvent, called only once enabled) stay valid while the socket is open.
     submitted(unsafe {
         create(
             provider.Client,
@@ -89,8 +92,8 @@ pub unsafe fn create_datagram_socket(
             SOCK_DGRAM,
             IPPROTO_UDP,
             WSK_FLAG_DATAGRAM_SOCKET,
-            null,
-            core::ptr::null(),
+            context,
+            dispatch.cast(),
             null.cast(),
             null.cast(),
             null,
@@ -290,4 +293,98 @@ pub unsafe fn send_messages(
 pub unsafe fn has_send_messages(socket: *mut WSK_SOCKET) -> bool {
     // SAFETY: the caller's guarantee.
     unsafe { dispatch(socket) }.WskSendMessages.is_some()
+}
+
+/// A WSK_EVENT_CALLBACK_CONTROL in static memory (the provider may read it until the call's
+/// IRP completes); its NpiId points at the static NPI_WSK_INTERFACE_ID.
+struct EventControl(WSK_EVENT_CALLBACK_CONTROL);
+// SAFETY: read-only after initialisation; the pointer is to another static.
+unsafe impl Sync for EventControl {}
+
+static ENABLE_RECEIVE_FROM: EventControl = EventControl(WSK_EVENT_CALLBACK_CONTROL {
+    NpiId: &raw const NPI_WSK_INTERFACE_ID,
+    EventMask: WSK_EVENT_RECEIVE_FROM,
+});
+static DISABLE_RECEIVE_FROM: EventControl = EventControl(WSK_EVENT_CALLBACK_CONTROL {
+    NpiId: &raw const NPI_WSK_INTERFACE_ID,
+    EventMask: WSK_EVENT_RECEIVE_FROM | WSK_EVENT_DISABLE,
+});
+
+/// `WskControlSocket(WskSetOption, SO_WSK_EVENT_CALLBACK, SOL_SOCKET)` enabling
+/// WskReceiveFromEvent: synchronous, without an IRP (Learn, SO_WSK_EVENT_CALLBACK).
+///
+/// # Safety
+/// `socket` live, bound, and created with a client dispatch table.
+pub unsafe fn enable_receive_from_event(socket: *mut WSK_SOCKET) -> NTSTATUS {
+    // SAFETY: the caller's guarantees.
+    match unsafe { dispatch(socket) }.WskControlSocket {
+        // SAFETY: the caller's guarantees; the input is static.
+        Some(control) => unsafe {
+            control(
+                socket,
+                WSK_SET_OPTION,
+                SO_WSK_EVENT_CALLBACK,
+                SOL_SOCKET,
+                size_of::<WSK_EVENT_CALLBACK_CONTROL>() as u64,
+                (&raw const ENABLE_RECEIVE_FROM.0).cast_mut().cast(),
+                0,
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+            )
+        },
+        None => STATUS_NOT_SUPPORTED,
+    }
+}
+
+/// The same option disabling WskReceiveFromEvent, with an IRP: it completes once every call of
+/// the callback in progress has returned (Learn, SO_WSK_EVENT_CALLBACK).
+///
+/// # Safety
+/// `socket` live and bound; `irp` as for [`bind`].
+pub unsafe fn disable_receive_from_event(
+    socket: *mut WSK_SOCKET,
+    irp: PIRP,
+    arm: &impl SetCompletion,
+) -> Issued {
+    // SAFETY: the caller's guarantees.
+    match unsafe { dispatch(socket) }.WskControlSocket {
+        Some(control) => {
+            // SAFETY: an IRP the caller owns, about to go to WSK: its routine is set now.
+            unsafe { arm.set(irp) };
+            // SAFETY: the caller's guarantees; the input is static.
+            submitted(unsafe {
+                control(
+                    socket,
+                    WSK_SET_OPTION,
+                    SO_WSK_EVENT_CALLBACK,
+                    SOL_SOCKET,
+                    size_of::<WSK_EVENT_CALLBACK_CONTROL>() as u64,
+                    (&raw const DISABLE_RECEIVE_FROM.0).cast_mut().cast(),
+                    0,
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut(),
+                    irp,
+                )
+            })
+        }
+        // SAFETY: the IRP was not handed to anyone.
+        None => unsafe { not_submitted(irp) },
+    }
+}
+
+/// `WskRelease`: gives back an indication list kept with STATUS_PENDING.
+///
+/// # Safety
+/// `socket` live; `list` a list it indicated, kept and not yet released; not used after.
+pub unsafe fn release_indications(
+    socket: *mut WSK_SOCKET,
+    list: *mut WSK_DATAGRAM_INDICATION,
+) -> NTSTATUS {
+    // SAFETY: the caller's guarantees.
+    match unsafe { dispatch(socket) }.WskRelease {
+        // SAFETY: the caller's guarantees.
+        Some(release) => unsafe { release(socket, list) },
+        None => STATUS_NOT_SUPPORTED,
+    }
 }

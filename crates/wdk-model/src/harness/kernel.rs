@@ -80,6 +80,13 @@ impl Kernel {
         self.core.counters()
     }
 
+    /// Makes every socket whose WskReceiveFromEvent is enabled "no longer functional": its
+    /// callback is called once with a NULL DataIndication (Learn, PFN_WSK_RECEIVE_FROM_EVENT), at
+    /// DISPATCH_LEVEL on a provider thread. Returns how many callbacks were made.
+    pub fn fail_event_sockets(&self) -> usize {
+        crate::wsk::events::indicate_failure(&self.core)
+    }
+
     /// Calls reached at a fault-injection site (counted when faults are configured).
     pub fn site_calls(&self, site: FaultSite) -> u64 {
         self.core.site_calls(site)

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard, Once};
 
 use crate::constants::*;
-use crate::kernel::{self, FaultSite, KernelState, SpecialPool, lock, rules};
+use crate::kernel::{self, FaultSite, KernelState, Rule, SpecialPool, lock, rules};
 use crate::types::*;
 
 /// Fill for memory the caller asked not to be zeroed, so reads of it stand out.
@@ -81,6 +81,9 @@ struct Quarantined {
     freed_by: Box<str>,
     /// Its entry in the fault handler's registry, when its pages are inaccessible.
     registered: Option<usize>,
+    /// The rule a touch of it breaks (POOL_USE_AFTER_FREE, or the WSK provider's rule for an
+    /// indication list it took back: see [`provider_free`]).
+    rule: &'static str,
 }
 
 impl Quarantined {
@@ -400,24 +403,48 @@ pub unsafe fn ExFreePoolWithTag(P: PVOID, Tag: ULONG) {
         }
         Backing::Pages(pages) => pages,
     };
-    // SAFETY: the pages are mapped read-write and no longer live: the driver gave them up.
-    unsafe { core::ptr::write_bytes(P.cast::<u8>(), FREED_POOL_POISON, pages.0.len()) };
+    quarantine_pages(
+        &kernel,
+        pool,
+        address,
+        (allocation.size, allocation.tag),
+        pages,
+        caller(location),
+        rules::POOL_USE_AFTER_FREE.id,
+    );
+}
+
+/// Poisons a freed special-pool allocation and quarantines it (its pages made inaccessible in
+/// [`SpecialPool::Protect`], a touch then stopping under `rule`); reports the writes found in
+/// the allocations leaving the quarantine.
+fn quarantine_pages(
+    kernel: &KernelState,
+    mut pool: std::sync::MutexGuard<'_, PoolTable>,
+    address: usize,
+    (size, tag): (usize, ULONG),
+    pages: Pages,
+    freed_by: String,
+    rule: &'static str,
+) {
+    // SAFETY: the pages are mapped read-write and no longer live: their owner gave them up.
+    unsafe { core::ptr::write_bytes(address as *mut u8, FREED_POOL_POISON, pages.0.len()) };
     let mut entry = Quarantined {
         address,
-        size: allocation.size,
-        tag: allocation.tag,
+        size,
+        tag,
         range: pages.0.as_range(),
         pages: Some(pages),
-        freed_by: caller(location).into_boxed_str(),
+        freed_by: freed_by.into_boxed_str(),
         registered: None,
+        rule,
     };
     if kernel.config.special_pool == SpecialPool::Protect {
         entry.registered = registry::register(
             entry.range.clone(),
             entry.address,
-            entry.size,
-            entry.tag,
+            (entry.size, entry.tag),
             &entry.freed_by,
+            entry.rule,
         );
         if entry.registered.is_some() {
             let range = entry.range.clone();
@@ -441,6 +468,57 @@ pub unsafe fn ExFreePoolWithTag(P: PVOID, Tag: ULONG) {
     drop(pool);
     for detail in damage {
         kernel.violate(rules::POOL_WRITE_AFTER_FREE, detail);
+    }
+}
+
+/// Allocates nonpaged pool for the provider's own use (the WSK provider's indication lists):
+/// tracked like a driver's allocation (a list never given back shows as a leak at unload) but
+/// neither counted in [`crate::kernel::Counters`] nor a fault-injection site, since the driver
+/// made no call. Zeroed. None if the host refuses the memory.
+pub(crate) fn provider_allocate(kernel: &KernelState, size: usize, tag: ULONG) -> Option<usize> {
+    let size = size.max(1);
+    let (memory, backing) = if kernel.config.special_pool == SpecialPool::Off {
+        let layout = layout(size)?;
+        // SAFETY: the layout has a nonzero size.
+        (unsafe { alloc_zeroed(layout) }, Backing::Host(layout))
+    } else {
+        let mut pages = region::alloc(size, region::Protection::READ_WRITE).ok()?;
+        (pages.as_mut_ptr::<u8>(), Backing::Pages(Pages(pages)))
+    };
+    if memory.is_null() {
+        return None;
+    }
+    lock(kernel.pool()).live.insert(
+        memory as usize,
+        PoolAllocation {
+            size,
+            tag,
+            nonpaged: true,
+            pins: 0,
+            backing,
+        },
+    );
+    Some(memory as usize)
+}
+
+/// Frees a [`provider_allocate`] allocation. With the special pool on, its pages are
+/// quarantined like freed driver pool, and a later touch stops naming `rule` (the provider
+/// took the memory back; `freed_by` says when).
+pub(crate) fn provider_free(kernel: &KernelState, address: usize, rule: Rule, freed_by: String) {
+    let mut pool = lock(kernel.pool());
+    let Some(allocation) = pool.live.remove(&address) else {
+        return;
+    };
+    match allocation.backing {
+        Backing::Host(layout) => {
+            drop(pool);
+            // SAFETY: made by `provider_allocate` with this layout and removed from the table.
+            unsafe { dealloc(address as *mut u8, layout) };
+        }
+        Backing::Pages(pages) => {
+            let (size, tag) = (allocation.size, allocation.tag);
+            quarantine_pages(kernel, pool, address, (size, tag), pages, freed_by, rule.id);
+        }
     }
 }
 

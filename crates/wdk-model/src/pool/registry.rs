@@ -21,6 +21,9 @@ struct Entry {
     tag: AtomicU32,
     freed_by: AtomicPtr<u8>,
     freed_by_len: AtomicUsize,
+    /// The rule a touch breaks (a &'static str, pointer and length stored together).
+    rule: AtomicPtr<u8>,
+    rule_len: AtomicUsize,
 }
 
 #[allow(clippy::declare_interior_mutable_const)]
@@ -33,19 +36,23 @@ const EMPTY: Entry = Entry {
     tag: AtomicU32::new(0),
     freed_by: AtomicPtr::new(core::ptr::null_mut()),
     freed_by_len: AtomicUsize::new(0),
+    rule: AtomicPtr::new(core::ptr::null_mut()),
+    rule_len: AtomicUsize::new(0),
 };
 
 static TABLE: [Entry; ENTRIES] = [EMPTY; ENTRIES];
 
 /// Publishes the pages `range` of a freed allocation (`address`, `size` bytes, `tag`), freed by
-/// `freed_by`; returns the slot, or None when the table is full. The fault handler reads
-/// `freed_by`'s bytes in place: they must stay allocated until `release(slot)`.
+/// `freed_by`; returns the slot, or None when the table is full. A touch stops naming `rule`
+/// (POOL_USE_AFTER_FREE, or the WSK provider's rule for an indication list it took back). The
+/// fault handler reads `freed_by`'s bytes in place: they must stay allocated until
+/// `release(slot)`.
 pub(super) fn register(
     range: Range<usize>,
     address: usize,
-    size: usize,
-    tag: u32,
+    (size, tag): (usize, u32),
     freed_by: &str,
+    rule: &'static str,
 ) -> Option<usize> {
     let (slot, e) = TABLE.iter().enumerate().find(|(_, e)| {
         e.state
@@ -60,6 +67,8 @@ pub(super) fn register(
     e.freed_by
         .store(freed_by.as_ptr().cast_mut(), Ordering::Relaxed);
     e.freed_by_len.store(freed_by.len(), Ordering::Relaxed);
+    e.rule.store(rule.as_ptr().cast_mut(), Ordering::Relaxed);
+    e.rule_len.store(rule.len(), Ordering::Relaxed);
     e.state.store(PUBLISHED, Ordering::Release);
     Some(slot)
 }
@@ -156,9 +165,20 @@ extern "C" fn on_fault(
         let tag = entry.tag.load(Ordering::Relaxed).to_le_bytes();
         let tag: [char; 4] = tag.map(|b| if b.is_ascii_graphic() { b as char } else { '.' });
         let start = entry.address.load(Ordering::Relaxed);
+        let rule_ptr = entry.rule.load(Ordering::Relaxed);
+        let rule = if rule_ptr.is_null() {
+            "POOL_USE_AFTER_FREE"
+        } else {
+            // SAFETY: a published entry's rule is a &'static str (pointer and length stored
+            // together by `register` before the entry was published).
+            let bytes = unsafe {
+                core::slice::from_raw_parts(rule_ptr, entry.rule_len.load(Ordering::Relaxed))
+            };
+            core::str::from_utf8(bytes).unwrap_or("POOL_USE_AFTER_FREE")
+        };
         let _ = write!(
             text,
-            "\nKERNEL MODEL STOP POOL_USE_AFTER_FREE: {kind} of {address:#x} by the instruction at \
+            "\nKERNEL MODEL STOP {rule}: {kind} of {address:#x} by the instruction at \
              {ip:#x}: it lies in pool allocation {start:#x} (tag '{}{}{}{}', {} bytes, offset {}) \
              that was freed by ",
             tag[0],

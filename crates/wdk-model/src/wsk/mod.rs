@@ -3,6 +3,7 @@
 
 pub mod abi;
 pub(crate) mod address;
+pub(crate) mod events;
 pub(crate) mod provider;
 pub(crate) mod receive;
 pub(crate) mod socket;

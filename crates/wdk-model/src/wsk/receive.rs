@@ -184,7 +184,7 @@ pub(crate) unsafe extern "system" fn wsk_receive_from(
     STATUS_PENDING
 }
 
-fn start_receiver(kernel: &Arc<Kernel>, socket: usize, host: Arc<socket2::Socket>) {
+pub(crate) fn start_receiver(kernel: &Arc<Kernel>, socket: usize, host: Arc<socket2::Socket>) {
     let weak = Arc::downgrade(kernel);
     let _ = host.set_read_timeout(Some(POLL));
     let spawned = std::thread::Builder::new()
@@ -212,7 +212,7 @@ fn next_step(kernel: &Kernel, socket: usize) -> Next {
     match kernel.wsk().lock().sockets.get(&socket) {
         None => Next::Exit,
         Some(record) if record.closing => Next::Exit,
-        Some(record) if record.receive.posted.is_empty() => Next::Wait,
+        Some(record) if record.receive.posted.is_empty() && !record.events.enabled => Next::Wait,
         Some(_) => Next::Read,
     }
 }
@@ -266,6 +266,14 @@ fn deliver(kernel: &Arc<Kernel>, socket: usize, bytes: &[u8], source: SocketAddr
             return;
         }
         let Some(receive) = record.receive.posted.pop_front() else {
+            // No receive posted: the event callback, if enabled, gets the datagram (a posted
+            // WskReceiveFrom takes precedence, Learn PFN_WSK_RECEIVE_FROM_EVENT remarks).
+            drop(wsk);
+            if !super::events::indicate(kernel, socket, bytes, source) {
+                kernel.note(format!(
+                    "WSK: datagram from {source} dropped: no receive posted, no event enabled"
+                ));
+            }
             return;
         };
         receive

@@ -52,6 +52,8 @@ pub(crate) struct SocketRecord {
     pub stuck: Vec<(usize, Vec<Segment>)>,
     /// Posted WskReceiveFrom IRPs and the receiver thread (`super::receive`).
     pub receive: super::receive::ReceiveState,
+    /// Receive-event callbacks and indication lists (`super::events`).
+    pub events: super::events::EventState,
 }
 
 pub(crate) static PROVIDER_DISPATCH: WSK_PROVIDER_DISPATCH = WSK_PROVIDER_DISPATCH {
@@ -71,7 +73,7 @@ static DATAGRAM_DISPATCH: WSK_PROVIDER_DATAGRAM_DISPATCH = WSK_PROVIDER_DATAGRAM
     WskBind: Some(wsk_bind),
     WskSendTo: Some(wsk_send_to),
     WskReceiveFrom: Some(super::receive::wsk_receive_from),
-    WskRelease: None,
+    WskRelease: Some(super::events::wsk_release),
     WskGetLocalAddress: Some(wsk_get_local_address),
     WskSendMessages: Some(wsk_send_messages),
 };
@@ -90,7 +92,7 @@ static CLOSED_DISPATCH: WSK_PROVIDER_DATAGRAM_DISPATCH = WSK_PROVIDER_DATAGRAM_D
     WskBind: Some(closed_bind),
     WskSendTo: Some(closed_send_to),
     WskReceiveFrom: Some(closed_receive_from),
-    WskRelease: None,
+    WskRelease: Some(closed_release),
     WskGetLocalAddress: Some(closed_get_local_address),
     WskSendMessages: Some(closed_send_messages),
 };
@@ -157,6 +159,12 @@ unsafe extern "system" fn closed_receive_from(
     _: PIRP,
 ) -> NTSTATUS {
     stale_use("WskReceiveFrom", s)
+}
+unsafe extern "system" fn closed_release(
+    s: *mut WSK_SOCKET,
+    _: PWSK_DATAGRAM_INDICATION,
+) -> NTSTATUS {
+    stale_use("WskRelease", s)
 }
 unsafe extern "system" fn closed_get_local_address(
     s: *mut WSK_SOCKET,
@@ -450,7 +458,6 @@ unsafe extern "system" fn wsk_socket(
     Irp: PIRP,
 ) -> NTSTATUS {
     let kernel = kernel::current();
-    let _ = (SocketContext, Dispatch);
     if !kernel::require_irql(&kernel, "WskSocket", kernel::DISPATCH) {
         return STATUS_INVALID_DEVICE_STATE;
     }
@@ -530,6 +537,7 @@ unsafe extern "system" fn wsk_socket(
             close_irp: None,
             stuck: Vec::new(),
             receive: Default::default(),
+            events: super::events::EventState::new(Dispatch as usize, SocketContext as usize),
         },
     );
     drop(wsk);
@@ -727,7 +735,10 @@ unsafe extern "system" fn wsk_control_socket(
     OutputSizeReturned: *mut SIZE_T,
     Irp: PIRP,
 ) -> NTSTATUS {
-    let _ = (Level, OutputBuffer, OutputSizeReturned);
+    let _ = (OutputBuffer, OutputSizeReturned);
+    if RequestType == WSK_SET_OPTION && ControlCode == SO_WSK_EVENT_CALLBACK {
+        return super::events::control(Socket, Level, InputSize, InputBuffer, OutputSize, Irp);
+    }
     let Some(guard) = enter_call("WskControlSocket", Socket, Irp, kernel::DISPATCH) else {
         return STATUS_INVALID_PARAMETER;
     };
@@ -1290,6 +1301,12 @@ unsafe extern "system" fn wsk_close_socket(Socket: *mut WSK_SOCKET, Irp: PIRP) -
     }
     record.closing = true;
     record.close_irp = Some((Irp as usize, close_status));
+    drop(wsk);
+    super::events::close(&kernel, key);
+    let mut wsk = kernel.wsk().lock();
+    let Some(record) = wsk.sockets.get_mut(&key) else {
+        return STATUS_INVALID_HANDLE;
+    };
     let stuck = std::mem::take(&mut record.stuck);
     let posted = std::mem::take(&mut record.receive.posted);
     // The close itself counts as pending so that it completes after every cancelled IRP.

@@ -1,6 +1,7 @@
 //! The broken clients, one file per part of the model, each exporting `cases()`.
 
 pub mod correct;
+pub mod events;
 pub mod kmdf;
 pub mod nt;
 pub mod receive;

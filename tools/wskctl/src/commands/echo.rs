@@ -37,7 +37,12 @@ struct EchoReport {
 
 pub fn run(args: EchoArgs, json: bool) -> Result<ExitStatus, Failure> {
     let family = Family::of(&args.bind);
-    let (mut device, bound) = start(args.bind, ReceiveMode::Echo, false)?;
+    let (mut device, bound) = start(
+        args.bind,
+        ReceiveMode::Echo,
+        super::recv::delivery(args.events),
+        false,
+    )?;
     if let Some(bound) = bound {
         note!("echoing on {bound}");
     }

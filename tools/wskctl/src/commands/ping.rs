@@ -145,6 +145,7 @@ pub fn run(args: PingArgs, json: bool) -> Result<ExitStatus, Failure> {
             let (mut device, local) = start(
                 SocketAddr::from(([127, 0, 0, 1], 0)),
                 ReceiveMode::Echo,
+                wsk_sample_ioctl::Delivery::Irp,
                 false,
             )?;
             let Some(local) = local else {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use wsk_sample_ioctl::{
-    ConfigAction, Family, IOCTL_WSK_SAMPLE_RECEIVE, IOCTL_WSK_SAMPLE_RECEIVE_MODE,
+    ConfigAction, Delivery, Family, IOCTL_WSK_SAMPLE_RECEIVE, IOCTL_WSK_SAMPLE_RECEIVE_MODE,
     IOCTL_WSK_SAMPLE_RECEIVE_STATS, ModeRequest, RECEIVE_HEADER_SIZE, RECEIVE_STATS_SIZE,
     ReceiveMode, ReceiveReply, ReceiveRequest, ReceiveStats,
 };
@@ -59,15 +59,35 @@ struct RecvReport {
     unload_report: Option<UnloadJson>,
 }
 
-/// Turns `mode` on (or off) for `family`'s socket.
+/// Turns `mode` on (or off) for `family`'s socket, with posted receive IRPs.
 pub fn set_mode(device: &dyn Device, family: Family, mode: ReceiveMode) -> Result<(), DeviceError> {
+    set_mode_with(device, family, mode, Delivery::Irp)
+}
+
+/// Turns `mode` on (or off) for `family`'s socket, with datagrams delivered as `delivery` says.
+pub fn set_mode_with(
+    device: &dyn Device,
+    family: Family,
+    mode: ReceiveMode,
+    delivery: Delivery,
+) -> Result<(), DeviceError> {
+    let request = ModeRequest {
+        family,
+        mode,
+        delivery,
+    };
     device
-        .ioctl(
-            IOCTL_WSK_SAMPLE_RECEIVE_MODE,
-            &ModeRequest { family, mode }.encode(),
-            0,
-        )
+        .ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &request.encode(), 0)
         .map(|_| ())
+}
+
+/// `--events` as a delivery.
+pub fn delivery(events: bool) -> Delivery {
+    if events {
+        Delivery::Events
+    } else {
+        Delivery::Irp
+    }
 }
 
 /// The driver's receive counters.
@@ -89,6 +109,7 @@ enum Stop {
 pub fn start(
     bind: std::net::SocketAddr,
     mode: ReceiveMode,
+    delivery: Delivery,
     concurrent: bool,
 ) -> Result<(device::Backend, Option<std::net::SocketAddr>), Failure> {
     let family = Family::of(&bind);
@@ -98,7 +119,7 @@ pub fn start(
         concurrent,
     })?;
     let started = request::configure(&device, ConfigAction::Bind(bind))
-        .and_then(|()| set_mode(&device, family, mode));
+        .and_then(|()| set_mode_with(&device, family, mode, delivery));
     if let Err(error) = started {
         let _ = close_device(&mut device);
         return Err(error.into());
@@ -114,7 +135,7 @@ pub fn start(
 
 pub fn run(args: RecvArgs, json: bool) -> Result<ExitStatus, Failure> {
     let family = Family::of(&args.bind);
-    let (mut device, bound) = start(args.bind, ReceiveMode::Receive, true)?;
+    let (mut device, bound) = start(args.bind, ReceiveMode::Receive, delivery(args.events), true)?;
     if let Some(bound) = bound {
         note!("receiving on {bound}");
     }

@@ -199,6 +199,7 @@ pub fn run(args: RecvBenchArgs, json: bool) -> Result<ExitStatus, Failure> {
     let (mut device, local) = start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         ReceiveMode::Receive,
+        wsk_sample_ioctl::Delivery::Irp,
         true,
     )?;
     let Some(local) = local else {

@@ -13,7 +13,9 @@ use wsk_sample_ioctl::{BATCH_REPLY_SIZE, BatchReply, SEND_REPLY_SIZE, SendReply}
 use super::Engine;
 use crate::failure::FailureKind;
 use crate::irp::result_of;
+use crate::request::Request;
 use crate::slots::{Slot, SlotLease};
+use crate::wsk::Family;
 
 /// Recovers the lease of the slot a completion routine's context names.
 ///
@@ -67,22 +69,34 @@ pub(super) unsafe extern "C" fn send_complete(
             .stats
             .bytes_sent
             .fetch_add(information, Ordering::Relaxed);
-    } else if status == STATUS_CANCELLED {
+    }
+    finish(engine, lease, (family, request), status, reply_length);
+    STATUS_MORE_PROCESSING_REQUIRED
+}
+
+/// The end every send shares: counts a failed send by its status, gives the slot back (the slot
+/// and its IRPs are not touched after this), releases the send's protections, then completes
+/// the request. Release before completing, so a caller that sees its request done also sees it
+/// gone from the in-flight count. The engine is not touched after the rundown release;
+/// completing the request only involves the framework.
+fn finish(
+    engine: &Engine,
+    lease: SlotLease<'_, Engine>,
+    (family, request): (Family, Option<Request>),
+    status: NTSTATUS,
+    reply_length: u64,
+) {
+    if status == STATUS_CANCELLED {
         engine.count_failure(FailureKind::Cancelled);
-    } else {
+    } else if status < 0 {
         engine.count_failure(FailureKind::Transport);
     }
-    // The slot and its IRP are not touched after this.
     lease.give_back();
-    // Release before completing, so a caller that sees its request done also sees it gone
-    // from the in-flight count. The engine is not touched after the rundown release;
-    // completing the request only involves the framework.
     engine.family(family).gate.release();
     engine.rundown.release();
     if let Some(request) = request {
         request.complete(status, reply_length);
     }
-    STATUS_MORE_PROCESSING_REQUIRED
 }
 
 /// Completion of a batch sent with one WskSendMessages.
@@ -185,16 +199,6 @@ fn finish_batch(
         }
         .encode(out);
         reply_length = BATCH_REPLY_SIZE as u64;
-    } else if status == STATUS_CANCELLED {
-        engine.count_failure(FailureKind::Cancelled);
-    } else {
-        engine.count_failure(FailureKind::Transport);
     }
-    // The slot and its IRPs are not touched after this.
-    lease.give_back();
-    engine.family(family).gate.release();
-    engine.rundown.release();
-    if let Some(request) = request {
-        request.complete(status, reply_length);
-    }
+    finish(engine, lease, (family, request), status, reply_length);
 }

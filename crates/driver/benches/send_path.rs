@@ -5,17 +5,11 @@
 //! Run (from the repository root):
 //!
 //! ```text
-//! cargo bench --bench send_path --config 'profile.release.panic="unwind"'
-//! cargo bench --bench send_path --no-run --config 'profile.release.panic="unwind"'   # build only
+//! cargo bench -p wsk-sample-driver --bench send_path
 //! ```
 //!
-//! Why the `--config`: the driver crate is `cdylib` + `rlib` and the root `[profile.release]` says
-//! `panic = "abort"` (what a kernel driver needs). Benchmarks always build with unwinding, and
-//! cargo names a cdylib crate's rlib without a hash (cargo#6313), so one `cargo bench` would build
-//! the driver once with abort (the library target) and once with unwind (for this benchmark)
-//! into the same file; see `.cargo/config.toml`. Building everything unwinding avoids that.
-//! Plain `cargo bench --bench send_path --no-run` happens to work today, but only the form above
-//! is guaranteed not to mix the two builds.
+//! (Benchmarks build unwinding whatever the profile's `panic = "abort"` says; since the driver's
+//! logic is an rlib of its own, that build never collides with the abort build of the binaries.)
 //!
 //! The receiver is bound but never read: once its socket buffer is full the host drops what
 //! arrives, which costs the same in both benchmarks and keeps a reader thread from competing

@@ -253,7 +253,7 @@ mod loom_tests {
         });
     }
 
-    /// The rundown as it was before this module (src/engine.rs, `Rundown`, until the redesign),
+    /// The rundown as it was before this module (the engine's `Rundown`, until the redesign),
     /// kept as the KNOWN-BAD ALGORITHM: `release` decrements the count, then reads `closing`
     /// and sets `drained`, so the owner can see zero and free in between. Loom must find that
     /// interleaving; if this test ever stops panicking, the quarantine check is broken.

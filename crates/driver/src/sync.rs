@@ -6,7 +6,7 @@
 //! tests only) they are loom's, so that loom's model checker can drive the real driver types
 //! through every interleaving its bounds allow, and check every access to a cell against the
 //! happens-before order. The kernel primitives the same code waits on (`Event`, `SpinLock`,
-//! `delay`) switch the same way in src/kernel.rs. See README, "Model checking with loom".
+//! `delay`) switch the same way in kernel.rs. See README, "Model checking with loom".
 
 /// Atomics: `core`'s, or loom's under `cfg(loom)`.
 #[cfg(not(loom))]

@@ -4,7 +4,7 @@
 //! | Code | Function | Method | Access | Input | Output |
 //! |------|----------|--------|--------|-------|--------|
 //! | [`IOCTL_WSK_SAMPLE_RECEIVE`] | `0x804` | buffered | read | [`ReceiveRequest`] (8 bytes) | [`ReceiveReply`] header (48 bytes) + payload |
-//! | [`IOCTL_WSK_SAMPLE_RECEIVE_STATS`] | `0x805` | buffered | read | none | [`ReceiveStats`] (96 bytes) |
+//! | [`IOCTL_WSK_SAMPLE_RECEIVE_STATS`] | `0x805` | buffered | read | none | [`ReceiveStats`] (96 bytes; each family's [`Delivery`] at 88 and 90) |
 //! | [`IOCTL_WSK_SAMPLE_RECEIVE_MODE`] | `0x806` | buffered | write | [`ModeRequest`] (8 bytes: version, family, mode, [`Delivery`]) | none |
 //!
 //! A receive request pends until a datagram arrives on the family's socket (the inverted-call
@@ -138,7 +138,13 @@ impl ReceiveMode {
 
 /// How datagrams reach the driver in Receive and Echo mode (the mode request's last 16-bit
 /// field, reserved and zero before: 0 keeps meaning what it meant, so old callers are unchanged).
+/// [`ReceiveStats`] reports each family's the same way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum Delivery {
     /// WskReceiveFrom IRPs posted with the driver's own buffers (the default).
     #[default]
@@ -304,6 +310,13 @@ pub struct ReceiveStats {
     pub buffers: u32,
     /// Receives posted to WSK right now.
     pub posted: u32,
+    /// How the IPv4 socket's datagrams reach the driver while `mode_v4` is not Off ([`Delivery::Irp`]
+    /// while it is). Bytes 88..90, reserved and zero before: a driver from before this field
+    /// reports IRPs, which is all it could do; only a caller that asked for events sees a
+    /// non-zero value.
+    pub delivery_v4: Delivery,
+    /// See `delivery_v4` (bytes 90..92).
+    pub delivery_v6: Delivery,
 }
 
 impl ReceiveStats {
@@ -325,19 +338,22 @@ impl ReceiveStats {
         put_u64::<72, L>(out, self.requests_cancelled);
         put_u32::<80, L>(out, self.buffers);
         put_u32::<84, L>(out, self.posted);
+        put_u16::<88, L>(out, self.delivery_v4.wire());
+        put_u16::<90, L>(out, self.delivery_v6.wire());
     }
 
-    /// Decodes the 96-byte reply.
+    /// Decodes the 96-byte reply: version 1, known modes and deliveries, reserved bytes zero.
     pub fn decode(bytes: &[u8]) -> Result<Self, AbiError> {
         const L: usize = RECEIVE_STATS_SIZE;
         let bytes = exact::<L>(bytes)?;
         if get_u16::<0, L>(bytes) != ABI_VERSION {
             return Err(AbiError::UnsupportedVersion);
         }
-        if get_u16::<6, L>(bytes) != 0 || bytes[88..].iter().any(|&b| b != 0) {
+        if get_u16::<6, L>(bytes) != 0 || bytes[92..].iter().any(|&b| b != 0) {
             return Err(AbiError::ReservedNotZero);
         }
         let mode = |value| ReceiveMode::from_wire(value).ok_or(AbiError::UnknownAction);
+        let delivery = |value| Delivery::from_wire(value).ok_or(AbiError::UnknownAction);
         Ok(Self {
             mode_v4: mode(get_u16::<2, L>(bytes))?,
             mode_v6: mode(get_u16::<4, L>(bytes))?,
@@ -352,6 +368,8 @@ impl ReceiveStats {
             requests_cancelled: get_u64::<72, L>(bytes),
             buffers: get_u32::<80, L>(bytes),
             posted: get_u32::<84, L>(bytes),
+            delivery_v4: delivery(get_u16::<88, L>(bytes))?,
+            delivery_v6: delivery(get_u16::<90, L>(bytes))?,
         })
     }
 }
@@ -462,10 +480,48 @@ mod tests {
             requests_cancelled: 9,
             buffers: 10,
             posted: 11,
+            delivery_v4: Delivery::Events,
+            delivery_v6: Delivery::Irp,
         };
         let mut bytes = [0; RECEIVE_STATS_SIZE];
         stats.encode(&mut bytes);
         assert_eq!(ReceiveStats::decode(&bytes), Ok(stats));
+        assert_eq!(
+            &bytes[88..92],
+            &[1, 0, 0, 0],
+            "the deliveries are u16s at 88 and 90"
+        );
+        let swapped = ReceiveStats {
+            delivery_v4: Delivery::Irp,
+            delivery_v6: Delivery::Events,
+            ..stats
+        };
+        swapped.encode(&mut bytes);
+        assert_eq!(&bytes[88..92], &[0, 0, 1, 0]);
+        assert_eq!(ReceiveStats::decode(&bytes), Ok(swapped));
+    }
+
+    #[test]
+    fn stats_from_before_the_delivery_fields_mean_irp_and_bad_fields_are_refused() {
+        // What a driver from before the fields writes: version 1, IPv4 receiving, zeros.
+        let mut old = [0u8; RECEIVE_STATS_SIZE];
+        old[0..2].copy_from_slice(&ABI_VERSION.to_le_bytes());
+        old[2..4].copy_from_slice(&ReceiveMode::Receive.wire().to_le_bytes());
+        let decoded = ReceiveStats::decode(&old).expect("decode");
+        assert_eq!(decoded.mode_v4, ReceiveMode::Receive);
+        assert_eq!(
+            (decoded.delivery_v4, decoded.delivery_v6),
+            (Delivery::Irp, Delivery::Irp)
+        );
+        let mut bad = old;
+        bad[90] = 2;
+        assert_eq!(ReceiveStats::decode(&bad), Err(AbiError::UnknownAction));
+        let mut bad = old;
+        bad[92] = 1;
+        assert_eq!(ReceiveStats::decode(&bad), Err(AbiError::ReservedNotZero));
+        let mut bad = old;
+        bad[6] = 1;
+        assert_eq!(ReceiveStats::decode(&bad), Err(AbiError::ReservedNotZero));
     }
 
     #[test]

@@ -140,7 +140,7 @@ pub enum Command {
     Ping(PingArgs),
     /// Measure the receive side: throughput through the driver against a raw recvmmsg
     /// receiver, and round trips through the kernel echo against a user-mode echo.
-    #[command(name = "recv-bench", after_help = EXIT_CODES_HELP)]
+    #[command(name = "recv-bench", after_help = format!("{RECV_BENCH_HELP}\n\n{EXIT_CODES_HELP}"))]
     RecvBench(RecvBenchArgs),
     /// Measure the send rate: one IOCTL per datagram, batched IOCTLs, and a raw user-mode sender.
     #[command(after_help = format!("{BENCH_HELP}\n\n{EXIT_CODES_HELP}"))]
@@ -325,6 +325,27 @@ back to its sender from the receive path, reusing the receive buffer (no copy, n
 wskctl only watches the driver's receive counters and turns echo off when --count datagrams
 have been echoed, after --timeout seconds without one, or on Ctrl-C.";
 
+/// What `recv-bench` measures, shown under `recv-bench --help`.
+pub const RECV_BENCH_HELP: &str = "\
+Measured in one run (not on Windows: the driver runs in the kernel model in-process):
+  (a) through the driver: a sender thread sends --count datagrams of --size bytes to the driver's
+      IPv4 socket as fast as it can while wskctl takes them with one IOCTL_WSK_SAMPLE_RECEIVE
+      each; datagrams the driver has no room for are dropped and counted (dropped_no_request)
+  (b) raw: the same sender against a user-mode recvmmsg receiver (64 per call)
+  round trips: --rtt-count through the driver's kernel echo and through a user-mode echo thread
+It prints datagrams/s for (a) and (b), the ratio a/b, the p50 round trips and their ratio
+kernel/user. Rates count the datagrams received between the first and the last.
+
+Delivery (how datagrams reach the driver, IOCTL_WSK_SAMPLE_RECEIVE_MODE's last field):
+  default              posted WskReceiveFrom IRPs, for (a) and the kernel echo
+  --events             the WskReceiveFromEvent callback instead
+  --compare-delivery   both on the same driver: IRPs first, then events; the report adds the
+                       event run and the ratios events/IRPs of the (a) rate and of the kernel
+                       echo's p50 (a rate ratio above 1 and a p50 ratio below 1 favour events)
+The delivery reported (JSON `delivery`) is the one the driver's receive counters name while (a)
+runs, not merely the one asked for. The machine's noise shows in these ratios: compare runs, do
+not read one.";
+
 #[derive(Debug, Args)]
 pub struct RecvBenchArgs {
     /// Datagrams sent to each receiver.
@@ -338,6 +359,16 @@ pub struct RecvBenchArgs {
     /// Round trips timed for each echo.
     #[arg(long, value_name = "N", default_value = "2000", value_parser = parse_count, allow_negative_numbers = true)]
     pub rtt_count: u64,
+
+    /// Measure the driver with its WskReceiveFromEvent callback (SO_WSK_EVENT_CALLBACK) instead
+    /// of its posted WskReceiveFrom IRPs (the default).
+    #[arg(long, conflicts_with = "compare_delivery")]
+    pub events: bool,
+
+    /// Measure the driver with both deliveries, IRPs then events, and report events/IRPs
+    /// ratios (see Delivery below).
+    #[arg(long)]
+    pub compare_delivery: bool,
 }
 
 #[derive(Debug, Args)]
@@ -354,6 +385,11 @@ pub struct PingArgs {
     /// Datagram size in bytes (at least 8: the first 8 carry the round number).
     #[arg(long, value_name = "N", default_value = "64", value_parser = parse_size, allow_negative_numbers = true)]
     pub size: usize,
+
+    /// Without --to: the kernel echo takes datagrams through the driver's WskReceiveFromEvent
+    /// callback (SO_WSK_EVENT_CALLBACK) instead of its posted WskReceiveFrom IRPs (the default).
+    #[arg(long, conflicts_with = "to")]
+    pub events: bool,
 }
 
 #[derive(Debug, Args)]

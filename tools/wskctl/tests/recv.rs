@@ -215,7 +215,104 @@ fn ping_without_to_compares_the_kernel_echo_with_a_user_mode_echo() {
     assert!(report["rtt_p50_us"].as_f64() <= report["rtt_p99_us"].as_f64());
     // 5 untimed round trips come first: the driver echoed all 55.
     assert_eq!(report["kernel_echo_echoed"], 55);
+    assert_eq!(
+        report["delivery"], "irp",
+        "the default, as the driver reports it"
+    );
     assert_eq!(report["unload_report"]["clean"], true);
+}
+
+#[test]
+fn ping_with_events_echoes_through_the_receive_event_callback() {
+    let output = Command::new(env!("CARGO_BIN_EXE_wskctl"))
+        .args(["ping", "--count", "30", "--events", "--json"])
+        .output()
+        .expect("wskctl runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    // The driver's receive counters name the delivery while the echo runs.
+    assert_eq!(report["delivery"], "events", "{report}");
+    assert_eq!(report["lost"], 0);
+    assert_eq!(report["kernel_echo_echoed"], 35);
+    for key in ["rtt_p50_us", "user_echo_rtt_p50_us"] {
+        assert!(
+            report[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {report}"
+        );
+    }
+    assert_eq!(report["unload_report"]["clean"], true);
+}
+
+/// Runs `recv-bench` with 500 datagrams and 50 round trips, plus `extra`, and returns its JSON.
+fn recv_bench(extra: &[&str]) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_wskctl"))
+        .args([
+            "recv-bench",
+            "--count",
+            "500",
+            "--rtt-count",
+            "50",
+            "--json",
+        ])
+        .args(extra)
+        .output()
+        .expect("wskctl runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["unload_report"]["clean"], true);
+    assert_eq!(report["raw_recvmmsg"]["received"], 500);
+    report
+}
+
+/// One delivery's figures: something received through the driver, nothing counted twice,
+/// positive ratios and a positive round trip.
+fn assert_delivery_figures(run: &serde_json::Value, delivery: &str, report: &serde_json::Value) {
+    assert_eq!(run["delivery"], delivery, "{report}");
+    let received = run["driver"]["received"].as_u64().expect("driver count");
+    let dropped = run["dropped_no_request"].as_u64().expect("drops");
+    assert!(received > 0 && received + dropped <= 500, "{report}");
+    for key in [
+        "driver_over_raw",
+        "kernel_echo_rtt_p50_us",
+        "kernel_over_user_rtt_p50",
+    ] {
+        assert!(
+            run[key].as_f64().is_some_and(|v| v > 0.0 && v.is_finite()),
+            "{key}: {report}"
+        );
+    }
+}
+
+#[test]
+fn recv_bench_with_events_measures_the_receive_event_callback() {
+    let report = recv_bench(&["--events"]);
+    assert_delivery_figures(&report, "events", &report);
+    assert!(report.get("events_over_irp").is_none(), "{report}");
+}
+
+#[test]
+fn recv_bench_compares_both_deliveries_in_one_run() {
+    let report = recv_bench(&["--compare-delivery"]);
+    assert_delivery_figures(&report, "irp", &report);
+    assert_delivery_figures(&report["events"], "events", &report);
+    for key in ["datagrams_per_second", "rtt_p50"] {
+        let ratio = report["events_over_irp"][key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("events_over_irp.{key}: {report}"));
+        assert!(ratio > 0.0 && ratio.is_finite(), "{key}: {report}");
+    }
+    // The ratios are of the figures reported beside them.
+    let rate = |run: &serde_json::Value| run["driver"]["datagrams_per_second"].as_f64();
+    let expected = rate(&report["events"])
+        .zip(rate(&report))
+        .map(|(e, i)| e / i);
+    let got = report["events_over_irp"]["datagrams_per_second"].as_f64();
+    assert!(
+        expected
+            .zip(got)
+            .is_some_and(|(e, g)| (e - g).abs() <= 1e-9 * e.abs()),
+        "{report}"
+    );
 }
 
 #[test]
@@ -234,14 +331,7 @@ fn recv_bench_reports_both_ratios_from_one_run() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(report["raw_recvmmsg"]["received"], 500);
-    let driver = report["driver"]["received"].as_u64().expect("driver count");
-    let dropped = report["dropped_no_request"].as_u64().expect("drops");
-    assert!(driver > 0 && driver + dropped <= 500, "{report}");
-    for key in ["driver_over_raw", "kernel_over_user_rtt_p50"] {
-        assert!(
-            report[key].as_f64().is_some_and(|v| v > 0.0),
-            "{key}: {report}"
-        );
-    }
+    assert_delivery_figures(&report, "irp", &report);
+    assert!(report.get("events").is_none(), "{report}");
     assert_eq!(report["unload_report"]["clean"], true);
 }

@@ -408,3 +408,29 @@ fn unknown_commands_and_flags_are_usage_errors() {
     );
     refused(&[], "Usage");
 }
+
+#[test]
+fn delivery_flags_are_checked_and_documented() {
+    refused(
+        &["recv-bench", "--events", "--compare-delivery"],
+        "cannot be used with",
+    );
+    refused(
+        &["ping", "--to", "127.0.0.1:9", "--events"],
+        "cannot be used with",
+    );
+    let help = stdout(&run(&["recv-bench", "--help"]));
+    for needle in [
+        "--events",
+        "--compare-delivery",
+        "events/IRPs",
+        "Exit codes",
+    ] {
+        assert!(
+            help.contains(needle),
+            "recv-bench --help lacks {needle:?}:\n{help}"
+        );
+    }
+    let help = stdout(&run(&["ping", "--help"]));
+    assert!(help.contains("--events"), "ping --help:\n{help}");
+}

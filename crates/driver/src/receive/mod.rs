@@ -341,9 +341,17 @@ impl Receiver {
         stats.buffers += BUFFERS as u32;
         let posted = self.live.in_flight();
         stats.posted += u32::try_from(posted).unwrap_or(u32::MAX);
+        // The mode and the delivery are read apart, like the counters: a reading taken while
+        // the mode changes may pair the new mode with the Irp reported while it was Off.
+        let mode = self.mode();
+        let delivery = if mode == ReceiveMode::Off {
+            Delivery::Irp
+        } else {
+            self.delivery()
+        };
         match self.family {
-            Family::V4 => stats.mode_v4 = self.mode(),
-            Family::V6 => stats.mode_v6 = self.mode(),
+            Family::V4 => (stats.mode_v4, stats.delivery_v4) = (mode, delivery),
+            Family::V6 => (stats.mode_v6, stats.delivery_v6) = (mode, delivery),
         }
     }
 

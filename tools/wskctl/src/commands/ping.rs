@@ -1,7 +1,9 @@
 //! `wskctl ping`: round trips to an echo responder. With `--to` it pings that address. Without
 //! it (hosts other than Windows, where the driver runs in the kernel model in-process) it starts
 //! the driver's kernel echo responder on 127.0.0.1 and, in the same run, a user-mode echo on the
-//! same socket API, and measures both the same way: one datagram in flight at a time.
+//! same socket API, and measures both the same way: one datagram in flight at a time. The kernel
+//! echo takes its datagrams through posted receive IRPs, or with `--events` through the
+//! driver's receive-event callback; the report names the delivery the driver's counters show.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -9,9 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use wsk_sample_ioctl::{Family, ReceiveMode};
+use wsk_sample_ioctl::{Delivery, Family, ReceiveMode};
 
-use super::recv::{receive_stats, set_mode, start};
+use super::recv::{delivery, receive_stats, set_mode, start};
 use super::{UnloadJson, close_device};
 use crate::cli::PingArgs;
 use crate::device;
@@ -87,7 +89,9 @@ pub fn measure(target: SocketAddr, count: u64, size: usize) -> std::io::Result<R
 }
 
 /// A user-mode echo on 127.0.0.1 until `stop` rises.
-fn user_echo(stop: Arc<AtomicBool>) -> std::io::Result<(SocketAddr, std::thread::JoinHandle<()>)> {
+pub fn user_echo(
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<(SocketAddr, std::thread::JoinHandle<()>)> {
     let socket = UdpSocket::bind("127.0.0.1:0")?;
     socket.set_read_timeout(Some(Duration::from_millis(50)))?;
     let address = socket.local_addr()?;
@@ -121,16 +125,21 @@ struct PingReport {
     user_echo_rtt_p99_us: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kernel_echo_echoed: Option<u64>,
+    /// How the kernel echo's datagrams reached the driver, as its receive counters said while
+    /// it ran ("irp" or "events"); absent with --to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery: Option<Delivery>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unload_report: Option<UnloadJson>,
 }
 
 pub fn run(args: PingArgs, json: bool) -> Result<ExitStatus, Failure> {
     let io = |e: std::io::Error| Failure::Other(format!("ping: {e}"));
-    let (target, kernel, user, echoed, unload, mut status) = match args.to {
+    let (target, kernel, user, echoed, delivered_by, unload, mut status) = match args.to {
         Some(to) => (
             to,
             measure(to, args.count, args.size).map_err(io)?,
+            None,
             None,
             None,
             None,
@@ -145,9 +154,10 @@ pub fn run(args: PingArgs, json: bool) -> Result<ExitStatus, Failure> {
             let (mut device, local) = start(
                 SocketAddr::from(([127, 0, 0, 1], 0)),
                 ReceiveMode::Echo,
-                wsk_sample_ioctl::Delivery::Irp,
+                delivery(args.events),
                 false,
             )?;
+            let delivered_by = receive_stats(&device).ok().map(|s| s.delivery_v4);
             let Some(local) = local else {
                 let _ = close_device(&mut device);
                 return Err(Failure::Other(
@@ -171,6 +181,7 @@ pub fn run(args: PingArgs, json: bool) -> Result<ExitStatus, Failure> {
                 kernel.map_err(io)?,
                 Some(user.map_err(io)?),
                 echoed,
+                delivered_by,
                 unload,
                 status,
             )
@@ -195,13 +206,15 @@ pub fn run(args: PingArgs, json: bool) -> Result<ExitStatus, Failure> {
             user_echo_rtt_p50_us: user.map(|u| u.p50_us),
             user_echo_rtt_p99_us: user.map(|u| u.p99_us),
             kernel_echo_echoed: echoed,
+            delivery: delivered_by,
             unload_report: unload.as_ref().map(UnloadJson::from),
         });
     } else {
-        let who = if args.to.is_some() {
-            "echo"
-        } else {
-            "kernel echo (driver)"
+        let who = match (args.to, delivered_by) {
+            (Some(_), _) => "echo",
+            (None, Some(Delivery::Events)) => "kernel echo (driver, receive-event callback)",
+            (None, Some(Delivery::Irp)) => "kernel echo (driver, posted receive IRPs)",
+            (None, None) => "kernel echo (driver)",
         };
         say!(
             "{who} at {target}: {} round trips of {} bytes, p50 {:.1} us, p99 {:.1} us, max {:.1} us, {} lost",

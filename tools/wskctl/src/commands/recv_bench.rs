@@ -6,6 +6,9 @@
 //!     same socket API with `recvmmsg` (batches of 64); reported as datagrams/s received and the
 //!     ratio a/b. (c) round trips through the kernel echo against a user-mode echo (`ping`'s
 //!     measurement), as the ratio of the p50s.
+//! (a) and (c) run with the driver's posted receive IRPs, or with `--events` its receive-event
+//! callback; `--compare-delivery` runs them with both on the same driver (IRPs first) and adds
+//! the ratios events/IRPs.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -14,11 +17,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use wsk_sample_ioctl::{
-    Family, IOCTL_WSK_SAMPLE_RECEIVE, RECEIVE_HEADER_SIZE, ReceiveMode, ReceiveRequest,
+    Delivery, Family, IOCTL_WSK_SAMPLE_RECEIVE, RECEIVE_HEADER_SIZE, ReceiveMode, ReceiveRequest,
 };
 
-use super::ping::measure;
-use super::recv::{receive_stats, set_mode, start};
+use super::ping::{Rtt, measure, user_echo};
+use super::recv::{delivery, receive_stats, set_mode, set_mode_with, start};
 use super::{UnloadJson, close_device};
 use crate::cli::RecvBenchArgs;
 use crate::device::{self, Device};
@@ -51,6 +54,36 @@ impl Rate {
     }
 }
 
+/// What one delivery measured: (a) and the kernel echo's round trips.
+struct Measured {
+    /// As the driver's receive counters named it while (a) ran.
+    delivery: Delivery,
+    driver: Rate,
+    /// Dropped in the driver during (a): no request waiting and no room to hold the datagram.
+    dropped: u64,
+    kernel_rtt: Rtt,
+}
+
+/// One delivery's figures in the report (the run's own, flattened into it, and `events` with
+/// --compare-delivery).
+#[derive(Serialize)]
+struct DeliveryReport {
+    delivery: Delivery,
+    driver: Rate,
+    driver_over_raw: f64,
+    kernel_echo_rtt_p50_us: f64,
+    kernel_over_user_rtt_p50: f64,
+    dropped_no_request: u64,
+}
+
+/// Events over IRPs (--compare-delivery): above 1 for the rate, below 1 for the p50, favour
+/// events.
+#[derive(Serialize)]
+struct EventsOverIrp {
+    datagrams_per_second: f64,
+    rtt_p50: f64,
+}
+
 #[derive(Serialize)]
 struct Report {
     command: &'static str,
@@ -59,14 +92,19 @@ struct Report {
     backend: &'static str,
     count: u64,
     size: usize,
-    driver: Rate,
+    #[serde(flatten)]
+    run: DeliveryReport,
     raw_recvmmsg: Rate,
-    driver_over_raw: f64,
-    kernel_echo_rtt_p50_us: f64,
     user_echo_rtt_p50_us: f64,
-    kernel_over_user_rtt_p50: f64,
-    dropped_no_request: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<DeliveryReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events_over_irp: Option<EventsOverIrp>,
     unload_report: Option<UnloadJson>,
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
 }
 
 /// Sends `count` datagrams of `size` bytes to `to` from a thread, as fast as it can.
@@ -192,66 +230,90 @@ fn driver_receive(device: &(dyn Device + Sync), to: SocketAddr, count: u64, size
     )
 }
 
+/// The loopback address of the driver's IPv4 socket.
+fn local_v4(device: &dyn Device) -> Option<SocketAddr> {
+    request::query_stats(device)
+        .ok()
+        .and_then(|s| s.local_v4)
+        .map(|local| SocketAddr::new([127, 0, 0, 1].into(), local.port()))
+}
+
+/// (a) and the kernel echo's round trips with `delivery`, on a driver whose IPv4 socket is
+/// receiving with it already; receiving is off again afterwards.
+fn measure_delivery(
+    device: &(dyn Device + Sync),
+    delivery: Delivery,
+    args: &RecvBenchArgs,
+) -> Result<Measured, Failure> {
+    let io = |e: std::io::Error| Failure::Other(format!("recv-bench: {e}"));
+    let no_address = || Failure::Other("the driver's socket has no local address".into());
+    let before = receive_stats(device)?;
+    let to = local_v4(device).ok_or_else(no_address)?;
+    let driver = driver_receive(device, to, args.count, args.size);
+    let _ = set_mode(device, Family::V4, ReceiveMode::Off);
+    let dropped = receive_stats(device)?
+        .dropped_no_request
+        .saturating_sub(before.dropped_no_request);
+    // Round trips through the kernel echo, one datagram in flight.
+    set_mode_with(device, Family::V4, ReceiveMode::Echo, delivery)?;
+    let kernel_rtt = local_v4(device)
+        .ok_or_else(no_address)
+        .and_then(|target| measure(target, args.rtt_count, args.size).map_err(io));
+    let _ = set_mode(device, Family::V4, ReceiveMode::Off);
+    Ok(Measured {
+        delivery: before.delivery_v4,
+        driver,
+        dropped,
+        kernel_rtt: kernel_rtt?,
+    })
+}
+
 pub fn run(args: RecvBenchArgs, json: bool) -> Result<ExitStatus, Failure> {
     let io = |e: std::io::Error| Failure::Other(format!("recv-bench: {e}"));
     let size = args.size;
     let raw = raw_receive(args.count, size).map_err(io)?;
-    let (mut device, local) = start(
+    let first = delivery(args.events);
+    let (mut device, _) = start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         ReceiveMode::Receive,
-        wsk_sample_ioctl::Delivery::Irp,
+        first,
         true,
     )?;
-    let Some(local) = local else {
-        let _ = close_device(&mut device);
-        return Err(Failure::Other(
-            "the driver's socket has no local address".into(),
-        ));
-    };
-    let to = SocketAddr::new([127, 0, 0, 1].into(), local.port());
-    let driver = driver_receive(&device, to, args.count, size);
-    let _ = set_mode(&device, Family::V4, ReceiveMode::Off);
-    let dropped = receive_stats(&device)
-        .map(|s| s.dropped_no_request)
-        .unwrap_or(0);
-    // Round trips: kernel echo, then a user-mode echo, one datagram in flight.
-    let echo = set_mode(&device, Family::V4, ReceiveMode::Echo)
-        .and_then(|()| request::query_stats(&device))
-        .ok()
-        .and_then(|s| s.local_v4);
-    let kernel_rtt = match echo {
-        Some(local) => measure(
-            SocketAddr::new([127, 0, 0, 1].into(), local.port()),
-            args.rtt_count,
-            size,
-        )
-        .map_err(io)?,
-        None => super::ping::Rtt::default(),
-    };
+    let measured = measure_delivery(&device, first, &args).and_then(|first_run| {
+        if !args.compare_delivery {
+            return Ok((first_run, None));
+        }
+        set_mode_with(&device, Family::V4, ReceiveMode::Receive, Delivery::Events)?;
+        let events_run = measure_delivery(&device, Delivery::Events, &args)?;
+        Ok((first_run, Some(events_run)))
+    });
     let _ = set_mode(&device, Family::V4, ReceiveMode::Off);
     let (unload, status) = close_device(&mut device);
+    let (first_run, events_run) = measured?;
+    // Round trips through a user-mode echo on the same socket API.
     let user_rtt = {
-        let socket = UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).map_err(io)?;
-        socket
-            .set_read_timeout(Some(Duration::from_millis(50)))
-            .map_err(io)?;
-        let address = socket.local_addr().map_err(io)?;
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let echo = std::thread::spawn(move || {
-            let mut buffer = vec![0u8; 65_536];
-            while !flag.load(Ordering::SeqCst) {
-                if let Ok((n, from)) = socket.recv_from(&mut buffer) {
-                    let _ = socket.send_to(&buffer[..n], from);
-                }
-            }
-        });
+        let (address, echo) = user_echo(stop.clone()).map_err(io)?;
         let rtt = measure(address, args.rtt_count, size).map_err(io);
         stop.store(true, Ordering::SeqCst);
         let _ = echo.join();
         rtt?
     };
-    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let figures = |m: &Measured| DeliveryReport {
+        delivery: m.delivery,
+        driver: m.driver,
+        driver_over_raw: ratio(m.driver.datagrams_per_second, raw.datagrams_per_second),
+        kernel_echo_rtt_p50_us: m.kernel_rtt.p50_us,
+        kernel_over_user_rtt_p50: ratio(m.kernel_rtt.p50_us, user_rtt.p50_us),
+        dropped_no_request: m.dropped,
+    };
+    let events_over_irp = events_run.as_ref().map(|events| EventsOverIrp {
+        datagrams_per_second: ratio(
+            events.driver.datagrams_per_second,
+            first_run.driver.datagrams_per_second,
+        ),
+        rtt_p50: ratio(events.kernel_rtt.p50_us, first_run.kernel_rtt.p50_us),
+    });
     let report = Report {
         command: "recv-bench",
         ok: status == ExitStatus::Success,
@@ -259,39 +321,51 @@ pub fn run(args: RecvBenchArgs, json: bool) -> Result<ExitStatus, Failure> {
         backend: device::BACKEND_NAME,
         count: args.count,
         size,
-        driver,
+        run: figures(&first_run),
         raw_recvmmsg: raw,
-        driver_over_raw: ratio(driver.datagrams_per_second, raw.datagrams_per_second),
-        kernel_echo_rtt_p50_us: kernel_rtt.p50_us,
         user_echo_rtt_p50_us: user_rtt.p50_us,
-        kernel_over_user_rtt_p50: ratio(kernel_rtt.p50_us, user_rtt.p50_us),
-        dropped_no_request: dropped,
+        events: events_run.as_ref().map(figures),
+        events_over_irp,
         unload_report: unload.as_ref().map(UnloadJson::from),
     };
     if json {
         output::emit_json(&report);
-    } else {
+        return Ok(status);
+    }
+    say!(
+        "receive, {size}-byte datagrams ({} sent to each):",
+        thousands(args.count)
+    );
+    say!(
+        "   (b) raw recvmmsg, 64 per call: {} received, {:.0} datagrams/s",
+        thousands(raw.received),
+        raw.datagrams_per_second
+    );
+    say!("round trip p50, user-mode echo: {:.1} us", user_rtt.p50_us);
+    for run in std::iter::once(&report.run).chain(&report.events) {
+        let name = match run.delivery {
+            Delivery::Irp => "posted receive IRPs",
+            Delivery::Events => "receive-event callback",
+        };
+        say!("through the driver, {name}:");
         say!(
-            "receive, {size}-byte datagrams ({} sent to each):",
-            thousands(args.count)
+            "   (a) one IOCTL per datagram: {} received, {:.0} datagrams/s ({} dropped in the driver: no request waiting); ratio a/b {:.2}",
+            thousands(run.driver.received),
+            run.driver.datagrams_per_second,
+            thousands(run.dropped_no_request),
+            run.driver_over_raw
         );
         say!(
-            "   (a) through the driver, one IOCTL per datagram: {} received, {:.0} datagrams/s ({} dropped in the driver: no request waiting)",
-            thousands(driver.received),
-            driver.datagrams_per_second,
-            thousands(dropped)
+            "   kernel echo round trip p50 {:.1} us; ratio kernel/user {:.2}",
+            run.kernel_echo_rtt_p50_us,
+            run.kernel_over_user_rtt_p50
         );
+    }
+    if let Some(ratios) = &report.events_over_irp {
         say!(
-            "   (b) raw recvmmsg, 64 per call:                  {} received, {:.0} datagrams/s",
-            thousands(raw.received),
-            raw.datagrams_per_second
-        );
-        say!("   ratio a/b: {:.2}", report.driver_over_raw);
-        say!(
-            "round trip p50: kernel echo {:.1} us, user-mode echo {:.1} us, ratio {:.2}",
-            kernel_rtt.p50_us,
-            user_rtt.p50_us,
-            report.kernel_over_user_rtt_p50
+            "events / IRPs: receive rate {:.2} (above 1: events faster), echo p50 {:.2} (below 1: events faster)",
+            ratios.datagrams_per_second,
+            ratios.rtt_p50
         );
     }
     Ok(status)

@@ -12,7 +12,7 @@
 //!   event with WSK_EVENT_DISABLE and may pass an IRP, which completes only after every
 //!   in-progress call of the callback has returned (without one: STATUS_EVENT_PENDING).
 //!   The valid event for a datagram socket is WSK_EVENT_RECEIVE_FROM. Fault injection reaches
-//!   it through the control site ([`FaultSite::WskControl`]).
+//!   it through the control site ([`crate::kernel::FaultSite::WskControl`]).
 //! - Delivery (Learn, PFN_WSK_RECEIVE_FROM_EVENT remarks): a posted WskReceiveFrom takes
 //!   precedence; the callback runs only when no receive IRP is queued. It runs on the
 //!   provider's receiver thread at DISPATCH_LEVEL with WSK_FLAG_AT_DISPATCH_LEVEL set.
@@ -34,73 +34,28 @@
 //!   WSK_INDICATION_NOT_RELEASED. No callback starts once WskCloseSocket is called, and the
 //!   close completes only after the callbacks in progress have returned (Learn,
 //!   PFN_WSK_CLOSE_SOCKET remarks: the receiver thread is joined before the close completes).
+//!
+//! Here: the indications, WskRelease, what close does to retained lists, and the NULL-list
+//! failure indication. SO_WSK_EVENT_CALLBACK is `event_control.rs` (above the receiver thread,
+//! `receiver.rs`, which enabling starts and which calls [`indicate`]); the per-socket state
+//! (`EventState`, `ListState`) is `record.rs`.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::abi::*;
 use super::address;
-use super::socket::{add_pending, fail};
+use super::record::ListState;
 use crate::constants::*;
 use crate::irp;
-use crate::kernel::{self, FaultSite, KernelState as Kernel, rules};
+use crate::kernel::{self, KernelState, rules};
 use crate::pool;
 use crate::types::*;
 
 /// Pool tag of the provider's indication lists ('WskI').
 const INDICATION_TAG: ULONG = u32::from_le_bytes(*b"WskI");
-/// How many released lists a socket remembers, to name a second release.
-const RELEASED_MEMORY: usize = 4096;
-/// ntstatus.h: the event is disabled once the callbacks in progress return.
-pub const STATUS_EVENT_PENDING: NTSTATUS = 0x4000_0013;
 
 const PAGE: usize = PAGE_SIZE as usize;
-
-/// Where an indication list stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ListState {
-    /// The callback that got it has not returned.
-    Indicating,
-    /// Released by WskRelease before that callback returned.
-    ReleasedDuringCall,
-    /// The callback returned STATUS_PENDING: the client's until WskRelease.
-    Retained,
-}
-
-/// A socket's event state (in its `SocketRecord`, under the provider lock).
-#[derive(Default)]
-pub(crate) struct EventState {
-    /// The WSK_CLIENT_DATAGRAM_DISPATCH and socket context given to WskSocket.
-    pub dispatch: usize,
-    pub context: usize,
-    pub enabled: bool,
-    /// Calls of the callback in progress.
-    pub in_progress: u32,
-    /// Disable IRPs waiting for the calls in progress to return.
-    pub disable_irps: Vec<usize>,
-    /// Lists given to the client and not yet taken back.
-    pub lists: HashMap<usize, ListState>,
-    /// Lists taken back by WskRelease, newest last (bounded).
-    pub released: VecDeque<usize>,
-}
-
-impl EventState {
-    pub(crate) fn new(dispatch: usize, context: usize) -> EventState {
-        EventState {
-            dispatch,
-            context,
-            ..EventState::default()
-        }
-    }
-
-    fn remember_release(&mut self, list: usize) {
-        if self.released.len() >= RELEASED_MEMORY {
-            self.released.pop_front();
-        }
-        self.released.push_back(list);
-    }
-}
 
 /// The offsets of one indication allocation.
 struct Layout {
@@ -124,7 +79,7 @@ fn layout(len: usize) -> Layout {
 }
 
 /// Builds a one-datagram indication list in provider pool. None if the host has no memory.
-fn build(kernel: &Kernel, bytes: &[u8], source: SocketAddr) -> Option<usize> {
+fn build(kernel: &KernelState, bytes: &[u8], source: SocketAddr) -> Option<usize> {
     let at = layout(bytes.len());
     let base = pool::provider_allocate(kernel, at.size, INDICATION_TAG)?;
     let data = base + at.data;
@@ -164,7 +119,7 @@ fn build(kernel: &Kernel, bytes: &[u8], source: SocketAddr) -> Option<usize> {
 /// Hands a datagram to the socket's WskReceiveFromEvent if it is enabled (the caller found no
 /// posted receive). False if the event is not enabled: the datagram is the caller's to drop.
 pub(crate) fn indicate(
-    kernel: &Arc<Kernel>,
+    kernel: &Arc<KernelState>,
     socket: usize,
     bytes: &[u8],
     source: SocketAddr,
@@ -222,7 +177,7 @@ pub(crate) fn indicate(
 /// What the provider does with `list` once the callback returned `status`. The socket may be
 /// gone already (closed while the callback ran: its record is removed before the close waits
 /// for the receiver thread), and then the list is still this call's.
-fn returned(kernel: &Arc<Kernel>, socket: usize, list: usize, status: NTSTATUS) {
+fn returned(kernel: &Arc<KernelState>, socket: usize, list: usize, status: NTSTATUS) {
     let mut wsk = kernel.wsk().lock();
     let (closing, state) = match wsk.sockets.get(&socket) {
         Some(record) => (record.closing, record.events.lists.get(&list).copied()),
@@ -279,7 +234,7 @@ fn returned(kernel: &Arc<Kernel>, socket: usize, list: usize, status: NTSTATUS) 
 }
 
 /// One call of the callback returned; the last one completes the disable IRPs waiting for it.
-fn finish_call(kernel: &Arc<Kernel>, socket: usize) {
+fn finish_call(kernel: &Arc<KernelState>, socket: usize) {
     let irps = {
         let mut wsk = kernel.wsk().lock();
         let Some(record) = wsk.sockets.get_mut(&socket) else {
@@ -293,156 +248,7 @@ fn finish_call(kernel: &Arc<Kernel>, socket: usize) {
     };
     for irp in irps {
         irp::complete(kernel, irp as PIRP, STATUS_SUCCESS, 0);
-        super::socket::finish_pending(kernel, socket);
-    }
-}
-
-/// WskControlSocket(WskSetOption, SO_WSK_EVENT_CALLBACK, SOL_SOCKET, ...): enables or disables
-/// WskReceiveFromEvent. Called before the generic control checks, since enabling takes no IRP.
-pub(crate) fn control(
-    socket: *mut WSK_SOCKET,
-    level: ULONG,
-    input_size: SIZE_T,
-    input: PVOID,
-    output_size: SIZE_T,
-    irp: PIRP,
-) -> NTSTATUS {
-    let kernel = kernel::current();
-    const CALL: &str = "WskControlSocket(SO_WSK_EVENT_CALLBACK)";
-    if !kernel::require_irql(&kernel, CALL, kernel::DISPATCH) {
-        return STATUS_INVALID_DEVICE_STATE;
-    }
-    let key = socket as usize;
-    let (bound, has_callback, in_progress) = {
-        let wsk = kernel.wsk().lock();
-        match wsk.sockets.get(&key).filter(|r| !r.closing) {
-            Some(record) => (
-                record.bound.is_some(),
-                record.events.dispatch != 0
-                    // SAFETY: the client's dispatch table, valid while the socket is open.
-                    && unsafe {
-                        (*(record.events.dispatch as *const WSK_CLIENT_DATAGRAM_DISPATCH))
-                            .WskReceiveFromEvent
-                            .is_some()
-                    },
-                record.events.in_progress,
-            ),
-            None => {
-                drop(wsk);
-                kernel.violate(
-                    rules::WSK_SOCKET_INVALID,
-                    format!("{CALL} on {key:#x}, which is not a live socket"),
-                );
-                return STATUS_INVALID_HANDLE;
-            }
-        }
-    };
-    // Refuses the call: an IRP, if one was passed, completes with `status`.
-    let refuse = |status: NTSTATUS| {
-        if irp.is_null() || !irp::take_for_provider(&kernel, irp, "WskControlSocket") {
-            return status;
-        }
-        add_pending(&kernel, key);
-        fail(&kernel, irp, Some(key), status)
-    };
-    let bad = |why: String| {
-        kernel.violate(rules::WSK_BAD_ARGUMENT, format!("{CALL}: {why}"));
-        refuse(STATUS_INVALID_PARAMETER)
-    };
-    if level != SOL_SOCKET {
-        return bad(format!("Level {level:#x}, not SOL_SOCKET"));
-    }
-    if output_size != 0 {
-        return bad("OutputSize must be 0".into());
-    }
-    if input.is_null() || (input_size as usize) < size_of::<WSK_EVENT_CALLBACK_CONTROL>() {
-        return bad(format!(
-            "InputBuffer must be a WSK_EVENT_CALLBACK_CONTROL ({input_size} bytes given)"
-        ));
-    }
-    // SAFETY: checked non-null and large enough; the client passes a WSK_EVENT_CALLBACK_CONTROL.
-    let request = unsafe { &*input.cast::<WSK_EVENT_CALLBACK_CONTROL>() };
-    // SAFETY: NpiId points at an NPIID when not NULL (the client's contract).
-    if request.NpiId.is_null() || unsafe { *request.NpiId } != NPI_WSK_INTERFACE_ID {
-        return bad("NpiId must point at NPI_WSK_INTERFACE_ID".into());
-    }
-    let disable = request.EventMask & WSK_EVENT_DISABLE != 0;
-    if request.EventMask & !WSK_EVENT_DISABLE != WSK_EVENT_RECEIVE_FROM {
-        return bad(format!(
-            "EventMask {:#x}: a datagram socket has WSK_EVENT_RECEIVE_FROM only, disabled one \
-             event at a time",
-            request.EventMask
-        ));
-    }
-    if !bound {
-        kernel.violate(
-            rules::WSK_NOT_BOUND,
-            format!("{CALL} before WskBind (Learn: only after the socket is bound)"),
-        );
-        return refuse(STATUS_INVALID_DEVICE_STATE);
-    }
-    if !disable && !irp.is_null() {
-        return bad("enabling takes no IRP (Learn, SO_WSK_EVENT_CALLBACK)".into());
-    }
-    if !disable && !has_callback {
-        return bad("WskSocket was given no WskReceiveFromEvent to enable".into());
-    }
-    if let Some(status) = kernel.injected_fault(FaultSite::WskControl) {
-        return refuse(status);
-    }
-    if !disable {
-        let start = {
-            let mut wsk = kernel.wsk().lock();
-            let Some(record) = wsk.sockets.get_mut(&key) else {
-                return STATUS_INVALID_HANDLE;
-            };
-            record.events.enabled = true;
-            match &record.receive.thread {
-                Some(thread) => {
-                    thread.unpark();
-                    None
-                }
-                None => Some(record.host.clone()),
-            }
-        };
-        if let Some(host) = start {
-            super::receive::start_receiver(&kernel, key, host);
-        }
-        kernel.note("WSK: SO_WSK_EVENT_CALLBACK: WskReceiveFromEvent enabled");
-        return STATUS_SUCCESS;
-    }
-    kernel.note("WSK: SO_WSK_EVENT_CALLBACK: WskReceiveFromEvent disabled");
-    let mut wsk = kernel.wsk().lock();
-    let Some(record) = wsk.sockets.get_mut(&key) else {
-        return STATUS_INVALID_HANDLE;
-    };
-    record.events.enabled = false;
-    let _ = in_progress;
-    if record.events.in_progress == 0 {
-        drop(wsk);
-        if irp.is_null() {
-            return STATUS_SUCCESS;
-        }
-        return refuse(STATUS_SUCCESS);
-    }
-    if irp.is_null() {
-        return STATUS_EVENT_PENDING;
-    }
-    drop(wsk);
-    if !irp::take_for_provider(&kernel, irp, "WskControlSocket") {
-        return STATUS_INVALID_PARAMETER;
-    }
-    add_pending(&kernel, key);
-    let mut wsk = kernel.wsk().lock();
-    match wsk.sockets.get_mut(&key) {
-        Some(record) if record.events.in_progress != 0 => {
-            record.events.disable_irps.push(irp as usize);
-            STATUS_PENDING
-        }
-        _ => {
-            drop(wsk);
-            fail(&kernel, irp, Some(key), STATUS_SUCCESS)
-        }
+        super::calls::finish_pending(kernel, socket);
     }
 }
 
@@ -514,7 +320,7 @@ pub(crate) unsafe extern "system" fn wsk_release(
 
 /// WskCloseSocket was called: lists still retained were never released (Learn: closing does
 /// not release them). Each is reported and taken back.
-pub(crate) fn close(kernel: &Kernel, socket: usize) {
+pub(crate) fn close(kernel: &KernelState, socket: usize) {
     let retained: Vec<usize> = {
         let mut wsk = kernel.wsk().lock();
         let Some(record) = wsk.sockets.get_mut(&socket) else {
@@ -554,7 +360,7 @@ pub(crate) fn close(kernel: &Kernel, socket: usize) {
 /// socket no longer works (Learn, PFN_WSK_RECEIVE_FROM_EVENT), on a provider thread at
 /// DISPATCH_LEVEL. The socket stays as it is otherwise (the client must close it). Returns
 /// how many callbacks were made.
-pub(crate) fn indicate_failure(kernel: &Arc<Kernel>) -> usize {
+pub(crate) fn indicate_failure(kernel: &Arc<KernelState>) -> usize {
     let targets: Vec<(usize, usize, usize)> = {
         let mut wsk = kernel.wsk().lock();
         wsk.sockets

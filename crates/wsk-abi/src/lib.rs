@@ -379,7 +379,7 @@ pub struct WSK_EVENT_CALLBACK_CONTROL {
 // ---------------------------------------------------------------------------------------------
 
 // netio.lib on Windows (the root build.rs links it); the kernel model's provider defines them
-// elsewhere (crates/wdk-model/src/wsk/provider.rs).
+// elsewhere (crates/wdk-model/src/wsk/registration.rs).
 unsafe extern "system" {
     pub fn WskRegister(
         WskClientNpi: *mut WSK_CLIENT_NPI,

@@ -473,7 +473,7 @@ fn quarantine_pages(
 
 /// Allocates nonpaged pool for the provider's own use (the WSK provider's indication lists):
 /// tracked like a driver's allocation (a list never given back shows as a leak at unload) but
-/// neither counted in [`crate::kernel::Counters`] nor a fault-injection site, since the driver
+/// neither counted in [`crate::kernel::counters::Counters`] nor a fault-injection site, since the driver
 /// made no call. Zeroed. None if the host refuses the memory.
 pub(crate) fn provider_allocate(kernel: &KernelState, size: usize, tag: ULONG) -> Option<usize> {
     let size = size.max(1);

@@ -19,9 +19,6 @@ use crate::kernel::{self, KernelState};
 use crate::mdl;
 use crate::types::*;
 
-/// Windows ws2def.h: the datagram was larger than the buffer.
-pub const MSG_TRUNC: ULONG = 0x0100;
-
 /// The largest datagram the host can deliver (an IPv6 UDP payload of 65,527 bytes fits).
 const HOST_BUFFER: usize = 65_536;
 

@@ -14,9 +14,6 @@ use wdk_model::*;
 
 use crate::common::*;
 
-/// Windows ws2def.h.
-const MSG_TRUNC: u32 = 0x0100;
-
 pub type Check = fn() -> Result<(), Failed>;
 
 /// A receive's outputs, kept alive until its IRP completes.

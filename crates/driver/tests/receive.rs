@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use test_fixtures::{Rig, pattern};
-use wdk_model::harness::IoResult;
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::*;
 
@@ -39,33 +38,19 @@ fn receiving(host: &str) -> (Arc<Rig>, SocketAddr) {
     (Arc::new(rig), address)
 }
 
-fn receive(rig: &Rig, family: Family, output: usize) -> IoResult {
-    rig.ioctl(
-        IOCTL_WSK_SAMPLE_RECEIVE,
-        &ReceiveRequest { family }.encode(),
-        output,
-    )
-}
-
-fn receive_stats(rig: &Rig) -> ReceiveStats {
-    let result = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_STATS, &[], RECEIVE_STATS_SIZE);
-    assert_eq!(result.status, STATUS_SUCCESS);
-    ReceiveStats::decode(&result.output).expect("well-formed stats")
-}
-
 #[test]
 fn a_datagram_longer_than_the_request_is_truncated_and_says_so() {
     let (rig, address) = receiving("127.0.0.1");
     let client = UdpSocket::bind("127.0.0.1:0").expect("client");
     let payload = pattern(1_000, 7);
     client.send_to(&payload, address).expect("send");
-    let result = receive(&rig, Family::V4, RECEIVE_HEADER_SIZE + 100);
+    let result = rig.receive(Family::V4, RECEIVE_HEADER_SIZE + 100);
     assert_eq!(result.status, STATUS_SUCCESS);
     let (reply, data) = ReceiveReply::decode(&result.output).expect("reply");
     assert!(reply.truncated());
     assert_eq!(reply.datagram_length, 1_000);
     assert_eq!(data, &payload[..100]);
-    assert_eq!(receive_stats(&rig).truncated, 1);
+    assert_eq!(rig.receive_stats().truncated, 1);
     Arc::into_inner(rig).expect("one owner").finish();
 }
 
@@ -76,10 +61,10 @@ fn bad_receive_requests_get_clear_statuses_and_lose_nothing() {
     client.send_to(b"kept", address).expect("send");
     std::thread::sleep(Duration::from_millis(50));
     // Too small for the header: refused before anything is taken.
-    let small = receive(&rig, Family::V4, RECEIVE_HEADER_SIZE - 1);
+    let small = rig.receive(Family::V4, RECEIVE_HEADER_SIZE - 1);
     assert_eq!(small.status, STATUS_BUFFER_TOO_SMALL);
     // A family that is not receiving.
-    let other = receive(&rig, Family::V6, 100);
+    let other = rig.receive(Family::V6, 100);
     assert_eq!(other.status, STATUS_INVALID_DEVICE_STATE);
     // A malformed request.
     let bad = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE, &[0; 3], 100);
@@ -93,7 +78,7 @@ fn bad_receive_requests_get_clear_statuses_and_lose_nothing() {
     let echo = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &echo.encode(), 0);
     assert_eq!(echo.status, STATUS_DEVICE_BUSY);
     // The datagram is still there.
-    let result = receive(&rig, Family::V4, 100);
+    let result = rig.receive(Family::V4, 100);
     let (_, data) = ReceiveReply::decode(&result.output).expect("reply");
     assert_eq!(data, b"kept");
     Arc::into_inner(rig).expect("one owner").finish();
@@ -104,7 +89,7 @@ fn unload_with_receives_posted_and_a_request_pending_is_clean() {
     let (rig, _address) = receiving("::1");
     let waiter = {
         let rig = rig.clone();
-        std::thread::spawn(move || receive(&rig, Family::V6, 100).status)
+        std::thread::spawn(move || rig.receive(Family::V6, 100).status)
     };
     std::thread::sleep(Duration::from_millis(100));
     // Stopping receiving cancels the pended request.
@@ -119,7 +104,7 @@ fn unload_with_receives_posted_and_a_request_pending_is_clean() {
         STATUS_SUCCESS
     );
     assert_eq!(waiter.join().expect("thread"), STATUS_CANCELLED);
-    assert_eq!(receive_stats(&rig).requests_cancelled, 1);
+    assert_eq!(rig.receive_stats().requests_cancelled, 1);
     // Receiving again, then unload with every buffer posted.
     let on = ModeRequest {
         family: Family::V6,
@@ -131,7 +116,7 @@ fn unload_with_receives_posted_and_a_request_pending_is_clean() {
             .status,
         STATUS_SUCCESS
     );
-    assert_eq!(receive_stats(&rig).posted, 8);
+    assert_eq!(rig.receive_stats().posted, 8);
     Arc::into_inner(rig).expect("one owner").finish();
 }
 
@@ -171,18 +156,18 @@ fn echo_sizes(host: &str, sizes: &[usize]) {
     assert_eq!(counters.irp_allocations, irps_before);
     assert_eq!(counters.pool_allocations, pool_before);
     // The client may get the last echo before the send's completion routine has counted it.
-    let mut stats = receive_stats(&rig);
+    let mut stats = rig.receive_stats();
     for _ in 0..200 {
         if stats.echoed == sizes.len() as u64 {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
-        stats = receive_stats(&rig);
+        stats = rig.receive_stats();
     }
     assert_eq!(stats.echoed, sizes.len() as u64);
     assert_eq!(stats.dropped_echo, 0);
     // A receive request while echo owns the socket gets a clear status.
-    let busy = receive(&rig, Family::of(&address), 100);
+    let busy = rig.receive(Family::of(&address), 100);
     assert_eq!(busy.status, STATUS_DEVICE_BUSY);
     rig.finish();
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use test_fixtures::{Rig, pattern};
 use wdk_model::Caller;
-use wdk_model::harness::{Access, IoMode, IoResult};
+use wdk_model::harness::{Access, IoMode};
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::*;
 
@@ -49,20 +49,6 @@ fn started(host: &str, mode: ReceiveMode, delivery: Delivery) -> (Arc<Rig>, Sock
     (Arc::new(rig), address)
 }
 
-fn receive(rig: &Rig, family: Family, output: usize) -> IoResult {
-    rig.ioctl(
-        IOCTL_WSK_SAMPLE_RECEIVE,
-        &ReceiveRequest { family }.encode(),
-        output,
-    )
-}
-
-fn receive_stats(rig: &Rig) -> ReceiveStats {
-    let result = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_STATS, &[], RECEIVE_STATS_SIZE);
-    assert_eq!(result.status, STATUS_SUCCESS);
-    ReceiveStats::decode(&result.output).expect("well-formed stats")
-}
-
 fn finish(rig: Arc<Rig>) {
     Arc::into_inner(rig).expect("one owner").finish();
 }
@@ -76,7 +62,7 @@ fn round_trip_sizes(host: &str, sizes: &[usize], delivery: Delivery) {
         let payload = pattern(size, i as u8);
         let waiter = {
             let rig = rig.clone();
-            std::thread::spawn(move || receive(&rig, family, RECEIVE_HEADER_SIZE + MAX))
+            std::thread::spawn(move || rig.receive(family, RECEIVE_HEADER_SIZE + MAX))
         };
         std::thread::sleep(Duration::from_millis(2));
         client.send_to(&payload, address).expect("send");
@@ -92,7 +78,7 @@ fn round_trip_sizes(host: &str, sizes: &[usize], delivery: Delivery) {
         );
         assert_eq!(reply.source, Some(client.local_addr().expect("address")));
     }
-    let stats = receive_stats(&rig);
+    let stats = rig.receive_stats();
     assert_eq!(stats.delivered, sizes.len() as u64);
     assert_eq!(stats.dropped_no_request, 0);
     if delivery == Delivery::Events {
@@ -129,7 +115,7 @@ fn datagrams_that_arrive_before_a_request_are_kept_in_order_in_both_deliveries()
         }
         std::thread::sleep(Duration::from_millis(100));
         for i in 0..5u8 {
-            let result = receive(&rig, Family::V4, 100);
+            let result = rig.receive(Family::V4, 100);
             assert_eq!(result.status, STATUS_SUCCESS, "{delivery:?}");
             let (_, data) = ReceiveReply::decode(&result.output).expect("reply");
             assert_eq!(data, [i; 10], "{delivery:?}: datagram {i}");
@@ -170,7 +156,7 @@ fn closing_the_handle_cancels_a_pended_receive_in_both_deliveries() {
         assert_eq!(result.status, STATUS_CANCELLED, "{delivery:?}");
         let client = UdpSocket::bind("127.0.0.1:0").expect("client");
         client.send_to(b"after", address).expect("send");
-        let result = receive(&rig, Family::V4, 100);
+        let result = rig.receive(Family::V4, 100);
         let (_, data) = ReceiveReply::decode(&result.output).expect("reply");
         assert_eq!(data, b"after", "{delivery:?}: nothing was lost");
         drop(handle);
@@ -218,7 +204,7 @@ fn unload_with_datagrams_kept_is_clean_in_both_deliveries() {
         std::thread::sleep(Duration::from_millis(100));
         // IPv4 is not receiving: a request there is refused, the IPv6 datagrams stay kept.
         assert_eq!(
-            receive(&rig, Family::V4, 200).status,
+            rig.receive(Family::V4, 200).status,
             STATUS_INVALID_DEVICE_STATE
         );
         finish(rig);
@@ -246,7 +232,7 @@ fn switching_off_with_datagrams_kept_releases_them_and_receiving_resumes() {
         );
         let waiter = {
             let rig = rig.clone();
-            std::thread::spawn(move || receive(&rig, Family::V4, 100))
+            std::thread::spawn(move || rig.receive(Family::V4, 100))
         };
         std::thread::sleep(Duration::from_millis(20));
         client.send_to(b"again", address).expect("send");
@@ -272,7 +258,7 @@ fn a_null_indication_counts_an_error_and_the_next_start_uses_a_new_socket() {
         1,
         "one socket has the event enabled"
     );
-    assert_eq!(receive_stats(&rig).receive_errors, 1);
+    assert_eq!(rig.receive_stats().receive_errors, 1);
     assert_eq!(
         set_mode(&rig, Family::V4, ReceiveMode::Off, Delivery::Events),
         STATUS_SUCCESS
@@ -283,7 +269,7 @@ fn a_null_indication_counts_an_error_and_the_next_start_uses_a_new_socket() {
     );
     let client = UdpSocket::bind("127.0.0.1:0").expect("client");
     client.send_to(b"still here", address).expect("send");
-    let result = receive(&rig, Family::V4, 100);
+    let result = rig.receive(Family::V4, 100);
     let (_, data) = ReceiveReply::decode(&result.output).expect("reply");
     assert_eq!(data, b"still here");
     finish(rig);

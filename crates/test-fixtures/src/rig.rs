@@ -138,6 +138,16 @@ impl Rig {
     }
 
     /// The driver's receive statistics (IOCTL_WSK_SAMPLE_RECEIVE_STATS).
+    /// IOCTL_WSK_SAMPLE_RECEIVE for `family` with room for `output` bytes (header included);
+    /// pends until a datagram arrives or the request is cancelled.
+    pub fn receive(&self, family: wsk_sample_ioctl::Family, output: usize) -> IoResult {
+        self.ioctl(
+            wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE,
+            &wsk_sample_ioctl::ReceiveRequest { family }.encode(),
+            output,
+        )
+    }
+
     pub fn receive_stats(&self) -> ReceiveStats {
         let output = self.ioctl_ok(IOCTL_WSK_SAMPLE_RECEIVE_STATS, &[], RECEIVE_STATS_SIZE);
         ReceiveStats::decode(&output).expect("well-formed receive stats")

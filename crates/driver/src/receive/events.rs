@@ -37,7 +37,10 @@
 //! held list's datagrams are read only under it, and a list leaves `held` (under it) before
 //! it is released. A list may be released by a request before the callback that kept it has
 //! returned STATUS_PENDING; ownership passed when the callback put it in `held`, and the
-//! callback does not touch it after that.
+//! callback does not touch it after that. A request releases the list it emptied after
+//! dropping `lock`, inside the receiver's posting window (entered under `lock`), so `stop`,
+//! which waits for the window after emptying `held`, returns only once that WskRelease has
+//! returned, and the engine's WskCloseSocket never overlaps or follows it.
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
@@ -433,6 +436,21 @@ impl Receiver {
             }
             None => held.pop(),
         };
+        // The WskRelease below runs after the lock is dropped, so it must not overlap the
+        // engine's WskCloseSocket (Learn, PFN_WSK_CLOSE_SOCKET: no call on the socket may be in
+        // progress when it is closed): it runs inside the posting window, entered here under
+        // `lock`. The window is open: a list was held, so `stop` has not yet emptied `held`
+        // (under `lock`), which it does before it closes the window and waits for it.
+        let window = finished.is_some() && self.posting.acquire();
+        let finished = match finished {
+            Some(list) if !window => {
+                // Unreachable by the argument above (a closed window means `stop` emptied
+                // `held` first); released at once, under `lock`, rather than later.
+                list.release();
+                None
+            }
+            other => other,
+        };
         drop(guard);
         match reply {
             Some((information, truncated)) => {
@@ -446,6 +464,7 @@ impl Receiver {
         }
         if let Some(list) = finished {
             list.release();
+            self.posting.release();
         }
         Ok(())
     }

@@ -79,8 +79,9 @@ impl HeldIndication {
     /// Gives the list back to WSK (WskRelease). The socket is open: lists are released before
     /// the engine closes it.
     pub fn release(self) {
-        // SAFETY: a list this socket indicated and the callback kept; the socket is open (held
-        // lists are released by `take_owned` while receiving, or by `stop` before the close).
+        // SAFETY: a list this socket indicated and the callback kept, released once (`self` is
+        // consumed); the socket is open: a request releases inside the posting window, which
+        // `stop` waits for, and `stop` releases the rest itself, both before the engine's close.
         let _ = unsafe { crate::wsk::release_indications(self.socket, self.head.as_ptr()) };
     }
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use test_fixtures::{Rig, pattern};
+use wdk_model::{Fault, FaultSite, KernelConfig};
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::*;
 
@@ -125,4 +126,79 @@ fn a_request_releasing_the_last_list_never_races_the_close_of_mode_off() {
 #[test]
 fn a_request_releasing_the_last_list_never_races_the_close_of_a_rebind() {
     request_releasing_the_last_list_races(Stopper::Rebind);
+}
+
+/// Receiving on the family's wildcard socket in event mode; its local address.
+fn receiving_on_a_new_socket(rig: &Rig) -> SocketAddr {
+    assert_eq!(
+        set_mode(rig, Family::V4, ReceiveMode::Receive, Delivery::Events),
+        STATUS_SUCCESS
+    );
+    let local = rig.stats().local_v4.expect("the socket's local address");
+    SocketAddr::from(([127, 0, 0, 1], local.port()))
+}
+
+/// A socket whose close could not be issued is parked (engine/socket.rs) with its event
+/// callback still enabled when the disable could not be issued either: here the four IRPs of
+/// switching off (the disable and three tries of the close) cannot be allocated. The callback
+/// has no socket parameter, only the receiver as context (Learn, PFN_WSK_RECEIVE_FROM_EVENT),
+/// so a datagram reaching the parked socket while the next run receives on a new socket would
+/// be kept as a list of the new socket: released to the wrong socket, and never released
+/// before the parked socket's own close. Receiving again must first close what is parked.
+#[test]
+fn a_parked_socket_never_indicates_into_the_next_run() {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let fail = |nth| Fault {
+        site: FaultSite::IrpAllocate,
+        nth,
+        status: 0,
+    };
+    // How many IRPs loading and starting take (the model counts a site's calls once a fault
+    // is configured: one that never fires), so that the next four (switching off) fail.
+    let probe = Rig::with(KernelConfig {
+        faults: vec![fail(u64::MAX)],
+        ..KernelConfig::default()
+    });
+    receiving_on_a_new_socket(&probe);
+    let started = probe.kernel.site_calls(FaultSite::IrpAllocate);
+    probe.finish();
+    let rig = Rig::with(KernelConfig {
+        faults: (started + 1..=started + 4).map(fail).collect(),
+        ..KernelConfig::default()
+    });
+    let old = receiving_on_a_new_socket(&rig);
+    assert_eq!(
+        set_mode(&rig, Family::V4, ReceiveMode::Off, Delivery::Events),
+        STATUS_SUCCESS
+    );
+    assert_eq!(
+        rig.kernel.site_calls(FaultSite::IrpAllocate),
+        started + 4,
+        "the disable and the three tries of the close found no IRP"
+    );
+    // IRPs can be allocated again: the parked socket is closed first, then a new one receives.
+    let new = receiving_on_a_new_socket(&rig);
+    assert_ne!(new, old);
+    let client = UdpSocket::bind("127.0.0.1:0").expect("client");
+    let _ = client.send_to(b"to the parked socket", old);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        rig.receive_stats().datagrams,
+        0,
+        "nothing the parked socket receives reaches the receiver's new run"
+    );
+    client.send_to(b"to the new socket", new).expect("send");
+    let result = rig.ioctl(
+        IOCTL_WSK_SAMPLE_RECEIVE,
+        &ReceiveRequest { family: Family::V4 }.encode(),
+        100,
+    );
+    assert_eq!(result.status, STATUS_SUCCESS);
+    let (_, data) = ReceiveReply::decode(&result.output).expect("a reply");
+    assert_eq!(data, b"to the new socket");
+    let violations = rig.kernel.violations();
+    assert!(violations.is_empty(), "{violations:#?}");
+    rig.finish();
 }

@@ -31,7 +31,10 @@
 //! WskCloseSocket (closing does not release them: Learn, PFN_WSK_RELEASE_DATA_INDICATION_LIST).
 //! The purge and device cleanup stop without the disable: there `stop` sets the mode Off under
 //! the lock first, after which no callback keeps a list, and the close that follows waits for
-//! the callbacks in progress (Learn, PFN_WSK_CLOSE_SOCKET remarks).
+//! the callbacks in progress (Learn, PFN_WSK_CLOSE_SOCKET remarks). The callback gets only the
+//! receiver, not the socket, so it must never run for any socket but the receiver's current
+//! one while receiving: the engine starts receiving only once every parked socket (close not
+//! issued, so perhaps still enabled) is closed.
 //!
 //! Synchronisation: `held` is touched only under the receiver's `lock`, like `backlog`; a
 //! held list's datagrams are read only under it, and a list leaves `held` (under it) before

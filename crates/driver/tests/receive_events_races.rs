@@ -12,11 +12,14 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use test_fixtures::{Rig, pattern};
-use wdk_model::{Fault, FaultSite, KernelConfig};
+use wdk_model::harness::{Access, IoMode};
+use wdk_model::{Caller, Fault, FaultSite, KernelConfig};
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::*;
 
 const MAX: usize = 65_536;
+/// Rounds of the failed-enable race (cheap: no datagram, about 1 ms each).
+const ENABLE_ROUNDS: u32 = 1_600;
 /// The races run one at a time, so that their timing does not depend on each other.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// Rounds of the race; the request starts 0 to 79 µs after the stopper, a microsecond later
@@ -201,4 +204,82 @@ fn a_parked_socket_never_indicates_into_the_next_run() {
     let violations = rig.kernel.violations();
     assert!(violations.is_empty(), "{violations:#?}");
     rig.finish();
+}
+
+/// Starting event mode sets the mode to Receive before it enables the callback; when the
+/// enable fails the mode goes back to Off. A request that arrived in between was queued to
+/// wait for a datagram: it must not be left waiting in a family that is not receiving (where
+/// nothing would ever complete it). Every enable fails here (SO_WSK_EVENT_CALLBACK through the
+/// control site); each round starts the request a microsecond later after the start.
+#[test]
+fn a_request_racing_a_failed_enable_is_never_left_waiting() {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let fail = |nth| Fault {
+        site: FaultSite::WskControl,
+        nth,
+        status: STATUS_INSUFFICIENT_RESOURCES,
+    };
+    let rig = Arc::new(Rig::with(KernelConfig {
+        faults: (1..=u64::from(ENABLE_ROUNDS)).map(fail).collect(),
+        ..KernelConfig::default()
+    }));
+    let mut outcomes = [0u32; 2];
+    for round in 0..ENABLE_ROUNDS {
+        let handle = Arc::new(
+            rig.kernel
+                .open_with(
+                    USER_DEVICE_PATH,
+                    Access::READ_WRITE,
+                    Caller::Administrator,
+                    IoMode::Overlapped,
+                )
+                .expect("a second handle"),
+        );
+        let barrier = Arc::new(Barrier::new(2));
+        let taker = {
+            let (rig, handle, barrier) = (rig.clone(), handle.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let spin = Instant::now();
+                while spin.elapsed() < Duration::from_micros(u64::from(round % 80)) {
+                    std::hint::spin_loop();
+                }
+                rig.kernel.device_io_control(
+                    &handle,
+                    IOCTL_WSK_SAMPLE_RECEIVE,
+                    &ReceiveRequest { family: Family::V4 }.encode(),
+                    100,
+                )
+            })
+        };
+        barrier.wait();
+        assert_eq!(
+            set_mode(&rig, Family::V4, ReceiveMode::Receive, Delivery::Events),
+            STATUS_INSUFFICIENT_RESOURCES,
+            "round {round}: the enable fails"
+        );
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while !taker.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let waiting = !taker.is_finished();
+        // Closing the handle cancels a request left waiting, so the round can end either way.
+        handle.close();
+        let result = taker.join().expect("taker").expect("completed");
+        assert!(
+            !waiting,
+            "round {round}: the request was left waiting after the failed start \
+             (outcomes so far {outcomes:?})"
+        );
+        match result.status {
+            STATUS_INVALID_DEVICE_STATE => outcomes[0] += 1,
+            STATUS_CANCELLED => outcomes[1] += 1,
+            other => panic!("round {round}: the request ended with {other:#x}"),
+        }
+    }
+    eprintln!("refused / cancelled by the failed start: {outcomes:?}");
+    assert!(rig.kernel.violations().is_empty());
+    Arc::into_inner(rig).expect("one owner").finish();
 }

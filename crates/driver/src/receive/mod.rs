@@ -259,8 +259,9 @@ impl Receiver {
             // context and events::DISPATCH.
             let status = unsafe { wsk::enable_receive_from_event(socket) };
             if status < 0 {
-                let _guard = self.lock.lock();
-                self.mode.store(ReceiveMode::Off.wire(), Ordering::Release);
+                // Back to Off the way `stop` goes there: a request that came while the mode
+                // was Receive waits in the queue, and nothing would complete it in mode Off.
+                self.stop();
                 return Err(status);
             }
             return Ok(());

@@ -24,7 +24,8 @@ impl Engine {
     /// at PASSIVE_LEVEL under the control lock. Stopping closes the socket (the only way to
     /// take back receives WSK holds: PFN_WSK_CLOSE_SOCKET cancels them); the next send or
     /// receive creates it again with the same bind address. Refused with STATUS_DEVICE_BUSY
-    /// while the family has sends in flight.
+    /// while the family has sends in flight, and starting while a parked socket cannot be
+    /// closed yet.
     pub fn set_receive_mode(
         &self,
         family: Family,
@@ -46,11 +47,25 @@ impl Engine {
                     self.stop_receiving(control, family);
                     Ok(())
                 }
-                _ => self.open_socket(control, family).and_then(|socket| {
-                    receiver
-                        .start(socket, mode, delivery)
-                        .map_err(|status| Failure::new(status, FailureKind::NotReady))
-                }),
+                _ => {
+                    // A parked socket (its close could not be issued, see `close_socket`) may
+                    // still have the event callback enabled, if its disable could not be issued
+                    // either; the callback gets only the receiver, not the socket (Learn,
+                    // PFN_WSK_RECEIVE_FROM_EVENT), so its datagrams would be kept as lists of
+                    // the new socket and released to the wrong one. Receiving starts only once
+                    // every parked socket is closed (after WskCloseSocket no callback starts:
+                    // Learn, PFN_WSK_CLOSE_SOCKET).
+                    self.close_parked(control, Wait::Bounded(control_timeout_ms()));
+                    if control.parked.iter().any(|place| !place.is_null()) {
+                        Err(Failure::new(STATUS_DEVICE_BUSY, FailureKind::Busy))
+                    } else {
+                        self.open_socket(control, family).and_then(|socket| {
+                            receiver
+                                .start(socket, mode, delivery)
+                                .map_err(|status| Failure::new(status, FailureKind::NotReady))
+                        })
+                    }
+                }
             };
             state.gate.reopen();
             result

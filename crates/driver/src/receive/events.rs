@@ -31,13 +31,19 @@
 //! WskCloseSocket (closing does not release them: Learn, PFN_WSK_RELEASE_DATA_INDICATION_LIST).
 //! The purge and device cleanup stop without the disable: there `stop` sets the mode Off under
 //! the lock first, after which no callback keeps a list, and the close that follows waits for
-//! the callbacks in progress (Learn, PFN_WSK_CLOSE_SOCKET remarks).
+//! the callbacks in progress (Learn, PFN_WSK_CLOSE_SOCKET remarks). The callback gets only the
+//! receiver, not the socket, so it must never run for any socket but the receiver's current
+//! one while receiving: the engine starts receiving only once every parked socket (close not
+//! issued, so perhaps still enabled) is closed.
 //!
 //! Synchronisation: `held` is touched only under the receiver's `lock`, like `backlog`; a
 //! held list's datagrams are read only under it, and a list leaves `held` (under it) before
 //! it is released. A list may be released by a request before the callback that kept it has
 //! returned STATUS_PENDING; ownership passed when the callback put it in `held`, and the
-//! callback does not touch it after that.
+//! callback does not touch it after that. A request releases the list it emptied after
+//! dropping `lock`, inside the receiver's posting window (entered under `lock`), so `stop`,
+//! which waits for the window after emptying `held`, returns only once that WskRelease has
+//! returned, and the engine's WskCloseSocket never overlaps or follows it.
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
@@ -76,8 +82,9 @@ impl HeldIndication {
     /// Gives the list back to WSK (WskRelease). The socket is open: lists are released before
     /// the engine closes it.
     pub fn release(self) {
-        // SAFETY: a list this socket indicated and the callback kept; the socket is open (held
-        // lists are released by `take_owned` while receiving, or by `stop` before the close).
+        // SAFETY: a list this socket indicated and the callback kept, released once (`self` is
+        // consumed); the socket is open: a request releases inside the posting window, which
+        // `stop` waits for, and `stop` releases the rest itself, both before the engine's close.
         let _ = unsafe { crate::wsk::release_indications(self.socket, self.head.as_ptr()) };
     }
 }
@@ -433,6 +440,21 @@ impl Receiver {
             }
             None => held.pop(),
         };
+        // The WskRelease below runs after the lock is dropped, so it must not overlap the
+        // engine's WskCloseSocket (Learn, PFN_WSK_CLOSE_SOCKET: no call on the socket may be in
+        // progress when it is closed): it runs inside the posting window, entered here under
+        // `lock`. The window is open: a list was held, so `stop` has not yet emptied `held`
+        // (under `lock`), which it does before it closes the window and waits for it.
+        let window = finished.is_some() && self.posting.acquire();
+        let finished = match finished {
+            Some(list) if !window => {
+                // Unreachable by the argument above (a closed window means `stop` emptied
+                // `held` first); released at once, under `lock`, rather than later.
+                list.release();
+                None
+            }
+            other => other,
+        };
         drop(guard);
         match reply {
             Some((information, truncated)) => {
@@ -446,6 +468,7 @@ impl Receiver {
         }
         if let Some(list) = finished {
             list.release();
+            self.posting.release();
         }
         Ok(())
     }

@@ -20,8 +20,9 @@
 //! `mode`, so "is a request waiting / is a datagram held" is decided once for both sides.
 //! `socket` is written at PASSIVE_LEVEL under the engine's control lock before the posting
 //! window opens, and read only inside it. `posting` is the re-post window: every
-//! WskReceiveFrom runs holding it, and `stop` closes it and waits for the calls to return, so
-//! no post overlaps the WskCloseSocket the engine issues next (Learn, PFN_WSK_CLOSE_SOCKET).
+//! WskReceiveFrom, echo WskSendTo and a request's WskRelease (events.rs) runs holding it, and
+//! `stop` closes it and waits for the calls to return, so none overlaps the WskCloseSocket the
+//! engine issues next (Learn, PFN_WSK_CLOSE_SOCKET).
 //! `live` counts buffers that are not idle (posted, held, or being delivered); device cleanup
 //! (`Engine::shutdown`) stops the receiver, closes the socket and waits for `live` to drain,
 //! EvtDriverUnload (`Engine::destroy`) frees the buffers, and a completion routine's last
@@ -258,8 +259,9 @@ impl Receiver {
             // context and events::DISPATCH.
             let status = unsafe { wsk::enable_receive_from_event(socket) };
             if status < 0 {
-                let _guard = self.lock.lock();
-                self.mode.store(ReceiveMode::Off.wire(), Ordering::Release);
+                // Back to Off the way `stop` goes there: a request that came while the mode
+                // was Receive waits in the queue, and nothing would complete it in mode Off.
+                self.stop();
                 return Err(status);
             }
             return Ok(());

@@ -64,6 +64,7 @@ impl Rundown {
 
     /// Becomes a holder, unless the rundown is closing (false). A holder calls
     /// [`Rundown::release`] exactly once.
+    #[must_use = "a refused acquire must not be followed by a release"]
     pub fn acquire(&self) -> bool {
         let mut current = self.word.load(Ordering::Relaxed);
         loop {

@@ -392,7 +392,16 @@ impl Receiver {
             self.stats.dropped_echo.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        self.live.acquire();
+        // A buffer out of the pool is counted in `live`; while `stop` drains it (its count
+        // closed) no buffer may leave, so this one goes back and the datagram is not echoed.
+        if !self.live.acquire() {
+            // SAFETY: a built buffer of this receiver, ours (BUSY) since the exchange above.
+            unsafe { buffer.as_ref() }
+                .state
+                .store(IDLE, Ordering::Release);
+            self.stats.dropped_echo.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let b = buffer.as_ptr();
         // SAFETY: ours (BUSY): only its owner touches its plain fields.
         let memory = unsafe { (*b).memory };

@@ -276,7 +276,12 @@ impl Receiver {
                 .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
-                self.live.acquire();
+                // `live` is open here (`drained` reopens it, and runs under the same control
+                // lock); should it ever be closing, the buffer stays idle and is not posted.
+                if !self.live.acquire() {
+                    state.store(IDLE, Ordering::Release);
+                    break;
+                }
                 self.post(buffer);
             }
         }

@@ -236,21 +236,46 @@ pub unsafe fn control_ioctl(
     irp: PIRP,
     arm: &impl SetCompletion,
 ) -> Issued {
+    // SAFETY: the caller's guarantees; the level is ignored for WskIoctl.
+    unsafe {
+        control_with_irp(
+            socket,
+            (WSK_IOCTL, code, 0),
+            (input.cast(), input_size),
+            irp,
+            arm,
+        )
+    }
+}
+
+/// `WskControlSocket(request_type, code, level, input…)` with no output and an IRP, which is
+/// armed (its completion routine set) only once the dispatch entry is known to exist.
+///
+/// # Safety
+/// `socket` live and bound; `input` NULL or valid for its size until the IRP completes; `irp`
+/// as for [`bind`].
+unsafe fn control_with_irp(
+    socket: *mut WSK_SOCKET,
+    (request_type, code, level): (u32, u32, u32),
+    (input, input_size): (PVOID, usize),
+    irp: PIRP,
+    arm: &impl SetCompletion,
+) -> Issued {
     // SAFETY: the caller's guarantees.
     match unsafe { dispatch(socket) }.WskControlSocket {
         Some(control) => {
             // SAFETY: an IRP the caller owns, about to go to WSK: its routine is set now.
             unsafe { arm.set(irp) };
-            // SAFETY: the caller's guarantees; the level is ignored for WskIoctl; the IRP goes to
-            // WSK right after its routine is set.
+            // SAFETY: the caller's guarantees; the IRP goes to WSK right after its routine is
+            // set.
             submitted(unsafe {
                 control(
                     socket,
-                    WSK_IOCTL,
+                    request_type,
                     code,
-                    0,
+                    level,
                     input_size as u64,
-                    input.cast(),
+                    input,
                     0,
                     core::ptr::null_mut(),
                     core::ptr::null_mut(),
@@ -347,29 +372,18 @@ pub unsafe fn disable_receive_from_event(
     irp: PIRP,
     arm: &impl SetCompletion,
 ) -> Issued {
-    // SAFETY: the caller's guarantees.
-    match unsafe { dispatch(socket) }.WskControlSocket {
-        Some(control) => {
-            // SAFETY: an IRP the caller owns, about to go to WSK: its routine is set now.
-            unsafe { arm.set(irp) };
-            // SAFETY: the caller's guarantees; the input is static.
-            submitted(unsafe {
-                control(
-                    socket,
-                    WSK_SET_OPTION,
-                    SO_WSK_EVENT_CALLBACK,
-                    SOL_SOCKET,
-                    size_of::<WSK_EVENT_CALLBACK_CONTROL>() as u64,
-                    (&raw const DISABLE_RECEIVE_FROM.0).cast_mut().cast(),
-                    0,
-                    core::ptr::null_mut(),
-                    core::ptr::null_mut(),
-                    irp,
-                )
-            })
-        }
-        // SAFETY: the IRP was not handed to anyone.
-        None => unsafe { not_submitted(irp) },
+    // SAFETY: the caller's guarantees; the input is static.
+    unsafe {
+        control_with_irp(
+            socket,
+            (WSK_SET_OPTION, SO_WSK_EVENT_CALLBACK, SOL_SOCKET),
+            (
+                (&raw const DISABLE_RECEIVE_FROM.0).cast_mut().cast(),
+                size_of::<WSK_EVENT_CALLBACK_CONTROL>(),
+            ),
+            irp,
+            arm,
+        )
     }
 }
 

@@ -28,7 +28,7 @@ pub(crate) fn control(
         return STATUS_INVALID_DEVICE_STATE;
     }
     let key = socket as usize;
-    let (bound, has_callback, in_progress) = {
+    let (bound, has_callback) = {
         let wsk = kernel.wsk().lock();
         match wsk.sockets.get(&key).filter(|r| !r.closing) {
             Some(record) => (
@@ -40,7 +40,6 @@ pub(crate) fn control(
                             .WskReceiveFromEvent
                             .is_some()
                     },
-                record.events.in_progress,
             ),
             None => {
                 drop(wsk);
@@ -132,7 +131,6 @@ pub(crate) fn control(
         return STATUS_INVALID_HANDLE;
     };
     record.events.enabled = false;
-    let _ = in_progress;
     if record.events.in_progress == 0 {
         drop(wsk);
         if irp.is_null() {

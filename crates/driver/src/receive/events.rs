@@ -312,9 +312,9 @@ impl Receiver {
                     let guard = self.lock.lock();
                     // SAFETY: `held` is touched only under `lock`, held here.
                     let held = unsafe { &mut *self.held.get() };
-                    let waiting = if self.mode() != ReceiveMode::Receive {
-                        None
-                    } else if held.len == 0 {
+                    // The mode changes only under `lock` (see receive/mod.rs): read once here.
+                    let receiving = self.mode() == ReceiveMode::Receive;
+                    let waiting = if receiving && held.len == 0 {
                         retrieve(self.queue.load(Ordering::Acquire).cast())
                     } else {
                         None
@@ -322,7 +322,7 @@ impl Receiver {
                     if let Some(request) = waiting {
                         drop(guard);
                         self.complete_from(request, current);
-                    } else if self.mode() == ReceiveMode::Receive {
+                    } else if receiving {
                         let list = HeldIndication {
                             socket: self.socket.load(Ordering::Acquire),
                             head,

@@ -515,7 +515,10 @@ impl Receiver {
     fn take_owned(&self, request: Request) -> Result<(), (Request, NTSTATUS)> {
         let (request, held) = {
             let guard = self.lock.lock();
-            let (request, _guard) = if self.mode() == ReceiveMode::Receive {
+            // The mode changes only under `lock`, held from here on (take_held gives it back
+            // when it returns the request): read once.
+            let mode = self.mode();
+            let (request, _guard) = if mode == ReceiveMode::Receive {
                 match self.take_held(request, guard) {
                     Ok(()) => return Ok(()),
                     Err(back) => back,
@@ -523,7 +526,7 @@ impl Receiver {
             } else {
                 (request, guard)
             };
-            match self.mode() {
+            match mode {
                 ReceiveMode::Off => return Err((request, wdk_sys::STATUS_INVALID_DEVICE_STATE)),
                 ReceiveMode::Echo => return Err((request, wdk_sys::STATUS_DEVICE_BUSY)),
                 ReceiveMode::Receive => {}

@@ -10,31 +10,19 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
-use test_fixtures::{Rig, pattern};
+use test_fixtures::{Rig, free_port, pattern};
 use wsk_sample_ioctl::status::*;
 use wsk_sample_ioctl::*;
 
 const MAX: usize = 65_536;
-
-fn free_port(host: &str) -> SocketAddr {
-    UdpSocket::bind((host, 0))
-        .and_then(|s| s.local_addr())
-        .expect("a free port")
-}
 
 /// A rig whose `family` socket is bound to a free loopback port and receiving.
 fn receiving(host: &str) -> (Arc<Rig>, SocketAddr) {
     let rig = Rig::new();
     let address = free_port(host);
     assert_eq!(rig.configure(ConfigAction::Bind(address)), STATUS_SUCCESS);
-    let family = Family::of(&address);
-    let mode = ModeRequest {
-        family,
-        mode: ReceiveMode::Receive,
-        delivery: wsk_sample_ioctl::Delivery::Irp,
-    };
-    let result = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode.encode(), 0);
-    assert_eq!(result.status, STATUS_SUCCESS, "start receiving");
+    let status = rig.set_receive_mode(Family::of(&address), ReceiveMode::Receive, Delivery::Irp);
+    assert_eq!(status, STATUS_SUCCESS, "start receiving");
     (Arc::new(rig), address)
 }
 
@@ -125,13 +113,8 @@ fn echoing(host: &str) -> (Rig, SocketAddr) {
     let rig = Rig::new();
     let address = free_port(host);
     assert_eq!(rig.configure(ConfigAction::Bind(address)), STATUS_SUCCESS);
-    let mode = ModeRequest {
-        family: Family::of(&address),
-        mode: ReceiveMode::Echo,
-        delivery: wsk_sample_ioctl::Delivery::Irp,
-    };
-    let result = rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &mode.encode(), 0);
-    assert_eq!(result.status, STATUS_SUCCESS, "start echoing");
+    let status = rig.set_receive_mode(Family::of(&address), ReceiveMode::Echo, Delivery::Irp);
+    assert_eq!(status, STATUS_SUCCESS, "start echoing");
     (rig, address)
 }
 

@@ -11,7 +11,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
-use test_fixtures::{Rig, pattern};
+use test_fixtures::{Rig, free_port, pattern};
 use wdk_model::Caller;
 use wdk_model::harness::{Access, IoMode};
 use wsk_sample_ioctl::status::*;
@@ -20,29 +20,13 @@ use wsk_sample_ioctl::*;
 const MAX: usize = 65_536;
 const BOTH: [Delivery; 2] = [Delivery::Irp, Delivery::Events];
 
-fn free_port(host: &str) -> SocketAddr {
-    UdpSocket::bind((host, 0))
-        .and_then(|s| s.local_addr())
-        .expect("a free port")
-}
-
-fn set_mode(rig: &Rig, family: Family, mode: ReceiveMode, delivery: Delivery) -> i32 {
-    let request = ModeRequest {
-        family,
-        mode,
-        delivery,
-    };
-    rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &request.encode(), 0)
-        .status
-}
-
 /// A rig whose `host` family socket is bound to a free port and in `mode` via `delivery`.
 fn started(host: &str, mode: ReceiveMode, delivery: Delivery) -> (Arc<Rig>, SocketAddr) {
     let rig = Rig::new();
     let address = free_port(host);
     assert_eq!(rig.configure(ConfigAction::Bind(address)), STATUS_SUCCESS);
     assert_eq!(
-        set_mode(&rig, Family::of(&address), mode, delivery),
+        rig.set_receive_mode(Family::of(&address), mode, delivery),
         STATUS_SUCCESS,
         "start {mode:?} with {delivery:?}"
     );
@@ -222,12 +206,12 @@ fn switching_off_with_datagrams_kept_releases_them_and_receiving_resumes() {
     }
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(
-        set_mode(&rig, Family::V4, ReceiveMode::Off, Delivery::Events),
+        rig.set_receive_mode(Family::V4, ReceiveMode::Off, Delivery::Events),
         STATUS_SUCCESS
     );
     for delivery in [Delivery::Irp, Delivery::Events] {
         assert_eq!(
-            set_mode(&rig, Family::V4, ReceiveMode::Receive, delivery),
+            rig.set_receive_mode(Family::V4, ReceiveMode::Receive, delivery),
             STATUS_SUCCESS
         );
         let waiter = {
@@ -240,7 +224,7 @@ fn switching_off_with_datagrams_kept_releases_them_and_receiving_resumes() {
         let (_, data) = ReceiveReply::decode(&result.output).expect("reply");
         assert_eq!(data, b"again", "{delivery:?}");
         assert_eq!(
-            set_mode(&rig, Family::V4, ReceiveMode::Off, delivery),
+            rig.set_receive_mode(Family::V4, ReceiveMode::Off, delivery),
             STATUS_SUCCESS
         );
     }
@@ -260,11 +244,11 @@ fn a_null_indication_counts_an_error_and_the_next_start_uses_a_new_socket() {
     );
     assert_eq!(rig.receive_stats().receive_errors, 1);
     assert_eq!(
-        set_mode(&rig, Family::V4, ReceiveMode::Off, Delivery::Events),
+        rig.set_receive_mode(Family::V4, ReceiveMode::Off, Delivery::Events),
         STATUS_SUCCESS
     );
     assert_eq!(
-        set_mode(&rig, Family::V4, ReceiveMode::Receive, Delivery::Events),
+        rig.set_receive_mode(Family::V4, ReceiveMode::Receive, Delivery::Events),
         STATUS_SUCCESS
     );
     let client = UdpSocket::bind("127.0.0.1:0").expect("client");

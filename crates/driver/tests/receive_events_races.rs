@@ -26,25 +26,6 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// each round (the window found the bug within this range on a loaded 2-core machine).
 const ROUNDS: u32 = 400;
 
-fn set_mode(rig: &Rig, family: Family, mode: ReceiveMode, delivery: Delivery) -> i32 {
-    let request = ModeRequest {
-        family,
-        mode,
-        delivery,
-    };
-    rig.ioctl(IOCTL_WSK_SAMPLE_RECEIVE_MODE, &request.encode(), 0)
-        .status
-}
-
-fn receive(rig: &Rig, family: Family, output: usize) -> i32 {
-    rig.ioctl(
-        IOCTL_WSK_SAMPLE_RECEIVE,
-        &ReceiveRequest { family }.encode(),
-        output,
-    )
-    .status
-}
-
 /// What ends receiving while the request runs.
 #[derive(Clone, Copy, Debug)]
 enum Stopper {
@@ -73,7 +54,7 @@ fn request_releasing_the_last_list_races(stopper: Stopper) {
     let mut outcomes = [0u32; 2];
     for round in 0..ROUNDS {
         assert_eq!(
-            set_mode(&rig, Family::V4, ReceiveMode::Receive, Delivery::Events),
+            rig.set_receive_mode(Family::V4, ReceiveMode::Receive, Delivery::Events),
             STATUS_SUCCESS,
             "{stopper:?} round {round}: start"
         );
@@ -96,12 +77,14 @@ fn request_releasing_the_last_list_races(stopper: Stopper) {
                 while spin.elapsed() < Duration::from_micros(u64::from(round % 80)) {
                     std::hint::spin_loop();
                 }
-                receive(&rig, Family::V4, RECEIVE_HEADER_SIZE + MAX)
+                rig.receive(Family::V4, RECEIVE_HEADER_SIZE + MAX).status
             })
         };
         barrier.wait();
         let stopped = match stopper {
-            Stopper::ModeOff => set_mode(&rig, Family::V4, ReceiveMode::Off, Delivery::Events),
+            Stopper::ModeOff => {
+                rig.set_receive_mode(Family::V4, ReceiveMode::Off, Delivery::Events)
+            }
             Stopper::Rebind => rig.configure(ConfigAction::Bind(address)),
         };
         assert_eq!(stopped, STATUS_SUCCESS, "{stopper:?} round {round}: stop");
@@ -134,7 +117,7 @@ fn a_request_releasing_the_last_list_never_races_the_close_of_a_rebind() {
 /// Receiving on the family's wildcard socket in event mode; its local address.
 fn receiving_on_a_new_socket(rig: &Rig) -> SocketAddr {
     assert_eq!(
-        set_mode(rig, Family::V4, ReceiveMode::Receive, Delivery::Events),
+        rig.set_receive_mode(Family::V4, ReceiveMode::Receive, Delivery::Events),
         STATUS_SUCCESS
     );
     let local = rig.stats().local_v4.expect("the socket's local address");
@@ -173,7 +156,7 @@ fn a_parked_socket_never_indicates_into_the_next_run() {
     });
     let old = receiving_on_a_new_socket(&rig);
     assert_eq!(
-        set_mode(&rig, Family::V4, ReceiveMode::Off, Delivery::Events),
+        rig.set_receive_mode(Family::V4, ReceiveMode::Off, Delivery::Events),
         STATUS_SUCCESS
     );
     assert_eq!(
@@ -256,7 +239,7 @@ fn a_request_racing_a_failed_enable_is_never_left_waiting() {
         };
         barrier.wait();
         assert_eq!(
-            set_mode(&rig, Family::V4, ReceiveMode::Receive, Delivery::Events),
+            rig.set_receive_mode(Family::V4, ReceiveMode::Receive, Delivery::Events),
             STATUS_INSUFFICIENT_RESOURCES,
             "round {round}: the enable fails"
         );

@@ -15,6 +15,6 @@ mod receiver;
 mod rig;
 
 pub use patterns::{pattern, send_size_pattern};
-pub use receiver::{RECEIVE_TIMEOUT, Receiver};
+pub use receiver::{RECEIVE_TIMEOUT, Receiver, free_port};
 #[cfg(not(target_os = "windows"))]
 pub use rig::{LoadFailed, Rig};

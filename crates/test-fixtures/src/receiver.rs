@@ -7,6 +7,14 @@ use std::time::Duration;
 /// waits this long.
 pub const RECEIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A loopback address on `host` ("127.0.0.1" or "::1") with a port free right now, for the
+/// driver to bind.
+pub fn free_port(host: &str) -> SocketAddr {
+    UdpSocket::bind((host, 0))
+        .and_then(|s| s.local_addr())
+        .expect("a free port")
+}
+
 /// A UDP receiver on loopback with a large buffer, so a burst is not dropped.
 pub struct Receiver {
     /// The socket, for tests that need more than the helpers below.

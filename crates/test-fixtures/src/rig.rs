@@ -138,6 +138,26 @@ impl Rig {
     }
 
     /// The driver's receive statistics (IOCTL_WSK_SAMPLE_RECEIVE_STATS).
+    /// IOCTL_WSK_SAMPLE_RECEIVE_MODE: `family` to `mode` with `delivery`; returns the status.
+    pub fn set_receive_mode(
+        &self,
+        family: wsk_sample_ioctl::Family,
+        mode: wsk_sample_ioctl::ReceiveMode,
+        delivery: wsk_sample_ioctl::Delivery,
+    ) -> i32 {
+        let request = wsk_sample_ioctl::ModeRequest {
+            family,
+            mode,
+            delivery,
+        };
+        self.ioctl(
+            wsk_sample_ioctl::IOCTL_WSK_SAMPLE_RECEIVE_MODE,
+            &request.encode(),
+            0,
+        )
+        .status
+    }
+
     /// IOCTL_WSK_SAMPLE_RECEIVE for `family` with room for `output` bytes (header included);
     /// pends until a datagram arrives or the request is cancelled.
     pub fn receive(&self, family: wsk_sample_ioctl::Family, output: usize) -> IoResult {

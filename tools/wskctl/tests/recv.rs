@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use test_fixtures::pattern;
@@ -15,42 +15,53 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Starts wskctl with `args`, waits for its first stderr line `<prefix>ADDR`, and returns the
+/// child with the loopback address to send to (ADDR's port on 127.0.0.1 or ::1, whichever family
+/// ADDR has: the driver may report a wildcard address).
+fn spawn_listening(args: &[&str], prefix: &str) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wskctl"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start wskctl {}: {e}", args[0]));
+    let stderr = child.stderr.take().expect("stderr");
+    let mut line = String::new();
+    BufReader::new(stderr).read_line(&mut line).expect("a line");
+    let address: SocketAddr = line
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no '{prefix}ADDR' line, got {line:?}"));
+    let ip = if address.is_ipv4() {
+        "127.0.0.1"
+    } else {
+        "::1"
+    };
+    (
+        child,
+        SocketAddr::new(ip.parse().expect("ip"), address.port()),
+    )
+}
+
 fn run(bind: &str, sizes: &[usize]) {
     run_with(bind, sizes, &[]);
 }
 
 fn run_with(bind: &str, sizes: &[usize], extra: &[&str]) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wskctl"))
-        .args([
-            "recv",
-            "--bind",
-            bind,
-            "--json",
-            "--print",
-            "--timeout",
-            "10",
-        ])
-        .args(["--count", &sizes.len().to_string()])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start wskctl recv");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut line = String::new();
-    BufReader::new(stderr).read_line(&mut line).expect("a line");
-    let address: SocketAddr = line
-        .strip_prefix("receiving on ")
-        .and_then(|rest| rest.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no 'receiving on ADDR' line, got {line:?}"));
-    let target = SocketAddr::new(
-        if address.is_ipv4() {
-            "127.0.0.1".parse().expect("ip")
-        } else {
-            "::1".parse().expect("ip")
-        },
-        address.port(),
-    );
+    let count = sizes.len().to_string();
+    let mut args = vec![
+        "recv",
+        "--bind",
+        bind,
+        "--json",
+        "--print",
+        "--timeout",
+        "10",
+        "--count",
+        &count,
+    ];
+    args.extend_from_slice(extra);
+    let (child, target) = spawn_listening(&args, "receiving on ");
     let client = UdpSocket::bind(SocketAddr::new(target.ip(), 0)).expect("client");
     let payloads: Vec<Vec<u8>> = sizes
         .iter()
@@ -136,27 +147,19 @@ fn echo_run(bind: &str, sizes: &[usize]) {
 }
 
 fn echo_run_with(bind: &str, sizes: &[usize], extra: &[&str]) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wskctl"))
-        .args(["echo", "--bind", bind, "--json", "--timeout", "10"])
-        .args(["--count", &sizes.len().to_string()])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start wskctl echo");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut line = String::new();
-    BufReader::new(stderr).read_line(&mut line).expect("a line");
-    let address: SocketAddr = line
-        .strip_prefix("echoing on ")
-        .and_then(|rest| rest.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no 'echoing on ADDR' line, got {line:?}"));
-    let ip = if address.is_ipv4() {
-        "127.0.0.1"
-    } else {
-        "::1"
-    };
-    let target = SocketAddr::new(ip.parse().expect("ip"), address.port());
+    let count = sizes.len().to_string();
+    let mut args = vec![
+        "echo",
+        "--bind",
+        bind,
+        "--json",
+        "--timeout",
+        "10",
+        "--count",
+        &count,
+    ];
+    args.extend_from_slice(extra);
+    let (child, target) = spawn_listening(&args, "echoing on ");
     let client = UdpSocket::bind(SocketAddr::new(target.ip(), 0)).expect("client");
     client
         .set_read_timeout(Some(Duration::from_secs(5)))

@@ -364,12 +364,16 @@ impl Receiver {
     /// Completes `request` with the datagram at `node` (readable by the caller).
     fn complete_from(&self, request: Request, node: NonNull<WSK_DATAGRAM_INDICATION>) {
         // SAFETY: the caller may read `node` for this call.
-        match unsafe { write_reply(&request, node) } {
+        let reply = unsafe { write_reply(&request, node) };
+        self.finish_reply(request, reply);
+    }
+
+    /// Completes `request` with the reply `write_reply` built (`(Information, truncated)`),
+    /// counting it as delivered first; without room for the header, STATUS_BUFFER_TOO_SMALL.
+    fn finish_reply(&self, request: Request, reply: Option<(u64, bool)>) {
+        match reply {
             Some((information, truncated)) => {
-                self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-                if truncated {
-                    self.stats.truncated.fetch_add(1, Ordering::Relaxed);
-                }
+                self.count_delivered(truncated);
                 request.complete(STATUS_SUCCESS, information);
             }
             None => request.complete(wdk_sys::STATUS_BUFFER_TOO_SMALL, 0),
@@ -465,16 +469,7 @@ impl Receiver {
             other => other,
         };
         drop(guard);
-        match reply {
-            Some((information, truncated)) => {
-                self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-                if truncated {
-                    self.stats.truncated.fetch_add(1, Ordering::Relaxed);
-                }
-                request.complete(STATUS_SUCCESS, information);
-            }
-            None => request.complete(wdk_sys::STATUS_BUFFER_TOO_SMALL, 0),
-        }
+        self.finish_reply(request, reply);
         if let Some(list) = finished {
             list.release();
             self.posting.release();

@@ -488,11 +488,17 @@ impl Receiver {
         // SAFETY: the caller owns the buffer, which holds a completed datagram.
         let buffer = unsafe { buffer.as_ref() };
         requests::complete_with_datagram(request, buffer, |truncated| {
-            self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-            if truncated {
-                self.stats.truncated.fetch_add(1, Ordering::Relaxed);
-            }
+            self.count_delivered(truncated);
         });
+    }
+
+    /// Counts a datagram handed to a request (and whether it was cut to fit), in either
+    /// delivery, before the request completes.
+    fn count_delivered(&self, truncated: bool) {
+        self.stats.delivered.fetch_add(1, Ordering::Relaxed);
+        if truncated {
+            self.stats.truncated.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// A receive request (PASSIVE_LEVEL), taken from `request` unless refused: completed now
